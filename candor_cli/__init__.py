@@ -1,0 +1,1 @@
+"""The `candor` console command."""

@@ -1,0 +1,1 @@
+"""Synthetic sample data for Candor: generators and the committed sample files."""

@@ -1,0 +1,1 @@
+"""Explanations: SHAP contributions (LightGBM native TreeSHAP), plain-language reasons, plots."""

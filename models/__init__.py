@@ -1,0 +1,1 @@
+"""Framework-free core of Candor: the data contract, features, model wrappers and policy."""

@@ -1,0 +1,68 @@
+"""The MLflow pyfunc wrapper of a :class:`LeadScorer` (a thin adapter, no maths here).
+
+The scorer travels as plain files (LightGBM text model, JSON schema, Venn-Abers vectors, the
+contract in YAML) so that a registered version can be read without unpickling code. Serving
+unwraps it to call the NumPy fast path directly; ``mlflow models serve`` uses :meth:`predict`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import mlflow.pyfunc
+import pandas as pd
+from mlflow.models.signature import ModelSignature
+from mlflow.types.schema import ColSpec, Schema
+
+from models.contract import Contract, Kind, Role
+from models.features import build_features
+from models.scorer import LeadScorer
+
+SCORER_ARTIFACT = "scorer"
+
+
+class LeadScorerModel(mlflow.pyfunc.PythonModel):
+    """Raw lead columns in, calibrated probability and its Venn-Abers interval out."""
+
+    scorer: LeadScorer
+
+    def load_context(self, context: Any) -> None:
+        self.scorer = LeadScorer.load(context.artifacts[SCORER_ARTIFACT])
+
+    def predict(self, context, model_input, params=None):  # type: ignore[no-untyped-def]
+        frame = pd.DataFrame(model_input)
+        columns = {c: frame[c].tolist() for c in frame.columns}
+        matrix = build_features(columns, schema=self.scorer.schema_, n_rows=len(frame))
+        result = self.scorer.calibrate(self.scorer.margins(matrix.values))
+        return pd.DataFrame(
+            {"score": result.score, "lower": result.lower, "upper": result.upper}
+        )
+
+
+def _mlflow_type(contract: Contract, name: str) -> str:
+    f = contract[name]
+    if f.kind is Kind.NUMERIC:
+        return "double"
+    if f.kind is Kind.BOOLEAN or f.role is Role.CONSENT:
+        return "boolean"
+    return "string"
+
+
+def signature_for(contract: Contract) -> ModelSignature:
+    """Input schema from the contract (every request field, all optional); probability out."""
+    inputs = Schema(
+        [
+            ColSpec(_mlflow_type(contract, f.name), f.name, required=False)
+            for f in contract.request_fields
+        ]
+    )
+    outputs = Schema([ColSpec("double", "score"), ColSpec("double", "lower"),
+                      ColSpec("double", "upper")])
+    return ModelSignature(inputs=inputs, outputs=outputs)
+
+
+def unwrap_scorer(model: mlflow.pyfunc.PyFuncModel) -> LeadScorer:
+    wrapper = model.unwrap_python_model()
+    if not isinstance(wrapper, LeadScorerModel):
+        raise TypeError(f"expected a LeadScorerModel, got {type(wrapper).__name__}")
+    return wrapper.scorer

@@ -1,0 +1,210 @@
+"""`candor train leads`: read -> validate -> guard against leaks -> fit -> evaluate -> MLflow.
+
+The champion gate: a new version takes the ``champion`` alias only when its holdout ROC-AUC is
+at least the current champion's on the same holdout rows (a first model always becomes
+champion). The decision and its numbers are logged to the run and tagged on the version.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import sys
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import mlflow
+import numpy as np
+from sklearn.metrics import roc_auc_score
+
+from explain.explainer import global_importance
+from explain.plots import calibration_plot, importance_plot
+from models.contract import HCP_LEADS, Contract, dump_contract, load_contract
+from models.errors import ModelIncompatibleError
+from models.features import build_features, fit_schema
+from models.settings import Settings
+from training import tracking
+from training.data import columns_of, read_table, validate_frame
+from training.fit import FitResult, fit_lead_scorer, split_indices
+from training.leakage import LeakageFinding, scan
+from training.metrics import reliability_curve
+
+log = logging.getLogger("candor.training")
+
+
+@dataclass
+class GateDecision:
+    promoted: bool
+    reason: str
+    new_roc_auc: float
+    champion_version: str | None = None
+    champion_roc_auc: float | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return self.__dict__.copy()
+
+
+@dataclass
+class TrainingSummary:
+    run_id: str
+    model_name: str
+    version: str
+    gate: GateDecision
+    metrics: dict[str, float]
+    shape: str
+    leakage: list[LeakageFinding] = field(default_factory=list)
+
+
+def file_fingerprint(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def resolve_contract(contract_path: str | Path | None, exclude: list[str]) -> Contract:
+    contract = load_contract(contract_path) if contract_path else HCP_LEADS
+    return contract.without(exclude) if exclude else contract
+
+
+def leakage_findings(
+    columns: dict[str, list[Any]], outcome: np.ndarray, contract: Contract, train_rows: np.ndarray
+) -> list[LeakageFinding]:
+    every = contract.with_every_input()
+    train_columns = {k: [v[i] for i in train_rows] for k, v in columns.items()}
+    schema = fit_schema(train_columns, every)
+    matrix = build_features(columns, schema=schema, n_rows=len(outcome))
+    excluded = frozenset(f.name for f in contract.after_the_fact_fields)
+    return scan(matrix=matrix, outcome=outcome, contract=contract, excluded=excluded)
+
+
+def report_leakage(findings: list[LeakageFinding]) -> None:
+    """Loud, on stderr and in the log: a leak is the most common way a lead model lies."""
+    for f in findings:
+        action = "EXCLUDED" if f.excluded else "KEPT (use --exclude to drop it)"
+        message = f"LEAKAGE WARNING: {f.feature!r}: {'; '.join(f.reasons)} -> {action}"
+        log.warning(message)
+        print(message, file=sys.stderr)
+
+
+def champion_gate(
+    result: FitResult, columns: dict[str, list[Any]], settings: Settings
+) -> GateDecision:
+    new_auc = result.holdout_metrics["roc_auc"]
+    current = tracking.champion_version(settings.lead_model_name, settings.model_alias)
+    if current is None:
+        return GateDecision(True, "first model: no champion yet", new_auc)
+    champion = tracking.load_scorer(settings.lead_model_name, settings.model_alias)
+    missing = [n for n in champion.feature_names if n not in columns]
+    if missing:
+        raise ModelIncompatibleError(
+            f"champion version {current} reads input(s) {missing} that this data lacks; it cannot"
+            " be compared on the same holdout"
+        )
+    rows = result.splits.holdout
+    holdout_columns = {k: [v[i] for i in rows] for k, v in columns.items()}
+    matrix = build_features(holdout_columns, schema=champion.schema_, n_rows=len(rows))
+    champion_auc = float(roc_auc_score(result.holdout_outcome,
+                                       champion.predict_proba(matrix.values)))
+    promoted = new_auc >= champion_auc
+    verdict = "at least as good as" if promoted else "worse than"
+    reason = (f"holdout ROC-AUC {new_auc:.4f} is {verdict} champion v{current}'s "
+              f"{champion_auc:.4f} on the same {len(rows)} rows")
+    return GateDecision(promoted, reason, new_auc, current, champion_auc)
+
+
+def train_leads(
+    *, data: str | Path, settings: Settings, contract_path: str | Path | None = None,
+    exclude: list[str] | None = None, seed: int = 42,
+) -> TrainingSummary:
+    data = Path(data)
+    contract = resolve_contract(contract_path, exclude or [])
+    frame = read_table(data, contract)
+    outcome = validate_frame(frame, contract)
+    columns = columns_of(frame)
+
+    tracking.configure(settings)
+    with mlflow.start_run(run_name=f"leads-{data.stem}") as run, \
+            tempfile.TemporaryDirectory() as tmp:
+        workdir = Path(tmp)
+        train_rows = split_indices(outcome, seed=seed).train  # the same split the fit uses
+        findings = leakage_findings(columns, outcome, contract, train_rows)
+        report_leakage(findings)  # before training, so a user can stop and --exclude
+        result = fit_lead_scorer(columns, outcome, contract, seed=seed)
+        _log_run(result, findings, contract, data, frame_rows=len(frame), workdir=workdir)
+        version = tracking.log_scorer(
+            result.scorer, workdir=workdir, registered_name=settings.lead_model_name
+        )
+        try:
+            gate = champion_gate(result, columns, settings)
+        except ModelIncompatibleError as exc:
+            gate = GateDecision(False, str(exc), result.holdout_metrics["roc_auc"],
+                                tracking.champion_version(settings.lead_model_name,
+                                                          settings.model_alias))
+        if gate.promoted:
+            tracking.set_alias(settings.lead_model_name, settings.model_alias, version)
+        mlflow.log_dict(gate.to_dict(), "gate.json")
+        mlflow.set_tags({"gate.promoted": str(gate.promoted), "gate.reason": gate.reason,
+                         "model.version": version})
+        if gate.champion_roc_auc is not None:
+            mlflow.log_metric("gate_champion_roc_auc", gate.champion_roc_auc)
+        tracking.tag_version(settings.lead_model_name, version,
+                             {"gate.promoted": str(gate.promoted), "gate.reason": gate.reason,
+                              "contract": contract.version_tag})
+        return TrainingSummary(run.info.run_id, settings.lead_model_name, version, gate,
+                               result.holdout_metrics, result.chosen.shape.label, findings)
+
+
+def _log_run(
+    result: FitResult, findings: list[LeakageFinding], contract: Contract, data: Path, *,
+    frame_rows: int, workdir: Path,
+) -> None:
+    splits = result.splits
+    mlflow.log_params({
+        "data_path": str(data),
+        "data_rows": frame_rows,
+        "contract": contract.version_tag,
+        "chosen_shape": result.chosen.shape.label,
+        "num_leaves": result.chosen.shape.num_leaves,
+        "max_depth": result.chosen.shape.max_depth,
+        "trees": result.chosen.best_iteration,
+        "calibration": "inductive Venn-Abers",
+        "split_train": len(splits.train), "split_valid": len(splits.valid),
+        "split_calibration": len(splits.calibration), "split_holdout": len(splits.holdout),
+        "seed": result.scorer.meta_["seed"],
+        "excluded_inputs": ",".join(f.name for f in contract.after_the_fact_fields) or "none",
+    })
+    mlflow.set_tags({"data_sha256": file_fingerprint(data), "contract": contract.version_tag,
+                     "leakage_findings": str(len(findings))})
+    mlflow.log_metrics({f"holdout_{k}": v for k, v in result.holdout_metrics.items()})
+    mlflow.log_metrics({f"holdout_uncalibrated_{k}": v
+                        for k, v in result.holdout_metrics_uncalibrated.items()})
+    candidates = [
+        {"shape": c.shape.label, "valid_roc_auc": c.valid_auc, "trees": c.best_iteration,
+         "explain_cost": c.explain_cost, "chosen": c is result.chosen}
+        for c in result.candidates
+    ]
+    for c in result.candidates:
+        key = f"{c.shape.num_leaves}l"
+        mlflow.log_metric(f"grid_valid_roc_auc_{key}", c.valid_auc)
+        mlflow.log_metric(f"grid_explain_cost_{key}", c.explain_cost)
+    mlflow.log_dict({"candidates": candidates}, "shape_grid.json")
+    mlflow.log_dict({"findings": [f.to_dict() for f in findings]}, "leakage.json")
+    mlflow.log_text(dump_contract(contract), "contract.yaml")
+    mlflow.log_dict(result.scorer.schema_.to_dict(), "reference/feature_schema.json")
+
+    contributions = result.scorer.contributions(result.holdout_values)
+    importance = global_importance(contributions, result.scorer.feature_names)
+    mlflow.log_dict({"mean_abs_shap_log_odds": dict(importance)}, "global_importance.json")
+    mlflow.log_artifact(str(importance_plot(importance, workdir / "shap_importance.png")))
+    curves = {
+        "calibrated (Venn-Abers)": reliability_curve(result.holdout_outcome, result.holdout_score),
+        "raw LightGBM": reliability_curve(result.holdout_outcome, result.holdout_raw_probability),
+    }
+    mlflow.log_artifact(str(calibration_plot(curves, workdir / "calibration_curve.png",
+                                             title="Calibration on the holdout")))
+    mlflow.log_text(json.dumps(result.holdout_metrics, indent=1), "holdout_metrics.json")
