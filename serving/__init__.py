@@ -1,0 +1,1 @@
+"""HTTP service: create_app(), settings via Depends, routers, error mapping."""

@@ -1,0 +1,83 @@
+"""create_app(): the FastAPI application. The model is loaded once, in lifespan."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI
+from pydantic import TypeAdapter
+
+from models.errors import CandorError
+from models.settings import Settings, get_settings
+from serving.errors import install_error_handlers
+from serving.lead_schema import lead_model_for
+from serving.limits import BodySizeLimit
+from serving.model_store import load_champion
+from serving.routers import leads, system
+from serving.scoring import LeadScoringService
+
+log = logging.getLogger("candor.serving")
+
+
+def _settings_for(app: FastAPI) -> Settings:
+    provider = app.dependency_overrides.get(get_settings, get_settings)
+    return provider()  # type: ignore[no-any-return]
+
+
+def load_model_into(app: FastAPI, settings: Settings) -> None:
+    """Load the champion and everything derived from its contract; keep serving on failure."""
+    try:
+        loaded = load_champion(settings)
+    except CandorError as exc:
+        log.error("model not loaded: %s", exc.message)
+        app.state.scoring = None
+        app.state.load_error = exc.message
+        return
+    lead_model = lead_model_for(loaded.scorer.contract_)
+    app.state.leads_adapter = TypeAdapter(list[lead_model])  # type: ignore[valid-type]
+    app.state.lead_model = lead_model
+    app.state.scoring = LeadScoringService(loaded, settings.policy)
+    app.openapi_schema = None  # rebuild with the contract's lead schema
+    log.info("serving %s version %s", loaded.name, loaded.version)
+
+
+def _openapi_with_leads(app: FastAPI) -> dict[str, Any]:
+    if app.openapi_schema:
+        return app.openapi_schema
+    schema = FastAPI.openapi(app)
+    lead_model = getattr(app.state, "lead_model", None)
+    if lead_model is not None:
+        lead_schema = lead_model.model_json_schema(ref_template="#/components/schemas/{model}")
+        schema.setdefault("components", {}).setdefault("schemas", {})["LeadIn"] = lead_schema
+        request = schema["components"]["schemas"].get("ScoreRequest", {})
+        if "leads" in request.get("properties", {}):
+            request["properties"]["leads"]["items"] = {"$ref": "#/components/schemas/LeadIn"}
+    app.openapi_schema = schema
+    return schema
+
+
+def create_app() -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        load_model_into(app, _settings_for(app))
+        yield
+
+    app = FastAPI(
+        title="Candor",
+        version="0.1.0",
+        description="Explainable, accountable lead scoring for healthcare commercial teams. "
+        "Scores are machine-generated and advisory.",
+        lifespan=lifespan,
+    )
+    app.state.scoring = None
+    app.state.load_error = "the service is starting"
+    install_error_handlers(app)
+    app.include_router(system.router)
+    app.include_router(leads.router)
+    app.openapi = lambda: _openapi_with_leads(app)  # type: ignore[method-assign]
+    max_bytes = get_settings().max_body_bytes
+    app.add_middleware(BodySizeLimit, max_bytes=max_bytes)
+    return app

@@ -1,0 +1,85 @@
+"""Map domain errors to HTTP, once. Every error body is {"error": {code, message, details}}."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from models.errors import (
+    CandorError,
+    ContractError,
+    DataValidationError,
+    InputValidationError,
+    ModelIncompatibleError,
+    ModelNotAvailableError,
+)
+
+STATUS_BY_ERROR: dict[type[CandorError], int] = {
+    InputValidationError: 422,
+    DataValidationError: 422,
+    ContractError: 422,
+    ModelIncompatibleError: 409,
+    ModelNotAvailableError: 503,
+}
+
+
+def error_response(status: int, code: str, message: str,
+                   details: list[dict[str, Any]] | None = None) -> JSONResponse:
+    return JSONResponse(
+        status_code=status,
+        content={"error": {"code": code, "message": message, "details": details or []}},
+    )
+
+
+def _loc_to_detail(loc: tuple[Any, ...], message: str) -> dict[str, Any]:
+    """Turn a pydantic location such as ('body', 'leads', 3, 'specialty') into index + field."""
+    parts = [p for p in loc if p != "body"]
+    detail: dict[str, Any] = {"message": message}
+    if len(parts) >= 2 and parts[0] == "leads" and isinstance(parts[1], int):
+        detail["lead_index"] = parts[1]
+        detail["field"] = ".".join(str(p) for p in parts[2:]) or "leads"
+    else:
+        detail["field"] = ".".join(str(p) for p in parts) or "body"
+    return detail
+
+
+def validation_details(errors: list[Any]) -> list[dict[str, Any]]:
+    out = []
+    for err in errors:
+        message = err.get("msg", "invalid")
+        if "input" in err and err.get("type") != "missing" and not isinstance(err["input"], dict):
+            message = f"{message}; got {err['input']!r}"
+        out.append(_loc_to_detail(tuple(err.get("loc", ())), message))
+    return out
+
+
+def summarise(details: list[dict[str, Any]]) -> str:
+    first = details[0] if details else {"field": "body", "message": "invalid"}
+    where = f"lead {first['lead_index']}, " if "lead_index" in first else ""
+    more = f" (and {len(details) - 1} more)" if len(details) > 1 else ""
+    return f"{where}field {first['field']!r}: {first['message']}{more}"
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(CandorError)
+    async def _domain(_: Request, exc: CandorError) -> JSONResponse:
+        status = next((s for t, s in STATUS_BY_ERROR.items() if isinstance(exc, t)), 400)
+        return error_response(status, exc.code, exc.message, [d.to_dict() for d in exc.details])
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
+        details = validation_details(list(exc.errors()))
+        return error_response(422, "input_invalid", summarise(details), details)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        return error_response(exc.status_code, f"http_{exc.status_code}", str(exc.detail))
+
+    @app.exception_handler(Exception)
+    async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
+        # never leak internals (or a lead's data) in a 500
+        return error_response(500, "internal_error", "internal error; see the service log")

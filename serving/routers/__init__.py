@@ -1,0 +1,1 @@
+"""HTTP routers; the only modules that know about status codes besides serving.errors."""

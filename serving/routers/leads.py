@@ -1,0 +1,51 @@
+"""POST /v1/leads/score."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+from pydantic import ValidationError
+
+from models.errors import ErrorDetail, InputValidationError
+from serving.dependencies import ScoringDep, SettingsDep
+from serving.errors import summarise, validation_details
+from serving.schemas import ErrorResponse, ScoreRequest, ScoreResponse
+
+router = APIRouter(prefix="/v1/leads", tags=["leads"])
+
+
+def validate_leads(request: Request, leads: list[dict[str, Any]], limit: int) -> list[dict]:
+    """Check count and every field against the model's contract; errors name index and field."""
+    if not 1 <= len(leads) <= limit:
+        raise InputValidationError(
+            f"field 'leads' must hold 1 to {limit} leads, got {len(leads)}",
+            [ErrorDetail("leads", f"expected 1 to {limit} leads, got {len(leads)}")],
+        )
+    adapter = request.app.state.leads_adapter
+    try:
+        parsed = adapter.validate_python(leads)
+    except ValidationError as exc:
+        details = validation_details([{**e, "loc": ("leads", *e["loc"])} for e in exc.errors()])
+        raise InputValidationError(
+            summarise(details),
+            [ErrorDetail(d["field"], d["message"], d.get("lead_index")) for d in details],
+        ) from exc
+    return [lead.model_dump() for lead in parsed]
+
+
+@router.post(
+    "/score",
+    response_model=ScoreResponse,
+    responses={413: {"model": ErrorResponse}, 422: {"model": ErrorResponse},
+               503: {"model": ErrorResponse}},
+    summary="Score leads with reasons, confidence and a review flag",
+)
+def score_leads(body: ScoreRequest, request: Request, service: ScoringDep,
+                settings: SettingsDep) -> JSONResponse:
+    leads = validate_leads(request, body.leads, settings.max_leads_per_request)
+    top_k = None if body.explain == "all" else body.top_k
+    results = service.score(leads, top_k=top_k)
+    # already shaped like ScoreResponse; skipping re-validation keeps 1,000-lead batches fast
+    return JSONResponse({"model": service.model_ref, "results": results})

@@ -1,0 +1,35 @@
+"""GET /healthz and GET /v1/models/current."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+
+from models.contract import dump_contract
+from serving.dependencies import ScoringDep
+from serving.schemas import ModelInfo
+
+import yaml
+
+router = APIRouter(tags=["system"])
+
+
+@router.get("/healthz")
+def healthz(request: Request) -> dict[str, Any]:
+    service = getattr(request.app.state, "scoring", None)
+    if service is None:
+        return {"status": "degraded", "model": None,
+                "detail": getattr(request.app.state, "load_error", "no model loaded")}
+    return {"status": "ok", "model": service.model_ref}
+
+
+@router.get("/v1/models/current", response_model=ModelInfo)
+def current_model(service: ScoringDep) -> ModelInfo:
+    loaded = service.loaded
+    return ModelInfo(
+        name=loaded.name, version=loaded.version, alias=loaded.alias, run_id=loaded.run_id,
+        trained_at=loaded.trained_at, metrics=loaded.metrics,
+        shape=str(loaded.scorer.meta_.get("shape", "")),
+        contract=yaml.safe_load(dump_contract(service.contract)),
+    )
