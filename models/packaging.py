@@ -29,7 +29,9 @@ class LeadScorerModel(mlflow.pyfunc.PythonModel):
     def load_context(self, context: Any) -> None:
         self.scorer = LeadScorer.load(context.artifacts[SCORER_ARTIFACT])
 
-    def predict(self, context, model_input, params=None):  # type: ignore[no-untyped-def]
+    def predict(
+        self, context: Any, model_input: pd.DataFrame, params: dict[str, Any] | None = None
+    ) -> pd.DataFrame:
         frame = pd.DataFrame(model_input)
         columns = {c: frame[c].tolist() for c in frame.columns}
         matrix = build_features(columns, schema=self.scorer.schema_, n_rows=len(frame))
@@ -59,6 +61,21 @@ def signature_for(contract: Contract) -> ModelSignature:
     outputs = Schema([ColSpec("double", "score"), ColSpec("double", "lower"),
                       ColSpec("double", "upper")])
     return ModelSignature(inputs=inputs, outputs=outputs)
+
+
+def synthetic_input_example(scorer: LeadScorer) -> pd.DataFrame:
+    """An input example built from the schema alone, so that no customer's lead is stored."""
+    row: dict[str, Any] = {}
+    for spec in scorer.schema_.specs:
+        if spec.kind is Kind.CATEGORICAL:
+            row[spec.name] = spec.categories[0] if spec.categories else None
+        elif spec.kind is Kind.BOOLEAN:
+            row[spec.name] = False
+        else:
+            row[spec.name] = spec.minimum
+    if scorer.schema_.consent_field is not None:
+        row[scorer.schema_.consent_field] = True
+    return pd.DataFrame([row])
 
 
 def unwrap_scorer(model: mlflow.pyfunc.PyFuncModel) -> LeadScorer:

@@ -4,13 +4,17 @@ from __future__ import annotations
 
 from importlib.metadata import version
 from pathlib import Path
-from typing import Any
-
 import mlflow
 from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
 
-from models.packaging import SCORER_ARTIFACT, LeadScorerModel, signature_for, unwrap_scorer
+from models.packaging import (
+    SCORER_ARTIFACT,
+    signature_for,
+    synthetic_input_example,
+    unwrap_scorer,
+)
+from models import pyfunc_entry_path
 from models.scorer import LeadScorer
 from models.settings import Settings
 
@@ -39,20 +43,17 @@ def configure(settings: Settings, experiment: str | None = None) -> str:
     return str(experiment_id)
 
 
-def log_scorer(
-    scorer: LeadScorer, *, workdir: Path, registered_name: str, input_example: Any | None = None
-) -> str:
+def log_scorer(scorer: LeadScorer, *, workdir: Path, registered_name: str) -> str:
     """Log the scorer as a pyfunc model in the active run, register it; the new version."""
     scorer_dir = scorer.save(workdir / SCORER_ARTIFACT)
-    code_paths: list[str] = []
     info = mlflow.pyfunc.log_model(
         name="model",
-        python_model=LeadScorerModel(),
+        python_model=str(pyfunc_entry_path()),  # models from code: nothing pickled
         artifacts={SCORER_ARTIFACT: str(scorer_dir)},
         signature=signature_for(scorer.contract_),
         pip_requirements=_REQUIREMENTS,
         registered_model_name=registered_name,
-        code_paths=code_paths or None,
+        input_example=synthetic_input_example(scorer),
     )
     if info.registered_model_version is None:
         raise RuntimeError(f"MLflow did not register a version of {registered_name!r}")

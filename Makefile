@@ -1,0 +1,44 @@
+# Candor: `make demo` and `make test` work from a fresh clone; `make install` only sets up .venv.
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.candor-installed
+SOURCES := pyproject.toml $(shell find models training explain serving candor_cli data_samples \
+	-name '*.py' -o -name '*.yaml' -o -name '*.csv' 2>/dev/null)
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: install demo test lint typecheck bench clean
+
+install: $(STAMP)
+
+$(STAMP): $(SOURCES)
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q ".[dev]"
+	@touch $(STAMP)
+
+demo: install
+	$(BIN)/candor train leads --data data_samples/hcp_leads.csv
+	@echo
+	@echo "Serving on http://$(HOST):$(PORT) (docs: http://$(HOST):$(PORT)/docs). Try:"
+	@echo "  curl -s -X POST http://$(HOST):$(PORT)/v1/leads/score -H 'Content-Type: application/json' -d @data_samples/demo_request.json"
+	@echo
+	$(BIN)/candor serve --host $(HOST) --port $(PORT)
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: install
+	$(BIN)/mypy
+
+test: lint typecheck
+	$(BIN)/pytest
+
+bench: install
+	$(BIN)/python bench/run_bench.py
+
+clean:
+	rm -rf $(VENV) build *.egg-info .candor .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,67 @@
+"""Shared fixtures: one lead model trained once per test session on the committed sample."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from models.settings import Settings, get_settings
+
+REPO = Path(__file__).resolve().parents[1]
+SAMPLE_LEADS = REPO / "data_samples" / "hcp_leads.csv"
+SHARED_DATA = REPO.parent / "shared" / "data"
+
+
+@pytest.fixture(scope="session")
+def sample_frame() -> pd.DataFrame:
+    return pd.read_csv(SAMPLE_LEADS)
+
+
+def make_settings(home: Path, **overrides: object) -> Settings:
+    return Settings(home=home, mlflow_tracking_uri=None, **overrides)  # type: ignore[arg-type]
+
+
+@pytest.fixture(scope="session")
+def trained_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A CANDOR_HOME whose MLflow store holds a champion trained on the sample data."""
+    from training.pipeline import train_leads
+
+    home = tmp_path_factory.mktemp("candor_home")
+    summary = train_leads(data=SAMPLE_LEADS, settings=make_settings(home))
+    assert summary.gate.promoted
+    return home
+
+
+@pytest.fixture(scope="session")
+def trained_settings(trained_home: Path) -> Settings:
+    return make_settings(trained_home)
+
+
+@pytest.fixture(scope="session")
+def scorer(trained_settings: Settings):  # type: ignore[no-untyped-def]
+    from serving.model_store import load_champion
+
+    return load_champion(trained_settings).scorer
+
+
+@pytest.fixture()
+def client(trained_settings: Settings) -> Iterator[object]:
+    """An ASGI test client of the app serving the session's champion."""
+    from fastapi.testclient import TestClient
+
+    from serving.app import create_app
+
+    app = create_app()
+    app.dependency_overrides[get_settings] = lambda: trained_settings
+    with TestClient(app) as test_client:
+        yield test_client
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    if not SHARED_DATA.is_dir():
+        pytest.skip(f"real data folder {SHARED_DATA} is absent (only CI and developers have it)")
+    return SHARED_DATA
