@@ -29,14 +29,18 @@ def _train_leads(args: argparse.Namespace) -> int:
     from training.pipeline import train_leads
 
     summary = train_leads(
-        data=args.data, settings=get_settings(), contract_path=args.contract,
-        exclude=args.exclude, seed=args.seed,
+        data=args.data,
+        settings=get_settings(),
+        contract_path=args.contract,
+        exclude=args.exclude,
+        seed=args.seed,
     )
     m = summary.metrics
-    print(f"run {summary.run_id}: {summary.model_name} version {summary.version} "
-          f"({summary.shape})")
-    print(f"holdout ROC-AUC {m['roc_auc']:.4f}  PR-AUC {m['pr_auc']:.4f}  Brier {m['brier']:.4f}  "
-          f"log-loss {m['log_loss']:.4f}  ECE {m['ece']:.4f}")
+    print(f"run {summary.run_id}: {summary.model_name} version {summary.version} ({summary.shape})")
+    print(
+        f"holdout ROC-AUC {m['roc_auc']:.4f}  PR-AUC {m['pr_auc']:.4f}  Brier {m['brier']:.4f}  "
+        f"log-loss {m['log_loss']:.4f}  ECE {m['ece']:.4f}"
+    )
     state = "promoted to champion" if summary.gate.promoted else "NOT promoted"
     print(f"gate: {state}: {summary.gate.reason}")
     return 0
@@ -55,10 +59,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="candor", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
 
-    data = commands.add_parser("data", help="sample data").add_subparsers(dest="what",
-                                                                          required=True)
+    data = commands.add_parser("data", help="sample data").add_subparsers(
+        dest="what", required=True
+    )
     gen = data.add_parser("generate", help="generate synthetic data").add_subparsers(
-        dest="kind", required=True)
+        dest="kind", required=True
+    )
     leads = gen.add_parser("leads", help="healthcare-professional leads")
     leads.add_argument("--rows", type=int, default=5000)
     leads.add_argument("--seed", type=int, default=7)
@@ -66,12 +72,18 @@ def build_parser() -> argparse.ArgumentParser:
     leads.set_defaults(func=_generate)
 
     train = commands.add_parser("train", help="train a model").add_subparsers(
-        dest="kind", required=True)
+        dest="kind", required=True
+    )
     tl = train.add_parser("leads", help="train the lead scorer")
     tl.add_argument("--data", required=True, help="CRM export, CSV or Parquet")
     tl.add_argument("--contract", help="YAML data contract (default: the built-in HCP contract)")
-    tl.add_argument("--exclude", action="append", default=[], metavar="COL",
-                    help="drop a model input (repeatable), e.g. a column that leaks the outcome")
+    tl.add_argument(
+        "--exclude",
+        action="append",
+        default=[],
+        metavar="COL",
+        help="drop a model input (repeatable), e.g. a column that leaks the outcome",
+    )
     tl.add_argument("--seed", type=int, default=42)
     tl.set_defaults(func=_train_leads)
 

@@ -64,8 +64,11 @@ def explain_rows(
                 value = display_value(spec, float(matrix.values[i, j]))
             contribution = float(row[j])
             text = describe(
-                contract[spec.name], value=value, contribution=contribution,
-                withheld=withheld, unseen=unseen,
+                contract[spec.name],
+                value=value,
+                contribution=contribution,
+                withheld=withheld,
+                unseen=unseen,
             )
             reasons.append(Reason(spec.name, value, contribution, text))
         out.append(Explanation(float(row.sum()), float(row[n_inputs]), tuple(reasons)))

@@ -59,17 +59,58 @@ MODEL_INPUT_ROLES = frozenset({Role.FEATURE, Role.SENSITIVE})
 # Name tokens that mark a column as personal data or a protected attribute. A contract that
 # makes such a column a model input is refused: it is how PII and bias slip into a model.
 _PII_TOKENS = frozenset(
-    {"email", "mail", "phone", "mobile", "telephone", "fullname", "firstname", "lastname",
-     "surname", "name", "address", "street", "ssn", "dob", "birthdate", "birthday", "passport"}
+    {
+        "email",
+        "mail",
+        "phone",
+        "mobile",
+        "telephone",
+        "fullname",
+        "firstname",
+        "lastname",
+        "surname",
+        "name",
+        "address",
+        "street",
+        "ssn",
+        "dob",
+        "birthdate",
+        "birthday",
+        "passport",
+    }
 )
 _PROTECTED_TOKENS = frozenset(
-    {"gender", "sex", "race", "ethnicity", "ethnic", "religion", "age", "ageband", "disability",
-     "nationality", "marital", "pregnancy", "orientation"}
+    {
+        "gender",
+        "sex",
+        "race",
+        "ethnicity",
+        "ethnic",
+        "religion",
+        "age",
+        "ageband",
+        "disability",
+        "nationality",
+        "marital",
+        "pregnancy",
+        "orientation",
+    }
 )
 # Words in a column name that suggest it was filled in after the outcome was known.
 AFTER_THE_FACT_TOKENS = frozenset(
-    {"tags", "tag", "quality", "outcome", "stage", "disposition", "result", "notable",
-     "closed", "won", "lost"}
+    {
+        "tags",
+        "tag",
+        "quality",
+        "outcome",
+        "stage",
+        "disposition",
+        "result",
+        "notable",
+        "closed",
+        "won",
+        "lost",
+    }
 )
 
 
@@ -212,9 +253,7 @@ class Contract:
 
     def with_every_input(self) -> Contract:
         """A copy in which declared after-the-fact inputs count as inputs (for the leak scan)."""
-        fields = tuple(
-            Field(**{**_field_kwargs(f), "after_the_fact": False}) for f in self.fields
-        )
+        fields = tuple(Field(**{**_field_kwargs(f), "after_the_fact": False}) for f in self.fields)
         return Contract(self.name, self.version, fields, self.description, self.positive_label)
 
     def to_dict(self) -> dict[str, Any]:
@@ -262,11 +301,15 @@ def _validate(contract: Contract) -> None:
             problems.append(f"field {f.name!r} is declared twice")
         seen.add(f.name)
         if f.is_model_input and f.kind is None:
-            problems.append(f"field {f.name!r} has role {f.role} but no kind "
-                            f"(expected one of {[str(k) for k in Kind]})")
+            problems.append(
+                f"field {f.name!r} has role {f.role} but no kind "
+                f"(expected one of {[str(k) for k in Kind]})"
+            )
         if f.role is Role.CONSENT and f.scope is None:
-            problems.append(f"consent field {f.name!r} needs a scope "
-                            f"(expected one of {[str(s) for s in ConsentScope]})")
+            problems.append(
+                f"consent field {f.name!r} needs a scope "
+                f"(expected one of {[str(s) for s in ConsentScope]})"
+            )
         if f.is_model_input:
             tokens = name_tokens(f.name)
             if tokens & _PII_TOKENS:
@@ -312,8 +355,9 @@ def contract_from_dict(raw: Mapping[str, Any], *, source: str = "contract") -> C
             raise ContractError(f"{where}: each field needs 'name' and 'role'")
         unknown = sorted(set(spec) - allowed)
         if unknown:
-            raise ContractError(f"{where} ({spec['name']!r}): unknown keys {unknown}; "
-                                f"allowed: {sorted(allowed)}")
+            raise ContractError(
+                f"{where} ({spec['name']!r}): unknown keys {unknown}; allowed: {sorted(allowed)}"
+            )
         try:
             kwargs = dict(spec)
             kwargs["name"] = str(spec["name"])
@@ -362,46 +406,134 @@ HCP_LEADS = Contract(
         Field("full_name", Role.PII, description="the professional's name"),
         Field("email", Role.PII, description="work e-mail address"),
         Field("phone", Role.PII, description="work telephone number"),
-        Field("specialty", Role.FEATURE, _C, "clinical specialty", "Specialty",
-              audit_segment=True),
+        Field("specialty", Role.FEATURE, _C, "clinical specialty", "Specialty", audit_segment=True),
         Field("region", Role.FEATURE, _C, "sales region", "Region", audit_segment=True),
-        Field("territory_type", Role.FEATURE, _C, "urban, suburban or rural territory",
-              "Territory type", audit_segment=True),
-        Field("practice_setting", Role.FEATURE, _C, "hospital, group, solo practice or clinic",
-              "Practice setting", audit_segment=True),
-        Field("practice_size", Role.FEATURE, _N, "prescribers in the practice",
-              "Practice size", "Works in a practice of {value} prescribers", "prescribers"),
-        Field("years_in_practice", Role.FEATURE, _N, "years since first licence",
-              "Years in practice", "{value} years in practice", "years"),
+        Field(
+            "territory_type",
+            Role.FEATURE,
+            _C,
+            "urban, suburban or rural territory",
+            "Territory type",
+            audit_segment=True,
+        ),
+        Field(
+            "practice_setting",
+            Role.FEATURE,
+            _C,
+            "hospital, group, solo practice or clinic",
+            "Practice setting",
+            audit_segment=True,
+        ),
+        Field(
+            "practice_size",
+            Role.FEATURE,
+            _N,
+            "prescribers in the practice",
+            "Practice size",
+            "Works in a practice of {value} prescribers",
+            "prescribers",
+        ),
+        Field(
+            "years_in_practice",
+            Role.FEATURE,
+            _N,
+            "years since first licence",
+            "Years in practice",
+            "{value} years in practice",
+            "years",
+        ),
         Field("lead_source", Role.FEATURE, _C, "how the lead reached the CRM", "Lead source"),
-        Field("emails_opened_90d", Role.FEATURE, _N, "marketing e-mails opened, last 90 days",
-              "E-mails opened (90 days)", "Opened {value} e-mails in the last 90 days",
-              "e-mails"),
-        Field("webinars_attended_90d", Role.FEATURE, _N, "webinars attended, last 90 days",
-              "Webinars attended (90 days)", "Attended {value} webinars in the last 90 days",
-              "webinars"),
-        Field("rep_visits_90d", Role.FEATURE, _N, "sales-rep visits, last 90 days",
-              "Rep visits (90 days)", "Had {value} rep visits in the last 90 days", "visits"),
-        Field("samples_requested_90d", Role.FEATURE, _N, "product samples requested, last 90 days",
-              "Samples requested (90 days)", "Requested {value} samples in the last 90 days",
-              "samples"),
-        Field("website_visits_30d", Role.FEATURE, _N, "visits to the HCP website, last 30 days",
-              "Website visits (30 days)", "Visited the website {value} times in the last 30 days",
-              "visits"),
-        Field("days_since_last_contact", Role.FEATURE, _N,
-              "days since the last contact; missing if never contacted",
-              "Days since last contact", "Last contacted {value} days ago", "days"),
-        Field("formulary_status", Role.FEATURE, _C, "the product's status on the local formulary",
-              "Formulary status", "Formulary status is {value}"),
-        Field("prescribing_decile", Role.SENSITIVE, _N,
-              "prescribing volume decile (1-10), health-derived", "Prescribing decile",
-              "In prescribing decile {value}", "decile"),
-        Field("patient_volume_band", Role.SENSITIVE, _C, "patient volume band, health-derived",
-              "Patient volume", "Patient volume is {value}"),
-        Field("data_use_consent", Role.CONSENT, description="consent to use health-derived data",
-              scope=ConsentScope.DATA_USE),
-        Field("do_not_contact", Role.CONSENT, description="opted out of all contact",
-              scope=ConsentScope.CONTACT),
+        Field(
+            "emails_opened_90d",
+            Role.FEATURE,
+            _N,
+            "marketing e-mails opened, last 90 days",
+            "E-mails opened (90 days)",
+            "Opened {value} e-mails in the last 90 days",
+            "e-mails",
+        ),
+        Field(
+            "webinars_attended_90d",
+            Role.FEATURE,
+            _N,
+            "webinars attended, last 90 days",
+            "Webinars attended (90 days)",
+            "Attended {value} webinars in the last 90 days",
+            "webinars",
+        ),
+        Field(
+            "rep_visits_90d",
+            Role.FEATURE,
+            _N,
+            "sales-rep visits, last 90 days",
+            "Rep visits (90 days)",
+            "Had {value} rep visits in the last 90 days",
+            "visits",
+        ),
+        Field(
+            "samples_requested_90d",
+            Role.FEATURE,
+            _N,
+            "product samples requested, last 90 days",
+            "Samples requested (90 days)",
+            "Requested {value} samples in the last 90 days",
+            "samples",
+        ),
+        Field(
+            "website_visits_30d",
+            Role.FEATURE,
+            _N,
+            "visits to the HCP website, last 30 days",
+            "Website visits (30 days)",
+            "Visited the website {value} times in the last 30 days",
+            "visits",
+        ),
+        Field(
+            "days_since_last_contact",
+            Role.FEATURE,
+            _N,
+            "days since the last contact; missing if never contacted",
+            "Days since last contact",
+            "Last contacted {value} days ago",
+            "days",
+        ),
+        Field(
+            "formulary_status",
+            Role.FEATURE,
+            _C,
+            "the product's status on the local formulary",
+            "Formulary status",
+            "Formulary status is {value}",
+        ),
+        Field(
+            "prescribing_decile",
+            Role.SENSITIVE,
+            _N,
+            "prescribing volume decile (1-10), health-derived",
+            "Prescribing decile",
+            "In prescribing decile {value}",
+            "decile",
+        ),
+        Field(
+            "patient_volume_band",
+            Role.SENSITIVE,
+            _C,
+            "patient volume band, health-derived",
+            "Patient volume",
+            "Patient volume is {value}",
+        ),
+        Field(
+            "data_use_consent",
+            Role.CONSENT,
+            description="consent to use health-derived data",
+            scope=ConsentScope.DATA_USE,
+        ),
+        Field(
+            "do_not_contact",
+            Role.CONSENT,
+            description="opted out of all contact",
+            scope=ConsentScope.CONTACT,
+        ),
         Field("gender", Role.PROTECTED, description="self-reported gender"),
         Field("age_band", Role.PROTECTED, description="age band"),
         Field("converted", Role.TARGET, description="1 if the lead converted"),

@@ -102,8 +102,12 @@ class FeatureSchema:
             "contract_fingerprint": self.contract_fingerprint,
             "consent_field": self.consent_field,
             "specs": [
-                {**asdict(s), "kind": str(s.kind), "categories": list(s.categories),
-                 "missing_tokens": list(s.missing_tokens)}
+                {
+                    **asdict(s),
+                    "kind": str(s.kind),
+                    "categories": list(s.categories),
+                    "missing_tokens": list(s.missing_tokens),
+                }
                 for s in self.specs
             ],
         }
@@ -168,17 +172,29 @@ def _fit_spec(f: Field, raw: Sequence[Any]) -> FeatureSpec:
     sensitive = f.role is Role.SENSITIVE
     if f.kind is Kind.CATEGORICAL:
         present = {str(v).strip() for v in raw if not is_missing(v, f.missing_tokens)}
-        return FeatureSpec(f.name, f.kind, tuple(sorted(present)),
-                           missing_tokens=f.missing_tokens, sensitive=sensitive)
+        return FeatureSpec(
+            f.name,
+            f.kind,
+            tuple(sorted(present)),
+            missing_tokens=f.missing_tokens,
+            sensitive=sensitive,
+        )
     if f.kind is Kind.BOOLEAN:
-        return FeatureSpec(f.name, f.kind, minimum=0.0, maximum=1.0,
-                           missing_tokens=f.missing_tokens, sensitive=sensitive)
+        return FeatureSpec(
+            f.name,
+            f.kind,
+            minimum=0.0,
+            maximum=1.0,
+            missing_tokens=f.missing_tokens,
+            sensitive=sensitive,
+        )
     numbers = np.asarray(_numeric_column(f.name, raw, f.missing_tokens), dtype=float)
     finite = numbers[np.isfinite(numbers)]
     lo = float(finite.min()) if finite.size else None
     hi = float(finite.max()) if finite.size else None
-    return FeatureSpec(f.name, f.kind, minimum=lo, maximum=hi,
-                       missing_tokens=f.missing_tokens, sensitive=sensitive)
+    return FeatureSpec(
+        f.name, f.kind, minimum=lo, maximum=hi, missing_tokens=f.missing_tokens, sensitive=sensitive
+    )
 
 
 def _length(columns: Mapping[str, Sequence[Any]]) -> int:

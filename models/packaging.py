@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from typing import Any
 
-import mlflow.pyfunc
 import pandas as pd
 from mlflow.models.signature import ModelSignature
+from mlflow.pyfunc import PyFuncModel, PythonModel
 from mlflow.types.schema import ColSpec, Schema
 
 from models.contract import Contract, Kind, Role
@@ -21,7 +21,7 @@ from models.scorer import LeadScorer
 SCORER_ARTIFACT = "scorer"
 
 
-class LeadScorerModel(mlflow.pyfunc.PythonModel):
+class LeadScorerModel(PythonModel):
     """Raw lead columns in, calibrated probability and its Venn-Abers interval out."""
 
     scorer: LeadScorer
@@ -36,9 +36,7 @@ class LeadScorerModel(mlflow.pyfunc.PythonModel):
         columns = {c: frame[c].tolist() for c in frame.columns}
         matrix = build_features(columns, schema=self.scorer.schema_, n_rows=len(frame))
         result = self.scorer.calibrate(self.scorer.margins(matrix.values))
-        return pd.DataFrame(
-            {"score": result.score, "lower": result.lower, "upper": result.upper}
-        )
+        return pd.DataFrame({"score": result.score, "lower": result.lower, "upper": result.upper})
 
 
 def _mlflow_type(contract: Contract, name: str) -> str:
@@ -58,8 +56,9 @@ def signature_for(contract: Contract) -> ModelSignature:
             for f in contract.request_fields
         ]
     )
-    outputs = Schema([ColSpec("double", "score"), ColSpec("double", "lower"),
-                      ColSpec("double", "upper")])
+    outputs = Schema(
+        [ColSpec("double", "score"), ColSpec("double", "lower"), ColSpec("double", "upper")]
+    )
     return ModelSignature(inputs=inputs, outputs=outputs)
 
 
@@ -78,7 +77,7 @@ def synthetic_input_example(scorer: LeadScorer) -> pd.DataFrame:
     return pd.DataFrame([row])
 
 
-def unwrap_scorer(model: mlflow.pyfunc.PyFuncModel) -> LeadScorer:
+def unwrap_scorer(model: PyFuncModel) -> LeadScorer:
     wrapper = model.unwrap_python_model()
     if not isinstance(wrapper, LeadScorerModel):
         raise TypeError(f"expected a LeadScorerModel, got {type(wrapper).__name__}")

@@ -49,8 +49,10 @@ class ScoringPolicy:
 
     def __post_init__(self) -> None:
         cuts = self.grade_cutoffs
-        if len(cuts) != 3 or not all(0.0 < c < 1.0 for c in cuts) or list(cuts) != sorted(
-            cuts, reverse=True
+        if (
+            len(cuts) != 3
+            or not all(0.0 < c < 1.0 for c in cuts)
+            or list(cuts) != sorted(cuts, reverse=True)
         ):
             raise ValueError(f"grade_cutoffs must be 3 descending probabilities, got {cuts}")
         if not 0.0 <= self.random_audit_share <= 1.0:

@@ -16,12 +16,11 @@ from typing import Any
 
 import lightgbm as lgb
 import numpy as np
+import yaml
 from venn_abers import calc_p0p1, calc_probs
 
 from models.contract import Contract, contract_from_dict, dump_contract
 from models.features import FeatureSchema
-
-import yaml
 
 BOOSTER_FILE = "booster.txt"
 SCHEMA_FILE = "feature_schema.json"

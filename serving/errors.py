@@ -27,8 +27,9 @@ STATUS_BY_ERROR: dict[type[CandorError], int] = {
 }
 
 
-def error_response(status: int, code: str, message: str,
-                   details: list[dict[str, Any]] | None = None) -> JSONResponse:
+def error_response(
+    status: int, code: str, message: str, details: list[dict[str, Any]] | None = None
+) -> JSONResponse:
     return JSONResponse(
         status_code=status,
         content={"error": {"code": code, "message": message, "details": details or []}},

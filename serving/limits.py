@@ -23,8 +23,11 @@ class BodySizeLimit:
             return
         declared = dict(scope.get("headers", [])).get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
-            await _send_json(send, 413, {"error": {"code": "body_too_large",
-                                                   "message": self._message(), "details": []}})
+            await _send_json(
+                send,
+                413,
+                {"error": {"code": "body_too_large", "message": self._message(), "details": []}},
+            )
             return
         received = 0
 
@@ -42,7 +45,14 @@ class BodySizeLimit:
 
 async def _send_json(send: Send, status: int, body: dict[str, Any]) -> None:
     payload = json.dumps(body).encode()
-    await send({"type": "http.response.start", "status": status,
-                "headers": [(b"content-type", b"application/json"),
-                            (b"content-length", str(len(payload)).encode())]})
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(payload)).encode()),
+            ],
+        }
+    )
     await send({"type": "http.response.body", "body": payload})

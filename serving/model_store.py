@@ -39,9 +39,19 @@ def load_champion(settings: Settings) -> LoadedModel:
             "train one with `candor train leads --data PATH`"
         ) from exc
     run = client.get_run(version.run_id) if version.run_id else None
-    metrics = {k.removeprefix("holdout_"): v for k, v in (run.data.metrics if run else {}).items()
-               if k.startswith("holdout_") and "uncalibrated" not in k}
+    metrics = {
+        k.removeprefix("holdout_"): v
+        for k, v in (run.data.metrics if run else {}).items()
+        if k.startswith("holdout_") and "uncalibrated" not in k
+    }
     started = run.info.start_time if run else version.creation_timestamp
     trained_at = datetime.fromtimestamp(started / 1000, tz=UTC).isoformat()
-    return LoadedModel(unwrap_scorer(model), name, str(version.version), alias,
-                       version.run_id or "", trained_at, metrics)
+    return LoadedModel(
+        unwrap_scorer(model),
+        name,
+        str(version.version),
+        alias,
+        version.run_id or "",
+        trained_at,
+        metrics,
+    )

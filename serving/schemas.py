@@ -11,8 +11,9 @@ class ScoreRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     leads: list[dict[str, Any]] = Field(
-        ..., description="1 to 1000 leads; fields as in the model's data contract "
-        "(GET /v1/models/current shows it)"
+        ...,
+        description="1 to 1000 leads; fields as in the model's data contract "
+        "(GET /v1/models/current shows it)",
     )
     top_k: int = Field(5, ge=1, le=100, description="reasons per lead with explain=top")
     explain: Literal["top", "all"] = "top"
@@ -56,8 +57,9 @@ class LeadResult(BaseModel):
     reasons: list[ReasonOut] = Field(default_factory=list)
     confidence: ConfidenceOut | None = None
     review: ReviewOut | None = None
-    withheld: list[str] = Field(default_factory=list,
-                                description="sensitive fields hidden for lack of consent")
+    withheld: list[str] = Field(
+        default_factory=list, description="sensitive fields hidden for lack of consent"
+    )
 
 
 class ScoreResponse(BaseModel):

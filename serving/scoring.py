@@ -64,8 +64,12 @@ class LeadScoringService:
         margins = contributions.sum(axis=1)
         calibrated = self.scorer.calibrate(margins)
         explanations = explain_rows(
-            contributions=contributions, matrix=matrix, columns=columns, schema=self.schema,
-            contract=self.contract, top_k=top_k,
+            contributions=contributions,
+            matrix=matrix,
+            columns=columns,
+            schema=self.schema,
+            contract=self.contract,
+            top_k=top_k,
         )
         outside = out_of_range(matrix.values, self.schema)
         missing = np.isnan(matrix.values) & ~matrix.withheld & ~matrix.unseen
@@ -75,17 +79,25 @@ class LeadScoringService:
             result = results[i]
             score = float(calibrated.score[row])
             lower, upper = float(calibrated.lower[row]), float(calibrated.upper[row])
-            notes = [f"{names[j]}: value {columns[names[j]][row]!r} was not seen in training"
-                     for j in np.flatnonzero(matrix.unseen[row])]
-            notes += [f"{names[j]}: {matrix.values[row, j]:g} is outside the training range "
-                      f"[{self.schema.specs[j].minimum:g}, {self.schema.specs[j].maximum:g}]"
-                      for j in np.flatnonzero(outside[row])]
+            notes = [
+                f"{names[j]}: value {columns[names[j]][row]!r} was not seen in training"
+                for j in np.flatnonzero(matrix.unseen[row])
+            ]
+            notes += [
+                f"{names[j]}: {matrix.values[row, j]:g} is outside the training range "
+                f"[{self.schema.specs[j].minimum:g}, {self.schema.specs[j].maximum:g}]"
+                for j in np.flatnonzero(outside[row])
+            ]
             missing_share = float(missing[row].sum()) / n_inputs
             if missing_share > self.policy.max_missing_share:
                 notes.append(f"{missing[row].sum()} of {n_inputs} inputs are missing")
             flags = review(
-                score=score, lower=lower, upper=upper, out_of_distribution=bool(notes),
-                score_id=result["score_id"], policy=self.policy,
+                score=score,
+                lower=lower,
+                upper=upper,
+                out_of_distribution=bool(notes),
+                score_id=result["score_id"],
+                policy=self.policy,
             )
             explanation = explanations[row]
             result.update(
@@ -94,8 +106,12 @@ class LeadScoringService:
                 margin=explanation.margin,
                 base_value=explanation.base_value,
                 reasons=[
-                    {"feature": r.feature, "value": r.value, "contribution": r.contribution,
-                     "text": r.text}
+                    {
+                        "feature": r.feature,
+                        "value": r.value,
+                        "contribution": r.contribution,
+                        "text": r.text,
+                    }
                     for r in explanation.reasons
                 ],
                 confidence={
@@ -104,8 +120,7 @@ class LeadScoringService:
                     "method": CALIBRATION_METHOD,
                     "coverage": self.coverage,
                 },
-                review={"required": flags.required, "reasons": list(flags.reasons),
-                        "notes": notes},
+                review={"required": flags.required, "reasons": list(flags.reasons), "notes": notes},
                 withheld=[names[j] for j in np.flatnonzero(matrix.withheld[row])],
             )
         return results

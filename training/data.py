@@ -21,9 +21,7 @@ def read_table(path: str | Path, contract: Contract) -> pd.DataFrame:
         raise DataValidationError(f"data file {str(path)!r} does not exist")
     if path.stat().st_size == 0:
         raise DataValidationError(f"data file {str(path)!r} is empty")
-    text_columns = {
-        f.name: "string" for f in contract.fields if f.kind is not Kind.NUMERIC
-    }
+    text_columns = {f.name: "string" for f in contract.fields if f.kind is not Kind.NUMERIC}
     try:
         if path.suffix.lower() in {".parquet", ".pq"}:
             frame = pd.read_parquet(path)
@@ -92,7 +90,7 @@ def validate_frame(frame: pd.DataFrame, contract: Contract) -> np.ndarray:
         if count < MIN_PER_CLASS:
             raise DataValidationError(
                 f"target column {contract.target_field.name!r} has {count} example(s) of class "
-                f"{label}; at least {MIN_PER_CLASS} of each class are needed to train and calibrate",
+                f"{label}; at least {MIN_PER_CLASS} of each class needed to fit and calibrate",
                 [ErrorDetail(contract.target_field.name, "too few examples of a class")],
             )
     return target

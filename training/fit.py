@@ -57,7 +57,9 @@ def split_indices(outcome: np.ndarray, *, seed: int) -> Splits:
     )
     left = 1.0 - SPLIT_SHARES["holdout"]
     rest, calibration = train_test_split(
-        rest, test_size=SPLIT_SHARES["calibration"] / left, stratify=outcome[rest],
+        rest,
+        test_size=SPLIT_SHARES["calibration"] / left,
+        stratify=outcome[rest],
         random_state=seed + 1,
     )
     left -= SPLIT_SHARES["calibration"]
@@ -117,13 +119,23 @@ def base_params(shape: TreeShape, *, seed: int) -> dict[str, Any]:
 
 
 def fit_candidate(
-    values: np.ndarray, outcome: np.ndarray, splits: Splits, schema: FeatureSchema,
-    shape: TreeShape, *, seed: int,
+    values: np.ndarray,
+    outcome: np.ndarray,
+    splits: Splits,
+    schema: FeatureSchema,
+    shape: TreeShape,
+    *,
+    seed: int,
 ) -> Candidate:
     names = [f"f{j}" for j in range(values.shape[1])]  # contract names may hold spaces
     cats = schema.categorical_indices
-    train = lgb.Dataset(values[splits.train], outcome[splits.train], feature_name=names,
-                        categorical_feature=cats, free_raw_data=False)
+    train = lgb.Dataset(
+        values[splits.train],
+        outcome[splits.train],
+        feature_name=names,
+        categorical_feature=cats,
+        free_raw_data=False,
+    )
     valid = lgb.Dataset(values[splits.valid], outcome[splits.valid], reference=train)
     booster = lgb.train(
         {**base_params(shape, seed=seed), "metric": "auc"},
@@ -136,7 +148,9 @@ def fit_candidate(
     # keep exactly the trees early stopping chose, so predict/pred_contrib agree by default
     booster = lgb.Booster(model_str=booster.model_to_string(num_iteration=best))
     margins = booster.predict(values[splits.valid], raw_score=True)
-    valid_auc = classification_metrics(outcome[splits.valid], sigmoid(margins))["roc_auc"]
+    valid_auc = classification_metrics(outcome[splits.valid], sigmoid(np.asarray(margins)))[
+        "roc_auc"
+    ]
     return Candidate(shape, booster, best, valid_auc, explain_cost(booster))
 
 
@@ -162,7 +176,11 @@ class FitResult:
 
 
 def fit_lead_scorer(
-    columns: dict[str, list[Any]], outcome: np.ndarray, contract: Contract, *, seed: int = 42,
+    columns: dict[str, list[Any]],
+    outcome: np.ndarray,
+    contract: Contract,
+    *,
+    seed: int = 42,
     shapes: tuple[TreeShape, ...] = SHAPES,
 ) -> FitResult:
     """Fit, choose and calibrate a scorer on the columns of a validated training frame."""
@@ -173,7 +191,9 @@ def fit_lead_scorer(
     values = matrix.values
     candidates = [fit_candidate(values, outcome, splits, schema, s, seed=seed) for s in shapes]
     chosen = choose(candidates)
-    cal_raw = sigmoid(chosen.booster.predict(values[splits.calibration], raw_score=True))
+    cal_raw = sigmoid(
+        np.asarray(chosen.booster.predict(values[splits.calibration], raw_score=True))
+    )
     calibration = VennAbersCalibration.fit(
         raw_probability=cal_raw, outcome=outcome[splits.calibration]
     )

@@ -60,7 +60,10 @@ def single_feature_auc(
 
 
 def scan(
-    *, matrix: FeatureMatrix, outcome: np.ndarray, contract: Contract,
+    *,
+    matrix: FeatureMatrix,
+    outcome: np.ndarray,
+    contract: Contract,
     excluded: frozenset[str] = frozenset(),
 ) -> list[LeakageFinding]:
     """Findings for the model inputs in ``matrix`` and the contract's after-the-fact fields.
@@ -84,5 +87,7 @@ def scan(
         if hits:
             reasons.append(f"name suggests it is recorded after the outcome ({', '.join(hits)})")
         if reasons:
-            findings.append(LeakageFinding(f.name, round(auc, 4), tuple(reasons), f.name in excluded))
+            findings.append(
+                LeakageFinding(f.name, round(auc, 4), tuple(reasons), f.name in excluded)
+            )
     return findings

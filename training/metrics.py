@@ -7,7 +7,9 @@ from sklearn.calibration import calibration_curve
 from sklearn.metrics import average_precision_score, brier_score_loss, log_loss, roc_auc_score
 
 
-def expected_calibration_error(outcome: np.ndarray, probability: np.ndarray, *, bins: int = 10) -> float:
+def expected_calibration_error(
+    outcome: np.ndarray, probability: np.ndarray, *, bins: int = 10
+) -> float:
     """Weighted mean |observed rate - mean prediction| over equal-width probability bins."""
     edges = np.linspace(0.0, 1.0, bins + 1)
     which = np.clip(np.digitize(probability, edges[1:-1]), 0, bins - 1)

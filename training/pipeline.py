@@ -108,18 +108,25 @@ def champion_gate(
     rows = result.splits.holdout
     holdout_columns = {k: [v[i] for i in rows] for k, v in columns.items()}
     matrix = build_features(holdout_columns, schema=champion.schema_, n_rows=len(rows))
-    champion_auc = float(roc_auc_score(result.holdout_outcome,
-                                       champion.predict_proba(matrix.values)))
+    champion_auc = float(
+        roc_auc_score(result.holdout_outcome, champion.predict_proba(matrix.values))
+    )
     promoted = new_auc >= champion_auc
     verdict = "at least as good as" if promoted else "worse than"
-    reason = (f"holdout ROC-AUC {new_auc:.4f} is {verdict} champion v{current}'s "
-              f"{champion_auc:.4f} on the same {len(rows)} rows")
+    reason = (
+        f"holdout ROC-AUC {new_auc:.4f} is {verdict} champion v{current}'s "
+        f"{champion_auc:.4f} on the same {len(rows)} rows"
+    )
     return GateDecision(promoted, reason, new_auc, current, champion_auc)
 
 
 def train_leads(
-    *, data: str | Path, settings: Settings, contract_path: str | Path | None = None,
-    exclude: list[str] | None = None, seed: int = 42,
+    *,
+    data: str | Path,
+    settings: Settings,
+    contract_path: str | Path | None = None,
+    exclude: list[str] | None = None,
+    seed: int = 42,
 ) -> TrainingSummary:
     data = Path(data)
     contract = resolve_contract(contract_path, exclude or [])
@@ -128,8 +135,10 @@ def train_leads(
     columns = columns_of(frame)
 
     tracking.configure(settings)
-    with mlflow.start_run(run_name=f"leads-{data.stem}") as run, \
-            tempfile.TemporaryDirectory() as tmp:
+    with (
+        mlflow.start_run(run_name=f"leads-{data.stem}") as run,
+        tempfile.TemporaryDirectory() as tmp,
+    ):
         workdir = Path(tmp)
         train_rows = split_indices(outcome, seed=seed).train  # the same split the fit uses
         findings = leakage_findings(columns, outcome, contract, train_rows)
@@ -142,50 +151,91 @@ def train_leads(
         try:
             gate = champion_gate(result, columns, settings)
         except ModelIncompatibleError as exc:
-            gate = GateDecision(False, str(exc), result.holdout_metrics["roc_auc"],
-                                tracking.champion_version(settings.lead_model_name,
-                                                          settings.model_alias))
+            gate = GateDecision(
+                False,
+                str(exc),
+                result.holdout_metrics["roc_auc"],
+                tracking.champion_version(settings.lead_model_name, settings.model_alias),
+            )
         if gate.promoted:
             tracking.set_alias(settings.lead_model_name, settings.model_alias, version)
         mlflow.log_dict(gate.to_dict(), "gate.json")
-        mlflow.set_tags({"gate.promoted": str(gate.promoted), "gate.reason": gate.reason,
-                         "model.version": version})
+        mlflow.set_tags(
+            {
+                "gate.promoted": str(gate.promoted),
+                "gate.reason": gate.reason,
+                "model.version": version,
+            }
+        )
         if gate.champion_roc_auc is not None:
             mlflow.log_metric("gate_champion_roc_auc", gate.champion_roc_auc)
-        tracking.tag_version(settings.lead_model_name, version,
-                             {"gate.promoted": str(gate.promoted), "gate.reason": gate.reason,
-                              "contract": contract.version_tag})
-        return TrainingSummary(run.info.run_id, settings.lead_model_name, version, gate,
-                               result.holdout_metrics, result.chosen.shape.label, findings)
+        tracking.tag_version(
+            settings.lead_model_name,
+            version,
+            {
+                "gate.promoted": str(gate.promoted),
+                "gate.reason": gate.reason,
+                "contract": contract.version_tag,
+            },
+        )
+        return TrainingSummary(
+            run.info.run_id,
+            settings.lead_model_name,
+            version,
+            gate,
+            result.holdout_metrics,
+            result.chosen.shape.label,
+            findings,
+        )
 
 
 def _log_run(
-    result: FitResult, findings: list[LeakageFinding], contract: Contract, data: Path, *,
-    frame_rows: int, workdir: Path,
+    result: FitResult,
+    findings: list[LeakageFinding],
+    contract: Contract,
+    data: Path,
+    *,
+    frame_rows: int,
+    workdir: Path,
 ) -> None:
     splits = result.splits
-    mlflow.log_params({
-        "data_path": str(data),
-        "data_rows": frame_rows,
-        "contract": contract.version_tag,
-        "chosen_shape": result.chosen.shape.label,
-        "num_leaves": result.chosen.shape.num_leaves,
-        "max_depth": result.chosen.shape.max_depth,
-        "trees": result.chosen.best_iteration,
-        "calibration": "inductive Venn-Abers",
-        "split_train": len(splits.train), "split_valid": len(splits.valid),
-        "split_calibration": len(splits.calibration), "split_holdout": len(splits.holdout),
-        "seed": result.scorer.meta_["seed"],
-        "excluded_inputs": ",".join(f.name for f in contract.after_the_fact_fields) or "none",
-    })
-    mlflow.set_tags({"data_sha256": file_fingerprint(data), "contract": contract.version_tag,
-                     "leakage_findings": str(len(findings))})
+    mlflow.log_params(
+        {
+            "data_path": str(data),
+            "data_rows": frame_rows,
+            "contract": contract.version_tag,
+            "chosen_shape": result.chosen.shape.label,
+            "num_leaves": result.chosen.shape.num_leaves,
+            "max_depth": result.chosen.shape.max_depth,
+            "trees": result.chosen.best_iteration,
+            "calibration": "inductive Venn-Abers",
+            "split_train": len(splits.train),
+            "split_valid": len(splits.valid),
+            "split_calibration": len(splits.calibration),
+            "split_holdout": len(splits.holdout),
+            "seed": result.scorer.meta_["seed"],
+            "excluded_inputs": ",".join(f.name for f in contract.after_the_fact_fields) or "none",
+        }
+    )
+    mlflow.set_tags(
+        {
+            "data_sha256": file_fingerprint(data),
+            "contract": contract.version_tag,
+            "leakage_findings": str(len(findings)),
+        }
+    )
     mlflow.log_metrics({f"holdout_{k}": v for k, v in result.holdout_metrics.items()})
-    mlflow.log_metrics({f"holdout_uncalibrated_{k}": v
-                        for k, v in result.holdout_metrics_uncalibrated.items()})
+    mlflow.log_metrics(
+        {f"holdout_uncalibrated_{k}": v for k, v in result.holdout_metrics_uncalibrated.items()}
+    )
     candidates = [
-        {"shape": c.shape.label, "valid_roc_auc": c.valid_auc, "trees": c.best_iteration,
-         "explain_cost": c.explain_cost, "chosen": c is result.chosen}
+        {
+            "shape": c.shape.label,
+            "valid_roc_auc": c.valid_auc,
+            "trees": c.best_iteration,
+            "explain_cost": c.explain_cost,
+            "chosen": c is result.chosen,
+        }
         for c in result.candidates
     ]
     for c in result.candidates:
@@ -205,6 +255,11 @@ def _log_run(
         "calibrated (Venn-Abers)": reliability_curve(result.holdout_outcome, result.holdout_score),
         "raw LightGBM": reliability_curve(result.holdout_outcome, result.holdout_raw_probability),
     }
-    mlflow.log_artifact(str(calibration_plot(curves, workdir / "calibration_curve.png",
-                                             title="Calibration on the holdout")))
+    mlflow.log_artifact(
+        str(
+            calibration_plot(
+                curves, workdir / "calibration_curve.png", title="Calibration on the holdout"
+            )
+        )
+    )
     mlflow.log_text(json.dumps(result.holdout_metrics, indent=1), "holdout_metrics.json")

@@ -4,17 +4,18 @@ from __future__ import annotations
 
 from importlib.metadata import version
 from pathlib import Path
+
 import mlflow
 from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
 
+from models import pyfunc_entry_path
 from models.packaging import (
     SCORER_ARTIFACT,
     signature_for,
     synthetic_input_example,
     unwrap_scorer,
 )
-from models import pyfunc_entry_path
 from models.scorer import LeadScorer
 from models.settings import Settings
 

@@ -38,12 +38,16 @@ def validate_leads(request: Request, leads: list[dict[str, Any]], limit: int) ->
 @router.post(
     "/score",
     response_model=ScoreResponse,
-    responses={413: {"model": ErrorResponse}, 422: {"model": ErrorResponse},
-               503: {"model": ErrorResponse}},
+    responses={
+        413: {"model": ErrorResponse},
+        422: {"model": ErrorResponse},
+        503: {"model": ErrorResponse},
+    },
     summary="Score leads with reasons, confidence and a review flag",
 )
-def score_leads(body: ScoreRequest, request: Request, service: ScoringDep,
-                settings: SettingsDep) -> JSONResponse:
+def score_leads(
+    body: ScoreRequest, request: Request, service: ScoringDep, settings: SettingsDep
+) -> JSONResponse:
     leads = validate_leads(request, body.leads, settings.max_leads_per_request)
     top_k = None if body.explain == "all" else body.top_k
     results = service.score(leads, top_k=top_k)

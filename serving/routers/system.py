@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+import yaml
 from fastapi import APIRouter, Request
 
 from models.contract import dump_contract
 from serving.dependencies import ScoringDep
 from serving.schemas import ModelInfo
-
-import yaml
 
 router = APIRouter(tags=["system"])
 
@@ -19,8 +18,11 @@ router = APIRouter(tags=["system"])
 def healthz(request: Request) -> dict[str, Any]:
     service = getattr(request.app.state, "scoring", None)
     if service is None:
-        return {"status": "degraded", "model": None,
-                "detail": getattr(request.app.state, "load_error", "no model loaded")}
+        return {
+            "status": "degraded",
+            "model": None,
+            "detail": getattr(request.app.state, "load_error", "no model loaded"),
+        }
     return {"status": "ok", "model": service.model_ref}
 
 
@@ -28,8 +30,12 @@ def healthz(request: Request) -> dict[str, Any]:
 def current_model(service: ScoringDep) -> ModelInfo:
     loaded = service.loaded
     return ModelInfo(
-        name=loaded.name, version=loaded.version, alias=loaded.alias, run_id=loaded.run_id,
-        trained_at=loaded.trained_at, metrics=loaded.metrics,
+        name=loaded.name,
+        version=loaded.version,
+        alias=loaded.alias,
+        run_id=loaded.run_id,
+        trained_at=loaded.trained_at,
+        metrics=loaded.metrics,
         shape=str(loaded.scorer.meta_.get("shape", "")),
         contract=yaml.safe_load(dump_contract(service.contract)),
     )
