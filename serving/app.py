@@ -78,6 +78,5 @@ def create_app() -> FastAPI:
     app.include_router(system.router)
     app.include_router(leads.router)
     app.openapi = lambda: _openapi_with_leads(app)  # type: ignore[method-assign]
-    max_bytes = get_settings().max_body_bytes
-    app.add_middleware(BodySizeLimit, max_bytes=max_bytes)
+    app.add_middleware(BodySizeLimit, max_bytes=lambda: _settings_for(app).max_body_bytes)
     return app

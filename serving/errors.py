@@ -52,6 +52,10 @@ def validation_details(errors: list[Any]) -> list[dict[str, Any]]:
     out = []
     for err in errors:
         message = err.get("msg", "invalid")
+        if err.get("type") == "json_invalid":  # loc holds a character offset, not a field
+            offset = err.get("loc", ("body", "?"))[-1]
+            out.append({"field": "body", "message": f"{message} at character {offset}"})
+            continue
         if "input" in err and err.get("type") != "missing" and not isinstance(err["input"], dict):
             message = f"{message}; got {err['input']!r}"
         out.append(_loc_to_detail(tuple(err.get("loc", ())), message))
@@ -78,7 +82,8 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
-        return error_response(exc.status_code, f"http_{exc.status_code}", str(exc.detail))
+        code = "body_too_large" if exc.status_code == 413 else f"http_{exc.status_code}"
+        return error_response(exc.status_code, code, str(exc.detail))
 
     @app.exception_handler(Exception)
     async def _unexpected(_: Request, exc: Exception) -> JSONResponse:

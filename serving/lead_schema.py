@@ -29,7 +29,7 @@ def lead_model_for(contract: Contract) -> type[BaseModel]:
         fields[f.name] = (_python_type(contract, f.name), Field(default, description=description))
     model = create_model(  # type: ignore[call-overload]
         "LeadIn",
-        __config__=ConfigDict(extra="forbid", strict=True),
+        __config__=ConfigDict(extra="forbid", strict=True, allow_inf_nan=False),
         **fields,
     )
     return model  # type: ignore[no-any-return]

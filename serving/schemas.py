@@ -15,7 +15,9 @@ class ScoreRequest(BaseModel):
         description="1 to 1000 leads; fields as in the model's data contract "
         "(GET /v1/models/current shows it)",
     )
-    top_k: int = Field(5, ge=1, le=100, description="reasons per lead with explain=top")
+    top_k: int | None = Field(
+        None, ge=1, le=100, description="reasons per lead with explain=top (default: 5)"
+    )
     explain: Literal["top", "all"] = "top"
 
 

@@ -18,6 +18,17 @@ from models.policy import ScoringPolicy, confidence_level, grade, review
 from serving.model_store import LoadedModel
 
 CALIBRATION_METHOD = "inductive Venn-Abers"
+# A suppressed lead still carries every key of a result, so clients read null, not KeyError.
+_UNSCORED: dict[str, Any] = {
+    "score": None,
+    "grade": None,
+    "margin": None,
+    "base_value": None,
+    "reasons": [],
+    "confidence": None,
+    "review": None,
+    "withheld": [],
+}
 
 
 class LeadScoringService:
@@ -54,7 +65,7 @@ class LeadScoringService:
         ]
         scored = [i for i, lead in enumerate(leads) if not self._opted_out(lead)]
         for i in set(range(len(leads))) - set(scored):
-            results[i].update(suppressed="opted_out", reasons=[], withheld=[])
+            results[i].update(suppressed="opted_out", **_UNSCORED)
         if not scored:
             return results
         batch = [leads[i] for i in scored]

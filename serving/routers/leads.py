@@ -49,7 +49,7 @@ def score_leads(
     body: ScoreRequest, request: Request, service: ScoringDep, settings: SettingsDep
 ) -> JSONResponse:
     leads = validate_leads(request, body.leads, settings.max_leads_per_request)
-    top_k = None if body.explain == "all" else body.top_k
+    top_k = None if body.explain == "all" else (body.top_k or settings.default_top_k)
     results = service.score(leads, top_k=top_k)
     # already shaped like ScoreResponse; skipping re-validation keeps 1,000-lead batches fast
     return JSONResponse({"model": service.model_ref, "results": results})

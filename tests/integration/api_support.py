@@ -1,0 +1,78 @@
+"""Helpers shared by the HTTP API tests: an app client under given settings, request bodies.
+
+Not a conftest on purpose: a second ``conftest`` module would shadow ``tests/conftest.py`` for
+any test that imports from it.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from fastapi.testclient import TestClient
+
+from models.contract import HCP_LEADS
+from models.policy import ReviewCode
+from models.settings import Settings, get_settings
+from serving.app import create_app
+
+REPO = Path(__file__).resolve().parents[2]
+DEMO_REQUEST = REPO / "data_samples" / "demo_request.json"
+SCORE = "/v1/leads/score"
+
+MODEL_INPUTS = [f.name for f in HCP_LEADS.model_inputs]
+REVIEW_CODES = {str(code) for code in ReviewCode}
+DEFAULT_CUTOFFS = (0.6, 0.4, 0.2)
+
+
+@contextmanager
+def serve(settings: Settings, *, raise_server_exceptions: bool = True) -> Iterator[TestClient]:
+    """A test client of a fresh app whose settings (and so scoring policy) are ``settings``."""
+    app = create_app()
+    app.dependency_overrides[get_settings] = lambda: settings
+    with TestClient(app, raise_server_exceptions=raise_server_exceptions) as client:
+        yield client
+
+
+def with_overrides(settings: Settings, **overrides: Any) -> Settings:
+    """The session's settings with some fields replaced (same home, same champion)."""
+    return settings.model_copy(update=overrides)
+
+
+def demo_body() -> dict[str, Any]:
+    """A fresh copy of data_samples/demo_request.json."""
+    return copy.deepcopy(json.loads(DEMO_REQUEST.read_text()))
+
+
+def demo_lead(**changes: Any) -> dict[str, Any]:
+    """The demo request's lead with some fields changed."""
+    return {**demo_body()["leads"][0], **changes}
+
+
+def leads_from_frame(frame: pd.DataFrame, n: int) -> list[dict[str, Any]]:
+    """The first ``n`` sample rows as JSON leads: no target, NaN sent as null."""
+    rows = frame.head(n).drop(columns=[HCP_LEADS.target_field.name])
+    return json.loads(rows.to_json(orient="records"))  # type: ignore[no-any-return]
+
+
+def expected_grade(score: float, cutoffs: tuple[float, float, float] = DEFAULT_CUTOFFS) -> str:
+    for letter, cut in zip("ABC", cutoffs, strict=True):
+        if score >= cut:
+            return letter
+    return "D"
+
+
+def error_of(response: Any) -> dict[str, Any]:
+    """The ``error`` object of an error response, after checking the envelope's shape."""
+    body = response.json()
+    assert set(body) == {"error"}, body
+    error = body["error"]
+    assert isinstance(error["code"], str) and error["code"]
+    assert isinstance(error["message"], str) and error["message"]
+    assert isinstance(error["details"], list)
+    return error  # type: ignore[no-any-return]
