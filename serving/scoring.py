@@ -71,9 +71,11 @@ class LeadScoringService:
         batch = [leads[i] for i in scored]
         columns = columns_from_records(batch)
         matrix = build_features(columns, schema=self.schema, n_rows=len(batch))
+        # margins from predict(), not from summed contributions: the two differ by ~1e-16, and
+        # Venn-Abers is a step function, so the score must come from the very same path as the
+        # MLflow pyfunc, the holdout metrics and the champion gate
+        calibrated = self.scorer.calibrate(self.scorer.margins(matrix.values))
         contributions = self.scorer.contributions(matrix.values)
-        margins = contributions.sum(axis=1)
-        calibrated = self.scorer.calibrate(margins)
         explanations = explain_rows(
             contributions=contributions,
             matrix=matrix,
