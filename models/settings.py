@@ -6,10 +6,12 @@ app asks for :func:`get_settings` and acts on it.
 
 from __future__ import annotations
 
+import json
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
-from pydantic import AliasChoices, Field
+from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from models.policy import ScoringPolicy
@@ -19,7 +21,9 @@ CHAMPION_ALIAS = "champion"
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="CANDOR_", extra="ignore")
+    model_config = SettingsConfigDict(
+        env_prefix="CANDOR_", env_nested_delimiter="__", extra="ignore"
+    )
 
     home: Path = Field(default=Path(".candor"), description="runtime state: MLflow store, audit")
     mlflow_tracking_uri: str | None = Field(
@@ -31,16 +35,25 @@ class Settings(BaseSettings):
     lead_model_name: str = LEAD_MODEL_NAME
     model_alias: str = CHAMPION_ALIAS
 
-    grade_cutoffs: tuple[float, float, float] = (0.6, 0.4, 0.2)
-    high_confidence_width: float = 0.10
-    medium_confidence_width: float = 0.20
-    boundary_margin: float = 0.02
-    max_missing_share: float = 0.30
-    random_audit_share: float = 0.02
+    policy: ScoringPolicy = Field(
+        default_factory=ScoringPolicy,
+        description="grades, confidence and review thresholds, e.g. CANDOR_POLICY__GRADE_CUTOFFS",
+    )
 
     default_top_k: int = 5
     max_leads_per_request: int = 1000
     max_body_bytes: int = 1_000_000
+
+    @field_validator("policy", mode="before")
+    @classmethod
+    def _decode_nested_lists(cls, value: Any) -> Any:
+        """CANDOR_POLICY__GRADE_CUTOFFS='[0.7, 0.5, 0.3]' arrives as text: read it as JSON."""
+        if isinstance(value, dict):
+            return {
+                k: json.loads(v) if isinstance(v, str) and v.lstrip().startswith("[") else v
+                for k, v in value.items()
+            }
+        return value
 
     @property
     def tracking_uri(self) -> str:
@@ -51,17 +64,6 @@ class Settings(BaseSettings):
     @property
     def artifact_root(self) -> Path:
         return self.home.resolve() / "mlartifacts"
-
-    @property
-    def policy(self) -> ScoringPolicy:
-        return ScoringPolicy(
-            grade_cutoffs=self.grade_cutoffs,
-            high_confidence_width=self.high_confidence_width,
-            medium_confidence_width=self.medium_confidence_width,
-            boundary_margin=self.boundary_margin,
-            max_missing_share=self.max_missing_share,
-            random_audit_share=self.random_audit_share,
-        )
 
 
 @lru_cache

@@ -7,6 +7,7 @@ any test that imports from it.
 from __future__ import annotations
 
 import copy
+import dataclasses
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -42,6 +43,11 @@ def serve(settings: Settings, *, raise_server_exceptions: bool = True) -> Iterat
 def with_overrides(settings: Settings, **overrides: Any) -> Settings:
     """The session's settings with some fields replaced (same home, same champion)."""
     return settings.model_copy(update=overrides)
+
+
+def with_policy(settings: Settings, **changes: Any) -> Settings:
+    """The session's settings with some scoring-policy thresholds replaced."""
+    return settings.model_copy(update={"policy": dataclasses.replace(settings.policy, **changes)})
 
 
 def demo_body() -> dict[str, Any]:

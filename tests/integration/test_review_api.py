@@ -7,7 +7,7 @@ from typing import Any
 
 import pandas as pd
 import pytest
-from api_support import SCORE, demo_lead, expected_grade, leads_from_frame, serve, with_overrides
+from api_support import SCORE, demo_lead, expected_grade, leads_from_frame, serve, with_policy
 from fastapi.testclient import TestClient
 
 from models.settings import Settings
@@ -66,7 +66,7 @@ def test_random_audit_share_from_settings(
     trained_settings: Settings, sample_frame: pd.DataFrame, share: float
 ) -> None:
     leads = leads_from_frame(sample_frame, 60)
-    with serve(with_overrides(trained_settings, random_audit_share=share)) as api:
+    with serve(with_policy(trained_settings, random_audit_share=share)) as api:
         response = api.post(SCORE, json={"leads": leads})
 
     assert response.status_code == 200, response.text
@@ -88,7 +88,7 @@ def test_score_near_a_configured_cutoff_is_flagged(
     assert 0.1 < known < 0.95, "the demo lead's score leaves no room for the cut-offs below"
     cutoffs = (known + 0.01, known / 2, known / 4)  # only the first is within 0.02 of the score
 
-    with serve(with_overrides(trained_settings, grade_cutoffs=cutoffs)) as custom:
+    with serve(with_policy(trained_settings, grade_cutoffs=cutoffs)) as custom:
         result = score_one(custom, lead)
 
     assert result["score"] == pytest.approx(known, abs=1e-12)
