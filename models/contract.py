@@ -71,6 +71,8 @@ _PII_TOKENS = frozenset(
         "surname",
         "name",
         "address",
+        "birth",
+        "dateofbirth",
         "street",
         "ssn",
         "dob",
@@ -116,7 +118,8 @@ AFTER_THE_FACT_TOKENS = frozenset(
 
 def name_tokens(name: str) -> set[str]:
     """Lower-case word tokens of a column name, plus the joined name ("Full Name" -> fullname)."""
-    words = [w for w in re.split(r"[^a-z0-9]+", name.lower()) if w]
+    spaced = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", " ", name)  # CamelCase: MobilePhone -> Mobile Phone
+    words = [w for w in re.split(r"[^a-z0-9]+", spaced.lower()) if w]
     return set(words) | {"".join(words)}
 
 
@@ -366,7 +369,10 @@ def contract_from_dict(raw: Mapping[str, Any], *, source: str = "contract") -> C
                 kwargs["kind"] = Kind(spec["kind"])
             if spec.get("scope") is not None:
                 kwargs["scope"] = ConsentScope(spec["scope"])
-            kwargs["missing_tokens"] = tuple(str(t) for t in spec.get("missing_tokens", ()))
+            tokens = spec.get("missing_tokens", ())
+            if isinstance(tokens, str | int | float):  # `missing_tokens: Select`
+                tokens = [tokens]
+            kwargs["missing_tokens"] = tuple(str(t) for t in tokens)
         except ValueError as exc:
             raise ContractError(f"{where} ({spec['name']!r}): {exc}") from exc
         fields.append(Field(**kwargs))

@@ -41,7 +41,14 @@ def is_missing(value: Any, tokens: Sequence[str] = ()) -> bool:
         return text == "" or text in tokens
     if value is pd.NA or value is pd.NaT:
         return True
-    return isinstance(value, np.floating) and bool(np.isnan(value))
+    if isinstance(value, np.floating) and bool(np.isnan(value)):
+        return True
+    if tokens and isinstance(value, int | float | np.number) and not isinstance(value, bool):
+        # a token such as "-1" must match -1 however it arrives (CSV text or JSON number)
+        number = float(value)
+        text = str(int(number)) if number.is_integer() else repr(number)
+        return text in tokens
+    return False
 
 
 def parse_bool(value: Any) -> bool | None:

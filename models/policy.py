@@ -57,6 +57,10 @@ class ScoringPolicy:
             raise ValueError(f"grade_cutoffs must be 3 descending probabilities, got {cuts}")
         if not 0.0 <= self.random_audit_share <= 1.0:
             raise ValueError(f"random_audit_share must be in [0, 1], got {self.random_audit_share}")
+        if not 0.0 <= self.boundary_margin < 0.5:
+            raise ValueError(f"boundary_margin must be in [0, 0.5), got {self.boundary_margin}")
+        if not 0.0 <= self.max_missing_share <= 1.0:
+            raise ValueError(f"max_missing_share must be in [0, 1], got {self.max_missing_share}")
         if not 0.0 < self.high_confidence_width <= self.medium_confidence_width:
             raise ValueError("need 0 < high_confidence_width <= medium_confidence_width")
 

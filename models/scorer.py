@@ -10,6 +10,7 @@ the calibration data held few leads like this one, which is why it drives ``low_
 from __future__ import annotations
 
 import json
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -45,7 +46,10 @@ class VennAbersCalibration:
     @classmethod
     def fit(cls, *, raw_probability: np.ndarray, outcome: np.ndarray) -> VennAbersCalibration:
         p_cal = np.column_stack([1.0 - raw_probability, raw_probability])
-        p0, p1, c = calc_p0p1(p_cal, np.asarray(outcome, dtype=float))
+        with warnings.catch_warnings():
+            # the library's hull search takes nanmin of an all-NaN slice at the ends; harmless
+            warnings.filterwarnings("ignore", "All-NaN slice", RuntimeWarning)
+            p0, p1, c = calc_p0p1(p_cal, np.asarray(outcome, dtype=float))
         return cls(p0, p1, c, len(outcome))
 
     def apply(self, raw_probability: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
