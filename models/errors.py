@@ -70,6 +70,41 @@ class ModelNotAvailableError(CandorError):
 
 
 @dataclass
+class NotFoundError(CandorError):
+    """A score, key or lead that does not exist."""
+
+    code: str = "not_found"
+
+
+@dataclass
+class ConflictError(CandorError):
+    """The request contradicts stored state (for example a key name already taken)."""
+
+    code: str = "conflict"
+
+
+@dataclass
+class AuditUnavailableError(CandorError):
+    """The audit store cannot be written: no unaudited score may leave the service."""
+
+    code: str = "audit_unavailable"
+
+
+@dataclass
+class AuthenticationError(CandorError):
+    """Missing, unknown or revoked API key."""
+
+    code: str = "unauthenticated"
+
+
+@dataclass
+class PermissionDeniedError(CandorError):
+    """A valid key whose role does not allow this action."""
+
+    code: str = "forbidden"
+
+
+@dataclass
 class ModelIncompatibleError(CandorError):
     """A model cannot be evaluated on data described by another contract."""
 

@@ -11,7 +11,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from pydantic import AliasChoices, Field, field_validator
+from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from models.policy import ScoringPolicy
@@ -38,6 +38,14 @@ class Settings(BaseSettings):
     policy: ScoringPolicy = Field(
         default_factory=ScoringPolicy,
         description="grades, confidence and review thresholds, e.g. CANDOR_POLICY__GRADE_CUTOFFS",
+    )
+
+    database_url: str | None = Field(
+        default=None, description="audit store URL (postgresql+psycopg://...); default SQLite"
+    )
+    audit_secret: SecretStr | None = Field(
+        default=None,
+        description="HMAC key that pseudonymises lead ids; default: a key file under home",
     )
 
     default_top_k: int = 5

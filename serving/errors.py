@@ -10,12 +10,17 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from models.errors import (
+    AuditUnavailableError,
+    AuthenticationError,
     CandorError,
+    ConflictError,
     ContractError,
     DataValidationError,
     InputValidationError,
     ModelIncompatibleError,
     ModelNotAvailableError,
+    NotFoundError,
+    PermissionDeniedError,
 )
 
 STATUS_BY_ERROR: dict[type[CandorError], int] = {
@@ -24,6 +29,11 @@ STATUS_BY_ERROR: dict[type[CandorError], int] = {
     ContractError: 422,
     ModelIncompatibleError: 409,
     ModelNotAvailableError: 503,
+    NotFoundError: 404,
+    ConflictError: 409,
+    AuditUnavailableError: 503,
+    AuthenticationError: 401,
+    PermissionDeniedError: 403,
 }
 
 

@@ -1,0 +1,14 @@
+"""Build the audit store from settings: engine, migrations, pseudonymisation key."""
+
+from __future__ import annotations
+
+from models.settings import Settings
+from serving.audit.database import database_url, make_engine, migrate
+from serving.audit.secrets import pseudonymisation_key
+from serving.audit.store import AuditStore
+
+
+def open_store(settings: Settings) -> AuditStore:
+    engine = make_engine(database_url(settings))
+    migrate(engine)
+    return AuditStore(engine, pseudonym_key=pseudonymisation_key(settings))
