@@ -140,7 +140,9 @@ class AuditStore:
         with self.engine.connect() as conn:
             head = conn.execute(select(HEAD).where(HEAD.c.id == 1)).one()
             rows = conn.execute(select(RECORDS).order_by(RECORDS.c.seq)).mappings()
-            return verify_chain(rows, head_seq=int(head.last_seq), head_hash=head.last_hash)
+            return verify_chain(
+                (dict(r) for r in rows), head_seq=int(head.last_seq), head_hash=head.last_hash
+            )
 
     def count(self) -> int:
         with self.engine.connect() as conn:
@@ -207,8 +209,7 @@ class AuditStore:
             page = rows[:limit]
             decisions = self._decisions(conn, [r["score_id"] for r in page])
         items = [
-            {**_public(r), "latest_decision": (decisions.get(r["score_id"]) or [None])[-1]}
-            for r in page
+            {**_public(r), "latest_decision": _last(decisions.get(r["score_id"], []))} for r in page
         ]
         next_cursor = int(page[-1]["seq"]) if len(rows) > limit else None
         return items, next_cursor
@@ -411,6 +412,10 @@ class AuditStore:
                     )
                 ).mappings()
             ]
+
+
+def _last(items: list[dict[str, Any]]) -> dict[str, Any] | None:
+    return items[-1] if items else None
 
 
 def _public(row: Any) -> dict[str, Any]:
