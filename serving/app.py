@@ -12,6 +12,7 @@ from pydantic import TypeAdapter
 
 from models.errors import CandorError
 from models.settings import Settings, get_settings
+from serving.audit.factory import open_store
 from serving.errors import install_error_handlers
 from serving.lead_schema import lead_model_for
 from serving.limits import BodySizeLimit
@@ -25,6 +26,16 @@ log = logging.getLogger("candor.serving")
 def _settings_for(app: FastAPI) -> Settings:
     provider = app.dependency_overrides.get(get_settings, get_settings)
     return provider()  # type: ignore[no-any-return]
+
+
+def open_audit_into(app: FastAPI, settings: Settings) -> None:
+    """Open (and migrate) the audit store; without it nothing is scored (503)."""
+    try:
+        app.state.audit = open_store(settings)
+    except Exception as exc:  # any failure here must leave the service up but refusing scores
+        log.error("audit store not opened: %s", exc)
+        app.state.audit = None
+        app.state.audit_error = f"{type(exc).__name__}: {exc}"
 
 
 def load_model_into(app: FastAPI, settings: Settings) -> None:
@@ -62,8 +73,12 @@ def _openapi_with_leads(app: FastAPI) -> dict[str, Any]:
 def create_app() -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        load_model_into(app, _settings_for(app))
+        settings = _settings_for(app)
+        open_audit_into(app, settings)
+        load_model_into(app, settings)
         yield
+        if app.state.audit is not None:
+            app.state.audit.engine.dispose()
 
     app = FastAPI(
         title="Candor",
@@ -74,6 +89,8 @@ def create_app() -> FastAPI:
     )
     app.state.scoring = None
     app.state.load_error = "the service is starting"
+    app.state.audit = None
+    app.state.audit_error = "the service is starting"
     install_error_handlers(app)
     app.include_router(system.router)
     app.include_router(leads.router)

@@ -50,6 +50,7 @@ def scorer(trained_settings: Settings):  # type: ignore[no-untyped-def]
 @pytest.fixture()
 def client(trained_settings: Settings) -> Iterator[object]:
     """An ASGI test client of the app serving the session's champion."""
+    from auth_support import bearer
     from fastapi.testclient import TestClient
 
     from serving.app import create_app
@@ -57,6 +58,7 @@ def client(trained_settings: Settings) -> Iterator[object]:
     app = create_app()
     app.dependency_overrides[get_settings] = lambda: trained_settings
     with TestClient(app) as test_client:
+        test_client.headers.update(bearer(trained_settings, "scorer"))
         yield test_client
 
 

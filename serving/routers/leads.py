@@ -9,7 +9,8 @@ from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 
 from models.errors import ErrorDetail, InputValidationError
-from serving.dependencies import ScoringDep, SettingsDep
+from serving.audit.records import records_for
+from serving.dependencies import AuditDep, ScorerDep, ScoringDep, SettingsDep
 from serving.errors import summarise, validation_details
 from serving.schemas import ErrorResponse, ScoreRequest, ScoreResponse
 
@@ -39,6 +40,8 @@ def validate_leads(request: Request, leads: list[dict[str, Any]], limit: int) ->
     "/score",
     response_model=ScoreResponse,
     responses={
+        401: {"model": ErrorResponse},
+        403: {"model": ErrorResponse},
         413: {"model": ErrorResponse},
         422: {"model": ErrorResponse},
         503: {"model": ErrorResponse},
@@ -46,10 +49,20 @@ def validate_leads(request: Request, leads: list[dict[str, Any]], limit: int) ->
     summary="Score leads with reasons, confidence and a review flag",
 )
 def score_leads(
-    body: ScoreRequest, request: Request, service: ScoringDep, settings: SettingsDep
+    caller: ScorerDep,  # first: an unknown caller learns nothing else
+    body: ScoreRequest,
+    request: Request,
+    service: ScoringDep,
+    store: AuditDep,
+    settings: SettingsDep,
 ) -> JSONResponse:
     leads = validate_leads(request, body.leads, settings.max_leads_per_request)
-    top_k = None if body.explain == "all" else (body.top_k or settings.default_top_k)
-    results = service.score(leads, top_k=top_k)
+    results = service.score(leads, top_k=None)  # the audit keeps every contribution
+    # written and committed before anything is answered: no unaudited score leaves (else 503)
+    store.append(records_for(results, model=service.model_ref, requested_by=caller.name))
+    if body.explain == "top":
+        top_k = body.top_k or settings.default_top_k
+        for result in results:
+            result["reasons"] = result["reasons"][:top_k]
     # already shaped like ScoreResponse; skipping re-validation keeps 1,000-lead batches fast
     return JSONResponse({"model": service.model_ref, "results": results})

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+from auth_support import bearer
 from fastapi.testclient import TestClient
 
 from models.contract import HCP_LEADS
@@ -32,11 +33,15 @@ DEFAULT_CUTOFFS = (0.6, 0.4, 0.2)
 
 
 @contextmanager
-def serve(settings: Settings, *, raise_server_exceptions: bool = True) -> Iterator[TestClient]:
-    """A test client of a fresh app whose settings (and so scoring policy) are ``settings``."""
+def serve(
+    settings: Settings, *, raise_server_exceptions: bool = True, role: str = "scorer"
+) -> Iterator[TestClient]:
+    """A test client of a fresh app whose settings (and so scoring policy) are ``settings``,
+    sending the API key of ``role``."""
     app = create_app()
     app.dependency_overrides[get_settings] = lambda: settings
     with TestClient(app, raise_server_exceptions=raise_server_exceptions) as client:
+        client.headers.update(bearer(settings, role))
         yield client
 
 

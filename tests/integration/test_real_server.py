@@ -14,6 +14,9 @@ from pathlib import Path
 from typing import Any
 
 from api_support import DEMO_REQUEST, SCORE
+from auth_support import bearer
+
+from models.settings import Settings
 
 STARTUP_LIMIT_S = 60.0
 
@@ -32,7 +35,9 @@ def get_json(url: str) -> dict[str, Any] | None:
         return None
 
 
-def test_candor_serve_scores_the_demo_request(trained_home: Path, tmp_path: Path) -> None:
+def test_candor_serve_scores_the_demo_request(
+    trained_home: Path, trained_settings: Settings, tmp_path: Path
+) -> None:
     candor = Path(sys.executable).parent / "candor"
     assert candor.exists(), f"{candor} is missing; run `pip install -e .` in the venv"
     port = free_port()
@@ -67,7 +72,7 @@ def test_candor_serve_scores_the_demo_request(trained_home: Path, tmp_path: Path
                 base + SCORE,
                 data=DEMO_REQUEST.read_bytes(),
                 method="POST",
-                headers={"Content-Type": "application/json"},
+                headers={"Content-Type": "application/json", **bearer(trained_settings)},
             )
             with urllib.request.urlopen(request, timeout=30) as response:
                 assert response.status == 200
