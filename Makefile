@@ -22,8 +22,7 @@ $(STAMP): $(SOURCES)
 demo: install
 	$(BIN)/candor train leads --data data_samples/hcp_leads.csv
 	@echo
-	@echo "Serving on http://$(HOST):$(PORT) (docs: http://$(HOST):$(PORT)/docs). Try:"
-	@echo "  curl -s -X POST http://$(HOST):$(PORT)/v1/leads/score -H 'Content-Type: application/json' -d @data_samples/demo_request.json"
+	@$(BIN)/candor keys demo --host $(HOST) --port $(PORT)
 	@echo
 	$(BIN)/candor serve --host $(HOST) --port $(PORT)
 

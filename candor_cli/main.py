@@ -55,6 +55,68 @@ def _serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def _store():  # type: ignore[no-untyped-def]
+    from serving.audit.factory import open_store
+
+    return open_store(get_settings())
+
+
+def _keys_create(args: argparse.Namespace) -> int:
+    secret = _store().create_key(name=args.name, role=args.role)
+    print(f"created API key {args.name!r} with role {args.role}. Its secret, shown only once:")
+    print(secret)
+    return 0
+
+
+def _keys_revoke(args: argparse.Namespace) -> int:
+    _store().revoke_key(args.name)
+    print(f"revoked API key {args.name!r}")
+    return 0
+
+
+def _keys_list(args: argparse.Namespace) -> int:
+    for key in _store().list_keys():
+        state = f"revoked {key['revoked_at']}" if key["revoked_at"] else "active"
+        print(f"{key['name']:<32} {key['role']:<9} created {key['created_at']}  {state}")
+    return 0
+
+
+def _keys_demo(args: argparse.Namespace) -> int:
+    """One key of each role for `make demo`, plus a curl that uses the scorer key."""
+    from datetime import UTC, datetime
+
+    store = _store()
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
+    secrets = {
+        role: store.create_key(name=f"demo-{role}-{stamp}", role=role)
+        for role in ("scorer", "reviewer", "admin")
+    }
+    print("API keys for this demo (secrets are shown only once; only their hashes are stored):")
+    for role, secret in secrets.items():
+        print(f"  {role:<9} {secret}")
+    base = f"http://{args.host}:{args.port}"
+    print(f"\nServing on {base} (API docs: {base}/docs; reviewer page: {base}/review). Try:")
+    print(
+        f"  curl -s -X POST {base}/v1/leads/score -H 'Content-Type: application/json' "
+        f"-H 'Authorization: Bearer {secrets['scorer']}' -d @data_samples/demo_request.json"
+    )
+    return 0
+
+
+def _audit_verify(args: argparse.Namespace) -> int:
+    report = _store().verify()
+    if report.ok:
+        print(f"audit chain intact: {report.records} record(s) verified")
+        return 0
+    problem = report.problem
+    assert problem is not None
+    print(
+        f"AUDIT CHAIN BROKEN at record {problem.seq} ({problem.kind}): {problem.detail}",
+        file=sys.stderr,
+    )
+    return 1
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="candor", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -87,6 +149,27 @@ def build_parser() -> argparse.ArgumentParser:
     tl.add_argument("--seed", type=int, default=42)
     tl.set_defaults(func=_train_leads)
 
+    keys = commands.add_parser("keys", help="API keys").add_subparsers(dest="action", required=True)
+    create = keys.add_parser("create", help="create a key; prints its secret once")
+    create.add_argument("--name", required=True)
+    create.add_argument("--role", required=True, choices=["scorer", "reviewer", "admin"])
+    create.set_defaults(func=_keys_create)
+    revoke = keys.add_parser("revoke", help="revoke a key by name")
+    revoke.add_argument("name")
+    revoke.set_defaults(func=_keys_revoke)
+    keys.add_parser("list", help="list keys (never their secrets)").set_defaults(func=_keys_list)
+    demo = keys.add_parser("demo", help="one key per role and a curl to try (make demo)")
+    demo.add_argument("--host", default="127.0.0.1")
+    demo.add_argument("--port", type=int, default=8000)
+    demo.set_defaults(func=_keys_demo)
+
+    audit = commands.add_parser("audit", help="the audit trail").add_subparsers(
+        dest="action", required=True
+    )
+    audit.add_parser("verify", help="check the hash chain; non-zero exit when broken").set_defaults(
+        func=_audit_verify
+    )
+
     serve = commands.add_parser("serve", help="serve the HTTP API")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
@@ -97,6 +180,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    logging.getLogger("alembic").setLevel(logging.WARNING)
     args = build_parser().parse_args(argv)
     try:
         return int(args.func(args))
