@@ -31,6 +31,7 @@ class Endpoint:
     name: str
     base_url: str
     path: str
+    headers: tuple[tuple[str, str], ...] = ()  # e.g. the API key
 
 
 @dataclass(frozen=True)
@@ -90,7 +91,9 @@ class RequestFailed(RuntimeError):
 
 
 def _client(endpoint: Endpoint) -> httpx.Client:
-    return httpx.Client(base_url=endpoint.base_url, timeout=REQUEST_TIMEOUT_S)
+    return httpx.Client(
+        base_url=endpoint.base_url, timeout=REQUEST_TIMEOUT_S, headers=dict(endpoint.headers)
+    )
 
 
 def _post(client: httpx.Client, endpoint: Endpoint, body: bytes) -> httpx.Response:

@@ -36,6 +36,7 @@ from bench_report import Conditions, ServerFigures, render
 from bench_servers import Server, candor_server, free_port, mlflow_server, server_env
 
 from models.settings import Settings
+from serving.audit.factory import open_store
 from serving.model_store import load_champion
 from serving.scoring import LeadScoringService
 
@@ -191,7 +192,13 @@ def run(args: argparse.Namespace) -> str:
             top_k=args.top_k,
         )
         candor_server_, mlflow_server_ = start_servers(stack, settings, Path(tmp))
-        candor = Endpoint("candor", candor_server_.base_url, "/v1/leads/score")
+        scorer_key = open_store(settings).create_key(name="bench-scorer", role="scorer")
+        candor = Endpoint(
+            "candor",
+            candor_server_.base_url,
+            "/v1/leads/score",
+            (("Authorization", f"Bearer {scorer_key}"),),
+        )
         mlflow = Endpoint("mlflow", mlflow_server_.base_url, "/invocations")
         parity = check_parity(candor, mlflow, leads, args.batch_size)
         candor_figures, mlflow_figures = measure_http(candor, mlflow, pool, args)

@@ -95,6 +95,18 @@ class AuditStore:
                 f"the audit store could not record {action}: {type(exc).__name__}"
             ) from exc
 
+    @contextmanager
+    def _read(self, what: str) -> Iterator[Connection]:
+        try:
+            with self.engine.connect() as connection:
+                yield connection
+        except (ConflictError, NotFoundError, InputValidationError):
+            raise
+        except SQLAlchemyError as exc:
+            raise AuditUnavailableError(
+                f"the audit store could not be read ({what}): {type(exc).__name__}"
+            ) from exc
+
     # --- scores -------------------------------------------------------------------------
 
     def append(self, records: Sequence[NewRecord]) -> None:
@@ -137,7 +149,7 @@ class AuditStore:
             )
 
     def verify(self) -> ChainReport:
-        with self.engine.connect() as conn:
+        with self._read("audit records") as conn:
             head = conn.execute(select(HEAD).where(HEAD.c.id == 1)).one()
             rows = conn.execute(select(RECORDS).order_by(RECORDS.c.seq)).mappings()
             return verify_chain(
@@ -145,15 +157,15 @@ class AuditStore:
             )
 
     def count(self) -> int:
-        with self.engine.connect() as conn:
+        with self._read("audit records") as conn:
             return int(conn.execute(select(func.count()).select_from(RECORDS)).scalar_one())
 
     def score_ids(self) -> set[str]:
-        with self.engine.connect() as conn:
+        with self._read("audit records") as conn:
             return {r[0] for r in conn.execute(select(RECORDS.c.score_id))}
 
     def get_record(self, score_id: str) -> dict[str, Any]:
-        with self.engine.connect() as conn:
+        with self._read("audit records") as conn:
             row = (
                 conn.execute(select(RECORDS).where(RECORDS.c.score_id == score_id))
                 .mappings()
@@ -204,7 +216,7 @@ class AuditStore:
         if cursor is not None:
             query = query.where(RECORDS.c.seq < cursor)
         query = query.order_by(RECORDS.c.seq.desc()).limit(limit + 1)
-        with self.engine.connect() as conn:
+        with self._read("audit records") as conn:
             rows = list(conn.execute(query).mappings())
             page = rows[:limit]
             decisions = self._decisions(conn, [r["score_id"] for r in page])
@@ -312,7 +324,7 @@ class AuditStore:
 
     def evaluation_rows(self) -> list[dict[str, Any]]:
         """Scored records that have an outcome: score, grades, reasons and the latest outcome."""
-        with self.engine.connect() as conn:
+        with self._read("audit records") as conn:
             latest: dict[str, bool] = {}
             for o in conn.execute(select(OUTCOMES).order_by(OUTCOMES.c.observed_at, OUTCOMES.c.id)):
                 latest[o.lead_key] = bool(o.converted)
@@ -394,7 +406,7 @@ class AuditStore:
                 )
 
     def authenticate(self, secret: str) -> Caller | None:
-        with self.engine.connect() as conn:
+        with self._read("API keys") as conn:
             row = conn.execute(
                 select(KEYS.c.name, KEYS.c.role).where(
                     KEYS.c.secret_hash == hash_api_secret(secret), KEYS.c.revoked_at.is_(None)
@@ -403,7 +415,7 @@ class AuditStore:
         return Caller(row.name, row.role) if row else None
 
     def list_keys(self) -> list[dict[str, Any]]:
-        with self.engine.connect() as conn:
+        with self._read("API keys") as conn:
             return [
                 dict(r)
                 for r in conn.execute(
