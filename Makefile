@@ -9,7 +9,7 @@ SOURCES := pyproject.toml $(shell find models training explain serving candor_cl
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install demo test lint typecheck bench clean
+.PHONY: install demo test lint typecheck bench clean system-deps
 
 install: $(STAMP)
 
@@ -33,7 +33,13 @@ lint: install
 typecheck: install
 	$(BIN)/mypy
 
-test: lint typecheck
+# Debian packages the tests need (postgresql, chromium, fonts-liberation); installs only what is
+# missing; without root or sudo it says what is missing (those tests are skipped) and goes on.
+system-deps:
+	bash scripts/install_system_deps.sh
+
+# prerequisites run left to right: system-deps, lint, typecheck; pytest only after all of them
+test: system-deps lint typecheck
 	$(BIN)/pytest
 
 bench: install

@@ -270,8 +270,9 @@ class AuditStore:
                 f"field {problems[0].field!r}: {problems[0].message}", problems
             )
         with self._write("the decision") as conn:
+            # lock the score's row: concurrent decisions queue, so id order == time order
             found = conn.execute(
-                select(RECORDS.c.seq).where(RECORDS.c.score_id == score_id)
+                select(RECORDS.c.seq).where(RECORDS.c.score_id == score_id).with_for_update()
             ).first()
             if found is None:
                 raise NotFoundError(
