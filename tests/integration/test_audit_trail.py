@@ -1,0 +1,192 @@
+"""Accountability over HTTP: no unaudited score leaves, and the trail survives a crash."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+import pytest
+from api_support import SCORE, demo_body, serve
+from auth_support import bearer
+from sqlalchemy import text
+
+from candor_cli.main import main as candor_main
+from models.settings import Settings, get_settings
+from serving.audit.factory import open_store
+
+
+@pytest.fixture()
+def isolated(trained_settings: Settings, tmp_path: Path) -> Settings:
+    """The session's champion with an audit database of this test's own."""
+    return trained_settings.model_copy(
+        update={"database_url": f"sqlite:///{tmp_path / 'audit.db'}"}
+    )
+
+
+def test_every_answered_score_is_in_the_store_first(isolated: Settings) -> None:
+    with serve(isolated) as api:
+        response = api.post(SCORE, json=demo_body())
+        assert response.status_code == 200
+        answered = response.json()["results"][0]
+    record = open_store(isolated).get_record(answered["score_id"])
+    assert record["score"] == answered["score"]
+    assert record["payload"]["margin"] == answered["margin"]
+    # the store keeps the full SHAP vector even when the response showed the top 5
+    assert len(record["payload"]["contributions"]) > len(answered["reasons"])
+    assert record["requested_by"].startswith("test-scorer")
+    assert record["lead_key"] != answered["lead_id"]
+    assert answered["lead_id"] not in json.dumps(record)
+
+
+def test_no_score_leaves_when_the_store_cannot_be_written(isolated: Settings) -> None:
+    with serve(isolated) as api:
+        store = api.app.state.audit  # type: ignore[attr-defined]
+        with store.engine.begin() as conn:  # a broken store: its records table is gone
+            conn.execute(text("DROP TABLE audit_review_reasons"))
+            conn.execute(text("DROP TABLE audit_records"))
+        response = api.post(SCORE, json=demo_body())
+    assert response.status_code == 503
+    body = response.json()
+    assert body["error"]["code"] == "audit_unavailable"
+    assert "results" not in body and "score_id" not in response.text
+
+
+def test_missing_wrong_and_revoked_keys_are_refused(isolated: Settings) -> None:
+    with serve(isolated) as api:
+        del api.headers["Authorization"]
+        assert api.post(SCORE, json=demo_body()).status_code == 401
+        wrong = api.post(SCORE, json=demo_body(), headers={"Authorization": "Bearer nope"})
+        assert wrong.status_code == 401
+        assert wrong.json()["error"]["code"] == "unauthenticated"
+        reviewer = api.post(SCORE, json=demo_body(), headers=bearer(isolated, "reviewer"))
+        assert reviewer.status_code == 403
+        assert "reviewer" in reviewer.json()["error"]["message"]
+        admin = api.post(SCORE, json=demo_body(), headers=bearer(isolated, "admin"))
+        assert admin.status_code == 200
+        store = open_store(isolated)
+        secret = store.create_key(name="soon-revoked", role="scorer")
+        ok = api.post(SCORE, json=demo_body(), headers={"Authorization": f"Bearer {secret}"})
+        assert ok.status_code == 200
+        store.revoke_key("soon-revoked")
+        gone = api.post(SCORE, json=demo_body(), headers={"Authorization": f"Bearer {secret}"})
+        assert gone.status_code == 401
+
+
+def test_audit_verify_command_exits_non_zero_on_tampering(
+    isolated: Settings, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    store = open_store(isolated)
+    with serve(isolated) as api:
+        body = demo_body()
+        body["leads"] = [dict(body["leads"][0], lead_id=f"L{i}") for i in range(4)]
+        assert api.post(SCORE, json=body).status_code == 200
+    monkeypatch.setenv("CANDOR_DATABASE_URL", str(isolated.database_url))
+    monkeypatch.setenv("CANDOR_HOME", str(isolated.home))
+    get_settings.cache_clear()
+    try:
+        assert candor_main(["audit", "verify"]) == 0
+        assert "4 record(s) verified" in capsys.readouterr().out
+        with store.engine.begin() as conn:
+            conn.execute(text("UPDATE audit_records SET grade = 'D' WHERE seq = 2"))
+        assert candor_main(["audit", "verify"]) == 1
+        assert "record 2 (altered)" in capsys.readouterr().err
+    finally:
+        get_settings.cache_clear()
+
+
+def _post(url: str, body: bytes, headers: dict[str, str]) -> dict[str, Any] | None:
+    request = urllib.request.Request(url, data=body, method="POST", headers=headers)
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return json.loads(response.read()) if response.status == 200 else None
+    except (urllib.error.URLError, ConnectionError, TimeoutError, OSError):
+        return None
+
+
+def test_killed_service_left_every_answered_score_in_a_valid_chain(
+    trained_home: Path, trained_settings: Settings, tmp_path: Path
+) -> None:
+    """SIGKILL the server in the middle of a burst: what it answered, it had stored."""
+    audit_url = f"sqlite:///{tmp_path / 'audit.db'}"
+    settings = trained_settings.model_copy(update={"database_url": audit_url})
+    headers = {"Content-Type": "application/json", **bearer(settings)}
+    candor = Path(sys.executable).parent / "candor"
+    port = _free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("CANDOR_", "MLFLOW_"))}
+    env.update(CANDOR_HOME=str(trained_home), CANDOR_DATABASE_URL=audit_url)
+    log = (tmp_path / "serve.log").open("wb")
+    process = subprocess.Popen(
+        [
+            str(candor),
+            "serve",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+        ],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    answered: list[str] = []
+    lock = threading.Lock()
+    stop = threading.Event()
+    try:
+        deadline = time.monotonic() + 90
+        while _post(base + SCORE, json.dumps(demo_body()).encode(), headers) is None:
+            assert process.poll() is None, (tmp_path / "serve.log").read_text()[-2000:]
+            assert time.monotonic() < deadline, "server did not start"
+            time.sleep(0.3)
+        body = demo_body()
+        body["leads"] = [dict(body["leads"][0], lead_id=f"B{i}") for i in range(5)]
+        payload = json.dumps(body).encode()
+
+        def client() -> None:
+            while not stop.is_set():
+                result = _post(base + SCORE, payload, headers)
+                if result is not None:
+                    with lock:
+                        answered.extend(r["score_id"] for r in result["results"])
+
+        threads = [threading.Thread(target=client) for _ in range(6)]
+        for t in threads:
+            t.start()
+        time.sleep(3.0)
+        os.killpg(process.pid, signal.SIGKILL)  # no shutdown, no flush: a crash
+        process.wait(timeout=10)
+        stop.set()
+        for t in threads:
+            t.join(timeout=40)
+    finally:
+        stop.set()
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+        log.close()
+    assert len(answered) >= 25, "the burst should have been answered for a while"
+    store = open_store(settings)
+    stored = store.score_ids()
+    missing = [s for s in answered if s not in stored]
+    assert not missing, f"{len(missing)} answered scores are not in the audit store"
+    report = store.verify()
+    assert report.ok, report.problem
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
