@@ -13,7 +13,13 @@ from typing import Any
 import numpy as np
 
 from explain.explainer import explain_rows
-from models.features import build_features, columns_from_records, out_of_range, parse_bool
+from models.features import (
+    FeatureMatrix,
+    build_features,
+    columns_from_records,
+    out_of_range,
+    parse_bool,
+)
 from models.policy import ScoringPolicy, confidence_level, grade, review
 from serving.model_store import LoadedModel
 
@@ -57,6 +63,26 @@ class LeadScoringService:
     def _opted_out(self, lead: Mapping[str, Any]) -> bool:
         return any(parse_bool(lead.get(name)) is True for name in self.opt_out_fields)
 
+    def _notes(
+        self,
+        row: int,
+        columns: Mapping[str, Sequence[Any]],
+        matrix: FeatureMatrix,
+        outside: np.ndarray,
+    ) -> list[str]:
+        """Why a lead is out of distribution, in words a reviewer can check."""
+        names, specs = self.schema.names, self.schema.specs
+        notes = [
+            f"{names[j]}: value {columns[names[j]][row]!r} was not seen in training"
+            for j in np.flatnonzero(matrix.unseen[row])
+        ]
+        notes += [
+            f"{names[j]}: {matrix.values[row, j]:g} is outside the training range "
+            f"[{specs[j].minimum:g}, {specs[j].maximum:g}]"
+            for j in np.flatnonzero(outside[row])
+        ]
+        return notes
+
     def score(self, leads: Sequence[Mapping[str, Any]], *, top_k: int | None) -> list[dict]:
         """One result per lead, in order. ``top_k=None`` explains every input."""
         results: list[dict[str, Any]] = [
@@ -88,22 +114,17 @@ class LeadScoringService:
         missing = np.isnan(matrix.values) & ~matrix.withheld & ~matrix.unseen
         n_inputs = max(len(self.schema.specs), 1)
         names = self.schema.names
+        flagged = (matrix.unseen | outside).any(axis=1).tolist()
+        missing_counts = missing.sum(axis=1).tolist()
+        scores, lowers = calibrated.score.tolist(), calibrated.lower.tolist()
+        uppers = calibrated.upper.tolist()
+        withheld_rows = matrix.withheld.tolist()
         for row, i in enumerate(scored):
             result = results[i]
-            score = float(calibrated.score[row])
-            lower, upper = float(calibrated.lower[row]), float(calibrated.upper[row])
-            notes = [
-                f"{names[j]}: value {columns[names[j]][row]!r} was not seen in training"
-                for j in np.flatnonzero(matrix.unseen[row])
-            ]
-            notes += [
-                f"{names[j]}: {matrix.values[row, j]:g} is outside the training range "
-                f"[{self.schema.specs[j].minimum:g}, {self.schema.specs[j].maximum:g}]"
-                for j in np.flatnonzero(outside[row])
-            ]
-            missing_share = float(missing[row].sum()) / n_inputs
-            if missing_share > self.policy.max_missing_share:
-                notes.append(f"{missing[row].sum()} of {n_inputs} inputs are missing")
+            score, lower, upper = scores[row], lowers[row], uppers[row]
+            notes = self._notes(row, columns, matrix, outside) if flagged[row] else []
+            if missing_counts[row] / n_inputs > self.policy.max_missing_share:
+                notes.append(f"{missing_counts[row]} of {n_inputs} inputs are missing")
             flags = review(
                 score=score,
                 lower=lower,
@@ -134,6 +155,6 @@ class LeadScoringService:
                     "coverage": self.coverage,
                 },
                 review={"required": flags.required, "reasons": list(flags.reasons), "notes": notes},
-                withheld=[names[j] for j in np.flatnonzero(matrix.withheld[row])],
+                withheld=[names[j] for j, w in enumerate(withheld_rows[row]) if w],
             )
         return results

@@ -42,8 +42,9 @@ def canonical_json(value: Any) -> str:
 
 
 def record_hash(prev_hash: str, fields: Mapping[str, Any]) -> str:
-    body = canonical_json({name: fields[name] for name in HASHED_FIELDS})
-    return hashlib.sha256((prev_hash + body).encode()).hexdigest()
+    """The payload is already canonical JSON text: it is hashed as is, after the other fields."""
+    head = canonical_json({name: fields[name] for name in HASHED_FIELDS if name != "payload"})
+    return hashlib.sha256(f"{prev_hash}\n{head}\n{fields['payload']}".encode()).hexdigest()
 
 
 @dataclass(frozen=True)
