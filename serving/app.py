@@ -17,7 +17,7 @@ from serving.errors import install_error_handlers
 from serving.lead_schema import lead_model_for
 from serving.limits import BodySizeLimit
 from serving.model_store import load_champion
-from serving.routers import leads, system
+from serving.routers import leads, outcomes, reviews, system
 from serving.scoring import LeadScoringService
 
 log = logging.getLogger("candor.serving")
@@ -94,6 +94,8 @@ def create_app() -> FastAPI:
     install_error_handlers(app)
     app.include_router(system.router)
     app.include_router(leads.router)
+    app.include_router(reviews.router)
+    app.include_router(outcomes.router)
     app.openapi = lambda: _openapi_with_leads(app)  # type: ignore[method-assign]
     app.add_middleware(BodySizeLimit, max_bytes=lambda: _settings_for(app).max_body_bytes)
     return app

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 
 class ScoreRequest(BaseModel):
@@ -88,3 +89,164 @@ class ErrorBody(BaseModel):
 
 class ErrorResponse(BaseModel):
     error: ErrorBody
+
+
+# --- reviewer API: who is calling, the review queue, decisions, outcomes, the error report ---
+
+
+class WhoAmI(BaseModel):
+    name: str = Field(description="the API key's name; decisions and outcomes are signed with it")
+    role: Literal["scorer", "reviewer", "admin"]
+
+
+class DecisionOut(BaseModel):
+    decision: Literal["confirm", "override"]
+    grade: Literal["A", "B", "C", "D"] | None = Field(
+        description="the grade a person set (override only; null for confirm)"
+    )
+    comment: str
+    decided_by: str = Field(description="name of the API key that decided")
+    decided_at: str = Field(description="ISO 8601, UTC")
+
+
+class OutcomeOut(BaseModel):
+    converted: bool
+    observed_at: str = Field(description="ISO 8601 date or date-time (UTC) of the outcome")
+    recorded_by: str
+    recorded_at: str = Field(description="ISO 8601, UTC")
+
+
+class QueueItem(BaseModel):
+    score_id: str
+    created_at: str = Field(description="ISO 8601, UTC")
+    lead_key: str = Field(description="keyed hash (HMAC-SHA256) of the lead id; never the raw id")
+    score: float | None = Field(description="calibrated probability of conversion")
+    grade: Literal["A", "B", "C", "D"] | None = Field(description="the model's grade")
+    review_reasons: list[str]
+    model: ModelRef
+    latest_decision: DecisionOut | None = Field(
+        description="the decision that stands (the newest); null while pending"
+    )
+
+
+class ReviewQueue(BaseModel):
+    items: list[QueueItem] = Field(description="newest first")
+    next_cursor: str | None = Field(
+        description="pass as ?cursor= for the next (older) page; null on the last page"
+    )
+
+
+class ScoreRecordOut(BaseModel):
+    """One audit record as a reviewer sees it: what the model saw, said and why."""
+
+    score_id: str
+    created_at: str = Field(description="ISO 8601, UTC")
+    kind: Literal["score", "suppression"]
+    model: ModelRef
+    lead_key: str = Field(description="keyed hash (HMAC-SHA256) of the lead id; never the raw id")
+    requested_by: str = Field(description="name of the API key that asked for the score")
+    features: dict[str, Any] = Field(
+        default_factory=dict, description="the values the model used (withheld ones are null)"
+    )
+    score: float | None = Field(None, description="calibrated probability of conversion")
+    grade: Literal["A", "B", "C", "D"] | None = None
+    margin: float | None = Field(None, description="raw model output, log-odds")
+    base_value: float | None = Field(None, description="expected margin, log-odds")
+    contributions: list[ReasonOut] = Field(
+        default_factory=list,
+        description="every input's SHAP contribution (log-odds): base_value + sum == margin",
+    )
+    confidence: ConfidenceOut | None = None
+    review: ReviewOut | None = None
+    withheld: list[str] = Field(default_factory=list)
+    suppressed: str | None = Field(None, description="why the lead was not scored, if it was not")
+    decisions: list[DecisionOut] = Field(description="every decision, oldest first")
+    outcomes: list[OutcomeOut] = Field(description="recorded outcomes of this lead, oldest first")
+    record_hash: str = Field(description="SHA-256 link of this record in the audit hash chain")
+
+
+class DecisionIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    decision: Literal["confirm", "override"]
+    grade: Literal["A", "B", "C", "D"] | None = Field(
+        None, description="required with override (the grade that should stand); not with confirm"
+    )
+    comment: str = Field("", max_length=2000, description="why; required (non-empty) with override")
+
+
+class DecisionResult(BaseModel):
+    decision: DecisionOut = Field(description="the decision just recorded")
+    decisions: list[DecisionOut] = Field(description="every decision of the score, oldest first")
+
+
+class OutcomeIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    lead_id: str | int = Field(description="the lead id the scores were requested with")
+    converted: bool = Field(description="whether the lead converted (JSON true/false)")
+    observed_at: str = Field(
+        description="ISO 8601 date (2025-03-01) or date-time (2025-03-01T14:30:00Z; UTC when no "
+        "offset is given); at most one day in the future",
+        examples=["2025-03-01"],
+    )
+
+    @field_validator("lead_id", mode="before")
+    @classmethod
+    def _lead_id_text_or_integer(cls, value: Any) -> Any:
+        # checked here so that an error names 'lead_id', not one branch of the union
+        if isinstance(value, bool) or not isinstance(value, str | int):
+            raise ValueError("expected the lead id as a string or an integer")
+        if isinstance(value, str) and not value.strip():
+            raise ValueError("expected a non-empty lead id")
+        return value
+
+    @field_validator("observed_at")
+    @classmethod
+    def _iso_date_or_datetime(cls, value: str) -> str:
+        parse_observed_at(value)  # raises ValueError naming the expected format
+        return value
+
+
+def parse_observed_at(value: str) -> datetime:
+    """An ISO 8601 date (read as midnight UTC) or date-time (UTC when it has no offset)."""
+    try:
+        moment = datetime.fromisoformat(value.strip())
+    except ValueError:
+        raise ValueError(
+            "expected an ISO 8601 date (2025-03-01) or date-time (2025-03-01T14:30:00Z)"
+        ) from None
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+class OutcomeResult(BaseModel):
+    lead_id: str
+    matched_scores: int = Field(description="stored scores of this lead the outcome applies to")
+
+
+class GroupErrors(BaseModel):
+    count: int = Field(description="scored records with a recorded outcome in this group")
+    conversion_rate: float | None = Field(description="observed share that converted")
+    mean_score: float | None = Field(description="mean predicted probability of conversion")
+    calibration_gap: float | None = Field(
+        description="mean_score - conversion_rate (probability; > 0: the model over-predicts)"
+    )
+    error_rate: float | None = Field(description="share of errors by the model's grade")
+    error_rate_ci: tuple[float, float] | None = Field(
+        description="95% Wilson score interval of error_rate"
+    )
+    error_rate_after_review: float | None = Field(
+        description="share of errors by the final grade (after reviewers' overrides)"
+    )
+    error_rate_after_review_ci: tuple[float, float] | None = Field(
+        description="95% Wilson score interval of error_rate_after_review"
+    )
+
+
+class ErrorReport(BaseModel):
+    n_outcomes: int = Field(description="scored records whose lead has a recorded outcome")
+    definition: dict[str, str]
+    overall: GroupErrors
+    by_grade: dict[str, GroupErrors]
+    by_review_reason: dict[str, GroupErrors]
+    random_audit: GroupErrors

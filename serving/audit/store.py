@@ -203,6 +203,11 @@ class AuditStore:
         self, *, status: str, reason: str | None, limit: int, cursor: int | None
     ) -> tuple[list[dict[str, Any]], int | None]:
         """Newest first; ``cursor`` is the seq to continue below."""
+        if status not in ("pending", "decided"):
+            raise InputValidationError(
+                f"field 'status': expected pending or decided, got {status!r}",
+                [ErrorDetail("status", "unknown status")],
+            )
         decided = exists(select(DECISIONS.c.id).where(DECISIONS.c.score_id == RECORDS.c.score_id))
         query = select(RECORDS).where(RECORDS.c.kind == "score")
         if status == "pending":
@@ -226,9 +231,10 @@ class AuditStore:
         next_cursor = int(page[-1]["seq"]) if len(rows) > limit else None
         return items, next_cursor
 
-    def _decisions(self, conn: Connection, score_ids: list[str]) -> dict[str, list[dict]]:
+    def _decisions(self, conn: Connection, score_ids: Any) -> dict[str, list[dict]]:
+        """Decisions per score id, oldest first; ``score_ids`` is a list or a subquery."""
         out: dict[str, list[dict]] = {}
-        if not score_ids:
+        if isinstance(score_ids, list) and not score_ids:
             return out
         query = (
             select(DECISIONS).where(DECISIONS.c.score_id.in_(score_ids)).order_by(DECISIONS.c.id)
@@ -331,6 +337,7 @@ class AuditStore:
                 latest[o.lead_key] = bool(o.converted)
             if not latest:
                 return []
+            with_outcome = select(OUTCOMES.c.lead_key)
             rows = list(
                 conn.execute(
                     select(
@@ -339,10 +346,17 @@ class AuditStore:
                         RECORDS.c.score,
                         RECORDS.c.grade,
                         RECORDS.c.review_reasons,
-                    ).where(RECORDS.c.kind == "score", RECORDS.c.lead_key.in_(list(latest)))
+                    ).where(RECORDS.c.kind == "score", RECORDS.c.lead_key.in_(with_outcome))
                 )
             )
-            decisions = self._decisions(conn, [r.score_id for r in rows])
+            # subqueries, not lists of ids: a report over many leads must not hit the
+            # database's limit on bound parameters
+            decisions = self._decisions(
+                conn,
+                select(RECORDS.c.score_id).where(
+                    RECORDS.c.kind == "score", RECORDS.c.lead_key.in_(with_outcome)
+                ),
+            )
         out = []
         for r in rows:
             final = decisions.get(r.score_id, [])

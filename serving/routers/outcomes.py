@@ -1,0 +1,56 @@
+"""Real outcomes of scored leads, and the error report they make possible."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from fastapi import APIRouter
+
+from models.errors import ErrorDetail, InputValidationError
+from serving.dependencies import AuditDep, ReviewerDep
+from serving.reports import error_report
+from serving.routers.reviews import AUTH_ERRORS
+from serving.schemas import ErrorReport, ErrorResponse, OutcomeIn, OutcomeResult, parse_observed_at
+
+router = APIRouter(tags=["outcomes"])
+
+# outcomes are reported by people in many time zones, some from a date alone: allow a day ahead
+FUTURE_TOLERANCE = timedelta(days=1)
+
+
+@router.post(
+    "/v1/outcomes",
+    response_model=OutcomeResult,
+    status_code=201,
+    responses={**AUTH_ERRORS, 404: {"model": ErrorResponse}, 422: {"model": ErrorResponse}},
+    summary="Record whether a scored lead converted; it applies to every score of that lead",
+)
+def record_outcome(caller: ReviewerDep, body: OutcomeIn, store: AuditDep) -> dict[str, Any]:
+    observed = parse_observed_at(body.observed_at)
+    now = datetime.now(UTC)
+    if observed > now + FUTURE_TOLERANCE:
+        raise InputValidationError(
+            f"field 'observed_at': {body.observed_at!r} is in the future (now is "
+            f"{now.isoformat(timespec='seconds')}); an outcome is recorded once observed",
+            [ErrorDetail("observed_at", "more than a day in the future")],
+        )
+    lead_id = str(body.lead_id)
+    matched = store.add_outcome(
+        lead_id=lead_id,
+        converted=body.converted,
+        # one format (UTC, microseconds) so that the store's ordering by text is by time
+        observed_at=observed.isoformat(timespec="microseconds"),
+        recorded_by=caller.name,
+    )
+    return {"lead_id": lead_id, "matched_scores": matched}
+
+
+@router.get(
+    "/v1/reports/errors",
+    response_model=ErrorReport,
+    responses=AUTH_ERRORS,
+    summary="Error rates by grade and review reason, before and after human review",
+)
+def errors_report(caller: ReviewerDep, store: AuditDep) -> dict[str, Any]:
+    return error_report(store.evaluation_rows())

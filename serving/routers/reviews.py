@@ -1,0 +1,200 @@
+"""The reviewer's API: who am I, the review queue, one score in full, and decisions on it."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from fastapi import APIRouter, Query, Request
+
+from models.errors import ErrorDetail, InputValidationError
+from models.policy import ReviewCode
+from serving.dependencies import AnyCallerDep, AuditDep, ReviewerDep
+from serving.schemas import (
+    DecisionIn,
+    DecisionResult,
+    ErrorResponse,
+    ReviewQueue,
+    ScoreRecordOut,
+    WhoAmI,
+)
+
+router = APIRouter(tags=["reviews"])
+
+STATUSES = ("pending", "decided")
+REVIEW_CODES = tuple(str(code) for code in ReviewCode)
+DEFAULT_LIMIT, MAX_LIMIT = 50, 200
+QUEUE_PARAMS = ("status", "reason", "limit", "cursor")
+_DIGITS = re.compile(r"[0-9]{1,18}")  # a cursor is a record's seq: keep it inside a BIGINT
+
+AUTH_ERRORS: dict[int | str, dict[str, Any]] = {
+    401: {"model": ErrorResponse},
+    403: {"model": ErrorResponse},
+    503: {"model": ErrorResponse},
+}
+
+
+@dataclass(frozen=True)
+class QueueQuery:
+    status: str
+    reason: str | None
+    limit: int
+    cursor: int | None
+
+
+def parse_queue_query(
+    *,
+    status: str = "pending",
+    reason: str | None = None,
+    limit: str = str(DEFAULT_LIMIT),
+    cursor: str | None = None,
+    unknown: Sequence[str] = (),
+) -> QueueQuery:
+    """Check the queue's query parameters (as sent: text); every problem is named (422).
+
+    ``unknown`` are parameter names the client sent that the queue does not know: a typo such
+    as ``?stauts=decided`` must not silently answer the pending queue.
+    """
+    problems = [
+        ErrorDetail(name, f"unknown query parameter; expected one of {list(QUEUE_PARAMS)}")
+        for name in unknown
+    ]
+    if status not in STATUSES:
+        problems.append(ErrorDetail("status", f"expected one of {list(STATUSES)}, got {status!r}"))
+    if reason is not None and reason not in REVIEW_CODES:
+        problems.append(
+            ErrorDetail("reason", f"expected one of {list(REVIEW_CODES)}, got {reason!r}")
+        )
+    size = int(limit) if _DIGITS.fullmatch(limit) else 0
+    if not 1 <= size <= MAX_LIMIT:
+        problems.append(
+            ErrorDetail("limit", f"expected an integer from 1 to {MAX_LIMIT}, got {limit!r}")
+        )
+    below = int(cursor) if cursor is not None and _DIGITS.fullmatch(cursor) else 0
+    if cursor is not None and below < 1:
+        problems.append(
+            ErrorDetail(
+                "cursor",
+                f"expected the next_cursor of a previous page (a positive integer), got {cursor!r}",
+            )
+        )
+    if problems:
+        first = problems[0]
+        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+        raise InputValidationError(
+            f"query parameter {first.field!r}: {first.message}{more}", problems
+        )
+    return QueueQuery(status=status, reason=reason, limit=size, cursor=below or None)
+
+
+@router.get(
+    "/v1/whoami",
+    response_model=WhoAmI,
+    responses=AUTH_ERRORS,
+    summary="The name and role of the calling API key",
+)
+def whoami(caller: AnyCallerDep) -> dict[str, str]:
+    return {"name": caller.name, "role": caller.role}
+
+
+@router.get(
+    "/v1/reviews",
+    response_model=ReviewQueue,
+    responses={**AUTH_ERRORS, 422: {"model": ErrorResponse}},
+    summary="Scores waiting for (or given) a human decision, newest first",
+)
+def review_queue(
+    caller: ReviewerDep,  # first: an unknown caller learns nothing else
+    request: Request,
+    store: AuditDep,
+    # taken as text and checked by parse_queue_query, so that a 422 names the parameter plainly
+    status: str = Query(
+        "pending",
+        description="pending: flagged and not yet decided; decided: with at least one decision",
+        json_schema_extra={"enum": list(STATUSES)},
+    ),
+    reason: str | None = Query(
+        None,
+        description="only scores flagged with this review code",
+        json_schema_extra={"enum": list(REVIEW_CODES)},
+    ),
+    limit: str = Query(str(DEFAULT_LIMIT), description=f"page size, 1 to {MAX_LIMIT}"),
+    cursor: str | None = Query(None, description="next_cursor of the previous page"),
+) -> dict[str, Any]:
+    query = parse_queue_query(
+        status=status,
+        reason=reason,
+        limit=limit,
+        cursor=cursor,
+        unknown=[name for name in request.query_params if name not in QUEUE_PARAMS],
+    )
+    items, next_cursor = store.review_queue(
+        status=query.status, reason=query.reason, limit=query.limit, cursor=query.cursor
+    )
+    return {"items": items, "next_cursor": None if next_cursor is None else str(next_cursor)}
+
+
+@router.get(
+    "/v1/scores/{score_id}",
+    response_model=ScoreRecordOut,
+    responses={**AUTH_ERRORS, 404: {"model": ErrorResponse}},
+    summary="One audit record in full: inputs, score, every contribution, decisions, outcomes",
+)
+def get_score(score_id: str, caller: ReviewerDep, store: AuditDep) -> dict[str, Any]:
+    record = store.get_record(score_id)
+    payload = record["payload"]
+    out = {
+        key: record[key]
+        for key in (
+            "score_id",
+            "created_at",
+            "kind",
+            "model",
+            "lead_key",
+            "requested_by",
+            "score",
+            "grade",
+            "decisions",
+            "outcomes",
+            "record_hash",
+        )
+    }
+    if record["kind"] == "suppression":
+        return {**out, "suppressed": payload.get("suppressed")}
+    return {
+        **out,
+        "features": payload["features"],
+        "margin": payload["margin"],
+        "base_value": payload["base_value"],
+        "contributions": payload["contributions"],
+        "confidence": payload["confidence"],
+        "review": payload["review"],
+        "withheld": payload["withheld"],
+    }
+
+
+@router.post(
+    "/v1/reviews/{score_id}",
+    response_model=DecisionResult,
+    status_code=201,
+    responses={**AUTH_ERRORS, 404: {"model": ErrorResponse}, 422: {"model": ErrorResponse}},
+    summary="Confirm a score, or override its grade with a reason (appended, never replaced)",
+)
+def decide(score_id: str, caller: ReviewerDep, body: DecisionIn, store: AuditDep) -> dict[str, Any]:
+    if body.decision == "confirm" and body.grade is not None:
+        # the store would drop it silently; a reviewer who sends a grade means to change it
+        raise InputValidationError(
+            f"field 'grade': a confirm keeps the model's grade, got {body.grade!r}; send "
+            "decision 'override' to change it",
+            [ErrorDetail("grade", "not allowed with decision 'confirm'")],
+        )
+    decisions = store.add_decision(
+        score_id=score_id,
+        decision=body.decision,
+        grade=body.grade,
+        comment=body.comment,
+        decided_by=caller.name,
+    )
+    return {"decision": decisions[-1], "decisions": decisions}
