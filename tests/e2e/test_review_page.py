@@ -7,8 +7,8 @@ it in the decided list. A screenshot is saved to tests/e2e/screenshots/.
 from __future__ import annotations
 
 import json
-import re
 import os
+import re
 import shutil
 import signal
 import socket
