@@ -7,21 +7,14 @@ it in the decided list. A screenshot is saved to tests/e2e/screenshots/.
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
-import signal
-import socket
-import subprocess
-import sys
-import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from auth_support import bearer
+from live_server import candor_serve, get_json, post_json
 
 from models.settings import Settings
 
@@ -40,23 +33,6 @@ CHROMIUM_ARGS = [
 ]
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _post(url: str, body: dict, headers: dict[str, str]) -> dict:
-    request = urllib.request.Request(
-        url,
-        data=json.dumps(body).encode(),
-        method="POST",
-        headers={"Content-Type": "application/json", **headers},
-    )
-    with urllib.request.urlopen(request, timeout=30) as response:
-        return json.loads(response.read())
-
-
 @pytest.fixture()
 def live_service(
     trained_home: Path, trained_settings: Settings, tmp_path: Path
@@ -64,51 +40,9 @@ def live_service(
     """`candor serve` on loopback with its own audit database; every score is flagged."""
     audit_url = f"sqlite:///{tmp_path / 'audit.db'}"
     settings = trained_settings.model_copy(update={"database_url": audit_url})
-    port = _free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("CANDOR_", "MLFLOW_"))}
-    env.update(
-        CANDOR_HOME=str(trained_home),
-        CANDOR_DATABASE_URL=audit_url,
-        CANDOR_POLICY__RANDOM_AUDIT_SHARE="1.0",
-    )
-    log = (tmp_path / "serve.log").open("wb")
-    process = subprocess.Popen(
-        [
-            str(Path(sys.executable).parent / "candor"),
-            "serve",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--log-level",
-            "warning",
-        ],
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 90
-        while True:
-            assert process.poll() is None, (tmp_path / "serve.log").read_text()[-2000:]
-            try:
-                with urllib.request.urlopen(base + "/healthz", timeout=2) as response:
-                    if json.loads(response.read())["status"] == "ok":
-                        break
-            except (urllib.error.URLError, OSError):
-                pass
-            assert time.monotonic() < deadline, "candor serve did not start"
-            time.sleep(0.3)
-        yield base, settings
-    finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-        log.close()
+    env = {"CANDOR_DATABASE_URL": audit_url, "CANDOR_POLICY__RANDOM_AUDIT_SHARE": "1.0"}
+    with candor_serve(home=trained_home, workdir=tmp_path, env=env) as server:
+        yield server.base_url, settings
 
 
 def test_reviewer_overrides_a_flagged_score_in_the_browser(
@@ -120,7 +54,10 @@ def test_reviewer_overrides_a_flagged_score_in_the_browser(
     base, settings = live_service
     body = json.loads(DEMO_REQUEST.read_text())
     body["leads"] = [dict(body["leads"][0], lead_id=f"E2E{i}") for i in range(3)]
-    scored = _post(base + "/v1/leads/score", body, bearer(settings, "scorer"))
+    scored = post_json(
+        base + "/v1/leads/score", json.dumps(body).encode(), bearer(settings, "scorer")
+    )
+    assert scored is not None
     score_id = scored["results"][0]["score_id"]
     reviewer_key = bearer(settings, "reviewer")["Authorization"].removeprefix("Bearer ")
     SCREENSHOTS.mkdir(exist_ok=True)
@@ -160,11 +97,8 @@ def test_reviewer_overrides_a_flagged_score_in_the_browser(
             browser.close()
 
     # the decision is in the store, signed with the reviewer key's name
-    reviewer = urllib.request.Request(
-        f"{base}/v1/scores/{score_id}", headers=bearer(settings, "reviewer")
-    )
-    with urllib.request.urlopen(reviewer, timeout=30) as response:
-        record = json.loads(response.read())
+    record = get_json(f"{base}/v1/scores/{score_id}", bearer(settings, "reviewer"))
+    assert record is not None
     assert record["decisions"][-1]["decision"] == "override"
     assert record["decisions"][-1]["grade"] == "D"
     assert record["decisions"][-1]["decided_by"].startswith("test-reviewer")

@@ -3,20 +3,14 @@
 from __future__ import annotations
 
 import json
-import os
-import signal
-import subprocess
-import sys
 import threading
 import time
-import urllib.error
-import urllib.request
 from pathlib import Path
-from typing import Any
 
 import pytest
 from api_support import SCORE, demo_body, serve
 from auth_support import bearer
+from live_server import candor_serve, post_json
 from sqlalchemy import text
 
 from candor_cli.main import main as candor_main
@@ -103,60 +97,27 @@ def test_audit_verify_command_exits_non_zero_on_tampering(
         get_settings.cache_clear()
 
 
-def _post(url: str, body: bytes, headers: dict[str, str]) -> dict[str, Any] | None:
-    request = urllib.request.Request(url, data=body, method="POST", headers=headers)
-    try:
-        with urllib.request.urlopen(request, timeout=30) as response:
-            return json.loads(response.read()) if response.status == 200 else None
-    except (urllib.error.URLError, ConnectionError, TimeoutError, OSError):
-        return None
-
-
 def test_killed_service_left_every_answered_score_in_a_valid_chain(
     trained_home: Path, trained_settings: Settings, tmp_path: Path
 ) -> None:
     """SIGKILL the server in the middle of a burst: what it answered, it had stored."""
     audit_url = f"sqlite:///{tmp_path / 'audit.db'}"
     settings = trained_settings.model_copy(update={"database_url": audit_url})
-    headers = {"Content-Type": "application/json", **bearer(settings)}
-    candor = Path(sys.executable).parent / "candor"
-    port = _free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("CANDOR_", "MLFLOW_"))}
-    env.update(CANDOR_HOME=str(trained_home), CANDOR_DATABASE_URL=audit_url)
-    log = (tmp_path / "serve.log").open("wb")
-    process = subprocess.Popen(
-        [
-            str(candor),
-            "serve",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--log-level",
-            "warning",
-        ],
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    base = f"http://127.0.0.1:{port}"
+    headers = bearer(settings)
+    body = demo_body()
+    body["leads"] = [dict(body["leads"][0], lead_id=f"B{i}") for i in range(5)]
+    payload = json.dumps(body).encode()
     answered: list[str] = []
     lock = threading.Lock()
     stop = threading.Event()
-    try:
-        deadline = time.monotonic() + 90
-        while _post(base + SCORE, json.dumps(demo_body()).encode(), headers) is None:
-            assert process.poll() is None, (tmp_path / "serve.log").read_text()[-2000:]
-            assert time.monotonic() < deadline, "server did not start"
-            time.sleep(0.3)
-        body = demo_body()
-        body["leads"] = [dict(body["leads"][0], lead_id=f"B{i}") for i in range(5)]
-        payload = json.dumps(body).encode()
+
+    with candor_serve(
+        home=trained_home, workdir=tmp_path, env={"CANDOR_DATABASE_URL": audit_url}
+    ) as server:
 
         def client() -> None:
             while not stop.is_set():
-                result = _post(base + SCORE, payload, headers)
+                result = post_json(server.base_url + SCORE, payload, headers)
                 if result is not None:
                     with lock:
                         answered.extend(r["score_id"] for r in result["results"])
@@ -164,17 +125,13 @@ def test_killed_service_left_every_answered_score_in_a_valid_chain(
         threads = [threading.Thread(target=client) for _ in range(6)]
         for t in threads:
             t.start()
-        time.sleep(3.0)
-        os.killpg(process.pid, signal.SIGKILL)  # no shutdown, no flush: a crash
-        process.wait(timeout=10)
-        stop.set()
-        for t in threads:
-            t.join(timeout=40)
-    finally:
-        stop.set()
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGKILL)
-        log.close()
+        try:
+            time.sleep(3.0)
+            server.kill()  # no shutdown, no flush: a crash
+        finally:
+            stop.set()
+            for t in threads:
+                t.join(timeout=40)
     assert len(answered) >= 25, "the burst should have been answered for a while"
     store = open_store(settings)
     stored = store.score_ids()
@@ -182,11 +139,3 @@ def test_killed_service_left_every_answered_score_in_a_valid_chain(
     assert not missing, f"{len(missing)} answered scores are not in the audit store"
     report = store.verify()
     assert report.ok, report.problem
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
