@@ -14,8 +14,10 @@ from bench_inprocess import InProcess, ModelShape
 PACKAGES = ("lightgbm", "mlflow", "fastapi", "uvicorn", "httpx")
 RETURNS = (
     "Candor returns, per lead, the calibrated score, the top-k SHAP reasons in plain language, "
-    "a confidence level with its Venn-Abers interval and a human-review flag; the MLflow pyfunc "
-    "returns the calibrated score and its interval only (no explanation, confidence or review)."
+    "a confidence level with its Venn-Abers interval and a human-review flag, after checking the "
+    "API key and committing an audit record of every lead (full SHAP vector, hash-chained; "
+    "SQLite in WAL mode with synchronous=FULL) before it answers; the MLflow pyfunc returns the "
+    "calibrated score and its interval only (no key, no audit, no explanation or review)."
 )
 
 
