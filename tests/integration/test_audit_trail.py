@@ -139,3 +139,28 @@ def test_killed_service_left_every_answered_score_in_a_valid_chain(
     assert not missing, f"{len(missing)} answered scores are not in the audit store"
     report = store.verify()
     assert report.ok, report.problem
+
+
+def test_the_service_audits_to_postgresql_when_configured(
+    trained_settings: Settings, postgres_url: str
+) -> None:
+    """CANDOR_DATABASE_URL pointing at PostgreSQL: migrations, keys, scores and the chain."""
+    from serving.audit.database import make_engine
+    from serving.audit.tables import Base
+
+    engine = make_engine(postgres_url)
+    Base.metadata.drop_all(engine)  # the server is shared by the session: start empty
+    with engine.begin() as conn:
+        conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
+    engine.dispose()
+    settings = trained_settings.model_copy(update={"database_url": postgres_url})
+    with serve(settings) as api:
+        body = demo_body()
+        body["leads"] = [dict(body["leads"][0], lead_id=f"P{i}") for i in range(20)]
+        response = api.post(SCORE, json=body)
+        assert response.status_code == 200
+        answered = {r["score_id"] for r in response.json()["results"]}
+    store = open_store(settings)
+    assert answered <= store.score_ids()
+    assert store.engine.dialect.name == "postgresql"
+    assert store.verify().ok
