@@ -48,6 +48,11 @@ class Settings(BaseSettings):
         description="HMAC key that pseudonymises lead ids; default: a key file under home",
     )
 
+    model_owner: str = Field(
+        default="Commercial analytics (set CANDOR_MODEL_OWNER)",
+        description="who answers for the models; shown on every model card",
+    )
+
     default_top_k: int = 5
     max_leads_per_request: int = 1000
     max_body_bytes: int = 1_000_000

@@ -17,7 +17,7 @@ from serving.errors import install_error_handlers
 from serving.lead_schema import lead_model_for
 from serving.limits import BodySizeLimit
 from serving.model_store import load_champion
-from serving.routers import leads, outcomes, reviews, system
+from serving.routers import leads, model_cards, outcomes, reviews, system
 from serving.scoring import LeadScoringService
 from serving.web.router import mount_review_page
 
@@ -97,6 +97,7 @@ def create_app() -> FastAPI:
     app.include_router(leads.router)
     app.include_router(reviews.router)
     app.include_router(outcomes.router)
+    app.include_router(model_cards.router)
     mount_review_page(app)
     app.openapi = lambda: _openapi_with_leads(app)  # type: ignore[method-assign]
     app.add_middleware(BodySizeLimit, max_bytes=lambda: _settings_for(app).max_body_bytes)

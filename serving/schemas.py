@@ -65,9 +65,15 @@ class LeadResult(BaseModel):
     )
 
 
+class Disclosure(BaseModel):
+    text: str = Field(description="the output is machine-generated and advisory")
+    model_card: str = Field(description="path of the model card")
+
+
 class ScoreResponse(BaseModel):
     model: ModelRef
     results: list[LeadResult]
+    disclosure: Disclosure
 
 
 class ModelInfo(BaseModel):

@@ -9,6 +9,7 @@ from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 
 from models.errors import ErrorDetail, InputValidationError
+from models.transparency import disclosure
 from serving.audit.records import records_for
 from serving.dependencies import AuditDep, ScorerDep, ScoringDep, SettingsDep
 from serving.errors import summarise, validation_details
@@ -65,4 +66,10 @@ def score_leads(
         for result in results:
             result["reasons"] = result["reasons"][:top_k]
     # already shaped like ScoreResponse; skipping re-validation keeps 1,000-lead batches fast
-    return JSONResponse({"model": service.model_ref, "results": results})
+    return JSONResponse(
+        {
+            "model": service.model_ref,
+            "results": results,
+            "disclosure": disclosure(service.model_ref["name"]),
+        }
+    )

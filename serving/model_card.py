@@ -1,0 +1,204 @@
+"""Model cards rendered from MLflow (adapter: reads the registry and run artifacts).
+
+The card is built on request from what training logged, so it cannot drift from the model:
+metrics, data fingerprint, contract, the last fairness audit, and every version's gate or
+promotion decision.
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from datetime import UTC, datetime
+from html import escape
+from pathlib import Path
+from typing import Any
+
+from mlflow.exceptions import MlflowException
+from mlflow.tracking import MlflowClient
+
+from models.errors import ErrorDetail, NotFoundError
+from models.settings import Settings
+from models.transparency import CARDS, disclosure
+
+
+def _when(millis: int | None) -> str | None:
+    if not millis:
+        return None
+    return datetime.fromtimestamp(millis / 1000, tz=UTC).isoformat(timespec="seconds")
+
+
+def _artifact_json(client: MlflowClient, run_id: str, path: str) -> Any | None:
+    with tempfile.TemporaryDirectory() as tmp:
+        try:
+            local = client.download_artifacts(run_id, path, tmp)
+        except (MlflowException, OSError):
+            return None
+        return json.loads(Path(local).read_text())
+
+
+def build_card(settings: Settings, name: str, *, owner: str) -> dict[str, Any]:
+    """The card of the model registered as ``name``: its champion and its version history."""
+    text = CARDS.get(name)
+    if text is None:
+        raise NotFoundError(
+            f"no model card for {name!r}; known: {sorted(CARDS)}",
+            [ErrorDetail("name", "unknown model")],
+        )
+    client = MlflowClient(tracking_uri=settings.tracking_uri)
+    try:
+        found = list(client.search_model_versions(f"name='{name}'"))
+    except MlflowException:
+        found = []
+    if not found:
+        raise NotFoundError(
+            f"model {name!r} has no registered version yet", [ErrorDetail("name", "no versions")]
+        )
+    versions = sorted(found, key=lambda v: int(v.version), reverse=True)
+    try:  # search results do not always carry aliases: ask for the alias itself
+        champion_version = client.get_model_version_by_alias(name, settings.model_alias).version
+    except MlflowException:
+        champion_version = None
+    champion = next((v for v in versions if v.version == champion_version), None)
+    current = champion or versions[0]
+    run_id = str(current.run_id)
+    run = client.get_run(run_id)
+    metrics = {
+        k.removeprefix("holdout_"): v
+        for k, v in run.data.metrics.items()
+        if k.startswith("holdout_") and "uncalibrated" not in k
+    }
+    history = [
+        {
+            "version": v.version,
+            "created_at": _when(v.creation_timestamp),
+            "aliases": [settings.model_alias] if v.version == champion_version else [],
+            "promoted_by_gate": v.tags.get("gate.promoted"),
+            "gate_reason": v.tags.get("gate.reason"),
+            "fairness_passed": v.tags.get("fairness.passed"),
+            "promotion": {
+                k.removeprefix("promotion."): val
+                for k, val in v.tags.items()
+                if k.startswith("promotion.")
+            }
+            or None,
+        }
+        for v in versions
+    ]
+    return {
+        "name": name,
+        "title": text.title,
+        "summary": text.summary,
+        "version": current.version,
+        "status": "champion" if champion else "no champion (latest version shown)",
+        "owner": owner,
+        "trained_at": _when(run.info.start_time),
+        "intended_use": list(text.intended_use),
+        "out_of_scope": list(text.out_of_scope),
+        "limitations": list(text.limitations),
+        "data": {
+            "source": run.data.params.get("data_path"),
+            "rows": run.data.params.get("data_rows"),
+            "sha256": run.data.tags.get("data_sha256"),
+            "contract": run.data.params.get("contract"),
+            "excluded_inputs": run.data.params.get("excluded_inputs"),
+            "splits": {
+                k.removeprefix("split_"): run.data.params[k]
+                for k in run.data.params
+                if k.startswith("split_")
+            },
+        },
+        "model": {
+            "shape": run.data.params.get("chosen_shape"),
+            "trees": run.data.params.get("trees"),
+            "calibration": run.data.params.get("calibration"),
+            "run_id": current.run_id,
+        },
+        "metrics": metrics,
+        "fairness": _artifact_json(client, run_id, "fairness/audit.json"),
+        "global_importance": _artifact_json(client, run_id, "global_importance.json"),
+        "leakage": _artifact_json(client, run_id, "leakage.json"),
+        "version_history": history,
+        "disclosure": disclosure(name),
+    }
+
+
+def _list(items: list[str]) -> str:
+    return "<ul>" + "".join(f"<li>{escape(i)}</li>" for i in items) + "</ul>"
+
+
+def _table(rows: list[list[Any]], head: list[str]) -> str:
+    cells = "".join(f"<th>{escape(h)}</th>" for h in head)
+    body = "".join(
+        "<tr>" + "".join(f"<td>{escape('' if c is None else str(c))}</td>" for c in row) + "</tr>"
+        for row in rows
+    )
+    return f"<table><thead><tr>{cells}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def _fairness_html(fairness: Any) -> str:
+    if not fairness:
+        return "<p>No fairness audit was logged for this version.</p>"
+    return "<pre class='json'>" + escape(json.dumps(fairness, indent=1)[:20000]) + "</pre>"
+
+
+def render_html(card: dict[str, Any]) -> str:
+    """A plain, printable page; every value is escaped."""
+    metrics = _table(
+        [[k, f"{v:.4f}"] for k, v in sorted(card["metrics"].items())], ["metric (holdout)", "value"]
+    )
+    data = _table([[k, v] for k, v in card["data"].items() if k != "splits"], ["data", "value"])
+    history = _table(
+        [
+            [
+                h["version"],
+                h["created_at"],
+                ", ".join(h["aliases"]),
+                h["promoted_by_gate"],
+                h["gate_reason"],
+                h["fairness_passed"],
+                json.dumps(h["promotion"]) if h["promotion"] else "",
+            ]
+            for h in card["version_history"]
+        ],
+        [
+            "version",
+            "created",
+            "aliases",
+            "promoted by gate",
+            "gate reason",
+            "fairness passed",
+            "manual promotion",
+        ],
+    )
+    importance = card.get("global_importance") or {}
+    top = list((importance.get("mean_abs_shap_log_odds") or {}).items())[:10]
+    drivers = _table([[k, f"{v:.3f}"] for k, v in top], ["input", "mean |SHAP| (log-odds)"])
+    return f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>{escape(card["title"])} — model card</title>
+<style>
+body {{ font-family: system-ui, sans-serif; max-width: 960px; margin: 2rem auto; color: #1b2430;
+       line-height: 1.45; padding: 0 1rem; }}
+h1 {{ margin-bottom: .2rem; }} .meta {{ color: #556; }}
+table {{ border-collapse: collapse; margin: .5rem 0 1.2rem; width: 100%; font-size: .92rem; }}
+th, td {{ border-bottom: 1px solid #dde; padding: .35rem .5rem; text-align: left;
+          vertical-align: top; }}
+th {{ background: #f3f5f9; }} pre.json {{ background: #f6f7fa; padding: .8rem; overflow: auto;
+  font-size: .8rem; max-height: 28rem; }}
+.disclosure {{ background: #fff6e0; border-left: 4px solid #d9a400; padding: .6rem .8rem; }}
+</style></head><body>
+<h1>{escape(card["title"])}</h1>
+<p class="meta">{escape(card["name"])} · version {escape(str(card["version"]))} ·
+{escape(card["status"])} · trained {escape(str(card["trained_at"]))} · owner
+{escape(card["owner"])}</p>
+<p class="disclosure">{escape(card["disclosure"]["text"])}</p>
+<p>{escape(card["summary"])}</p>
+<h2>Intended use</h2>{_list(card["intended_use"])}
+<h2>Out of scope</h2>{_list(card["out_of_scope"])}
+<h2>Data</h2>{data}
+<h2>Metrics</h2>{metrics}
+<h2>Strongest drivers</h2>{drivers}
+<h2>Fairness (last audit)</h2>{_fairness_html(card.get("fairness"))}
+<h2>Limitations</h2>{_list(card["limitations"])}
+<h2>Version history</h2>{history}
+</body></html>"""
