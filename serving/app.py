@@ -17,7 +17,7 @@ from serving.errors import install_error_handlers
 from serving.lead_schema import lead_model_for
 from serving.limits import BodySizeLimit
 from serving.model_store import load_champion
-from serving.routers import leads, model_cards, outcomes, reviews, system
+from serving.routers import call_plans, leads, model_cards, outcomes, reviews, system
 from serving.scoring import LeadScoringService
 from serving.web.router import mount_review_page
 
@@ -95,6 +95,7 @@ def create_app() -> FastAPI:
     install_error_handlers(app)
     app.include_router(system.router)
     app.include_router(leads.router)
+    app.include_router(call_plans.router)
     app.include_router(reviews.router)
     app.include_router(outcomes.router)
     app.include_router(model_cards.router)

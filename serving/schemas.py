@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -256,3 +256,120 @@ class ErrorReport(BaseModel):
     by_grade: dict[str, GroupErrors]
     by_review_reason: dict[str, GroupErrors]
     random_audit: GroupErrors
+
+
+# --- call plans: who to call next, within capacity, fairly across segments -----------------
+
+Share = Annotated[float, Field(ge=0.0, le=1.0, allow_inf_nan=False)]
+
+
+class CallPlanRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    leads: list[dict[str, Any]] = Field(
+        ...,
+        description="1 to 1000 leads with unique lead ids; fields exactly as for "
+        "POST /v1/leads/score (the model's data contract)",
+    )
+    capacity: int = Field(
+        ..., ge=1, le=1000, description="calls the team can make: the most leads the plan holds"
+    )
+    min_share: dict[str, Share] | None = Field(
+        None,
+        description="segment field -> minimum share of the plan (0 to 1) for EACH of its values "
+        "present among the eligible leads; one field's shares may sum to at most 1. Fields: the "
+        "contract's audit segments, protected attributes excepted. Default (null or absent): "
+        '{"territory_type": 0.2}; {} asks for no minimum',
+        examples=[{"territory_type": 0.2}],
+    )
+    max_touches_30d: int = Field(
+        2,
+        ge=1,
+        le=100,
+        description="a lead touched this often in the last 30 days (supplied contacts plus "
+        "earlier call plans) is not planned",
+    )
+    exploration_share: float = Field(
+        0.05,
+        ge=0.0,
+        le=0.5,
+        allow_inf_nan=False,
+        description="share of the capacity given to low-scored (grade C/D) leads drawn at random, "
+        "so that their outcomes can be learned (at least 1 place when above 0 and capacity >= 10)",
+    )
+    contact_history: dict[str, list[str]] = Field(
+        default_factory=dict,
+        description="lead id -> dates of earlier contacts, ISO 8601 date (2026-11-01) or "
+        "date-time (UTC when no offset); those in the last 30 days count as touches",
+        examples=[{"L000001": ["2026-11-01"]}],
+    )
+
+
+class CallPlanEntryOut(BaseModel):
+    lead_id: str
+    rank: int = Field(description="1 = highest score; the plan is ordered by score")
+    score: float = Field(description="calibrated probability of conversion")
+    grade: Literal["A", "B", "C", "D"]
+    score_id: str = Field(description="the audited score (GET /v1/scores/{score_id})")
+    segment: dict[str, str | None] = Field(description="the lead's segment values")
+    basis: Literal["top_score", "guaranteed_share", "exploration"] = Field(
+        description="top_score: a plain top-N plan of the same length holds it too; "
+        "guaranteed_share: placed by a segment's minimum share; exploration: drawn at random"
+    )
+    why: str = Field(description="why the lead is on the plan, in plain words")
+
+
+class CallPlanExclusionOut(BaseModel):
+    lead_id: str
+    reason: str = Field(description="opted_out or contact_cap")
+    why: str
+
+
+class GuaranteeOut(BaseModel):
+    field: str
+    value: str
+    min_share: float
+    required: int = Field(
+        description="ceil(min_share x capacity), at most the value's eligible leads"
+    )
+    available: int = Field(description="eligible leads with this value")
+    planned: int = Field(description="entries of the plan with this value")
+
+
+class CallPlanSummary(BaseModel):
+    capacity: int
+    planned: int = Field(description="min(capacity, eligible)")
+    eligible: int = Field(description="leads neither opted out nor at the contact cap")
+    expected_conversions: float = Field(
+        description="sum of the plan's calibrated probabilities (expected number of conversions)"
+    )
+    top_n_expected_conversions: float = Field(
+        description="the same for a plain top-N by score among eligible leads, N = planned"
+    )
+    cost_of_fairness: float = Field(
+        description="top_n_expected_conversions - expected_conversions (expected conversions)"
+    )
+    cost_of_exploration: float = Field(
+        description="the part of cost_of_fairness due to exploration slots (the leads they "
+        "displaced minus the explored leads); the rest is due to the minimum shares"
+    )
+    share_by_segment: dict[str, dict[str, float]] = Field(
+        description="field -> value -> share of the plan, over the values of eligible leads"
+    )
+    top_n_share_by_segment: dict[str, dict[str, float]]
+    exploration_slots: int = Field(description="entries with basis exploration")
+    exploration_pool: int = Field(
+        description="grade C/D eligible leads outside the top-N the exploration was drawn from"
+    )
+    guarantees: list[GuaranteeOut]
+    seed: str = Field(description="seed of the exploration draw (hex; from the lead ids)")
+    contact_window_start: str = Field(description="touches from this moment on count (ISO, UTC)")
+
+
+class CallPlanResponse(BaseModel):
+    plan_id: str = Field(description="recorded with every touch of this plan")
+    model: ModelRef
+    plan: list[CallPlanEntryOut]
+    excluded: list[CallPlanExclusionOut]
+    summary: CallPlanSummary
+    disclosure: Disclosure

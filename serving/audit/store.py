@@ -30,6 +30,7 @@ from serving.audit.tables import (
     ApiKey,
     AuditRecord,
     AuditReviewReason,
+    CallPlanTouch,
     ChainHead,
     Decision,
     Outcome,
@@ -41,8 +42,10 @@ HEAD = cast(Table, ChainHead.__table__)
 DECISIONS = cast(Table, Decision.__table__)
 OUTCOMES = cast(Table, Outcome.__table__)
 KEYS = cast(Table, ApiKey.__table__)
+TOUCHES = cast(Table, CallPlanTouch.__table__)
 
 ROLES = ("scorer", "reviewer", "admin")
+_IN_CHUNK = 500  # bound parameters per IN (...): far below any database's limit
 DECISION_KINDS = ("confirm", "override")
 
 
@@ -374,6 +377,66 @@ class AuditStore:
                 }
             )
         return out
+
+    # --- call-plan touches ---------------------------------------------------------------
+
+    def record_touches(
+        self,
+        lead_ids: Sequence[str],
+        *,
+        plan_id: str,
+        requested_by: str,
+        score_ids: Sequence[str | None] | None = None,
+    ) -> None:
+        """Record each lead as touched by a call plan, all or none, before returning.
+
+        ``score_ids`` (parallel to ``lead_ids``) link each touch to the audited score that put
+        the lead on the plan.
+        """
+        if score_ids is not None and len(score_ids) != len(lead_ids):
+            raise ValueError(f"{len(score_ids)} score ids for {len(lead_ids)} leads")
+        if not lead_ids:
+            return
+        planned_at = utc_now()
+        links = score_ids if score_ids is not None else [None] * len(lead_ids)
+        rows = [
+            {
+                "lead_key": self.lead_key(lead_id),
+                "planned_at": planned_at,
+                "plan_id": plan_id,
+                "requested_by": requested_by,
+                "score_id": score_id,
+            }
+            for lead_id, score_id in zip(lead_ids, links, strict=True)
+        ]
+        with self._write(f"{len(rows)} call-plan touch(es)") as conn:
+            conn.execute(insert(TOUCHES), rows)
+
+    def touches_since(self, lead_ids: Sequence[str], since_iso: str) -> dict[str, int]:
+        """Call-plan touches per lead at or after ``since_iso`` (ISO 8601; UTC if no offset).
+
+        Every asked lead id is a key (0 when it has none); leads are matched by keyed hash.
+        """
+        since = datetime.fromisoformat(since_iso)
+        since = since.replace(tzinfo=UTC) if since.tzinfo is None else since.astimezone(UTC)
+        # planned_at is stored as utc_now() text: the same format compares in time order
+        since_text = since.isoformat(timespec="microseconds")
+        ids_by_key = {self.lead_key(lead_id): lead_id for lead_id in lead_ids}
+        counts = dict.fromkeys(lead_ids, 0)
+        keys = list(ids_by_key)
+        with self._read("call-plan touches") as conn:
+            for start in range(0, len(keys), _IN_CHUNK):
+                query = (
+                    select(TOUCHES.c.lead_key, func.count())
+                    .where(
+                        TOUCHES.c.lead_key.in_(keys[start : start + _IN_CHUNK]),
+                        TOUCHES.c.planned_at >= since_text,
+                    )
+                    .group_by(TOUCHES.c.lead_key)
+                )
+                for key, n in conn.execute(query):
+                    counts[ids_by_key[key]] = int(n)
+        return counts
 
     # --- API keys -------------------------------------------------------------------------
 

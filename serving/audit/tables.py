@@ -101,3 +101,24 @@ class ApiKey(Base):
     secret_hash: Mapped[str] = mapped_column(String(64), unique=True, nullable=False)
     created_at: Mapped[str] = mapped_column(String(40), nullable=False)
     revoked_at: Mapped[str | None] = mapped_column(String(40), nullable=True)
+
+
+class CallPlanTouch(Base):
+    """One lead placed on one call plan: a planned contact, counted by the contact cap.
+
+    Appended, never updated; like every other table it holds the lead's keyed hash, never its id.
+    """
+
+    __tablename__ = "call_plan_touches"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    lead_key: Mapped[str] = mapped_column(String(64), nullable=False)
+    planned_at: Mapped[str] = mapped_column(String(40), nullable=False)  # ISO 8601, UTC
+    plan_id: Mapped[str] = mapped_column(String(32), nullable=False, index=True)
+    requested_by: Mapped[str] = mapped_column(String(100), nullable=False)
+    # the audited score that put the lead on the plan (null for a touch recorded without one)
+    score_id: Mapped[str | None] = mapped_column(
+        ForeignKey("audit_records.score_id"), nullable=True
+    )
+
+    __table_args__ = (Index("ix_call_plan_touches_lead_key_planned_at", "lead_key", "planned_at"),)

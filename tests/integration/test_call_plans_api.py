@@ -1,0 +1,359 @@
+"""POST /v1/call-plans over HTTP, on 600 generated leads: capacity, minimum shares, opt-outs,
+the contact cap across plans and from supplied history, the cost of fairness, and bad input.
+
+One audit database for the module; each test tags its lead ids, so that the touches one test's
+plans record never reach another test's leads.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from api_support import demo_lead, error_of, serve
+from fastapi.testclient import TestClient
+
+from data_samples.generate_leads import generate_leads
+from models.contract import HCP_LEADS
+from models.settings import Settings
+from serving.audit.factory import open_store
+from serving.audit.store import AuditStore
+
+PLANS = "/v1/call-plans"
+TERRITORY = "territory_type"
+
+
+@pytest.fixture(scope="module")
+def settings(trained_settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    folder: Path = tmp_path_factory.mktemp("call_plans")
+    return trained_settings.model_copy(update={"database_url": f"sqlite:///{folder}/audit.db"})
+
+
+@pytest.fixture(scope="module")
+def api(settings: Settings) -> Iterator[TestClient]:
+    with serve(settings) as client:
+        yield client
+
+
+@pytest.fixture(scope="module")
+def store(settings: Settings) -> Iterator[AuditStore]:
+    opened = open_store(settings)
+    yield opened
+    opened.engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def generated() -> list[dict[str, Any]]:
+    frame = generate_leads(rows=600, seed=5).drop(columns=[HCP_LEADS.target_field.name])
+    return json.loads(frame.to_json(orient="records"))  # type: ignore[no-any-return]
+
+
+def tagged(leads: list[dict[str, Any]], tag: str) -> list[dict[str, Any]]:
+    """The leads with ids unique to one test."""
+    return [{**lead, "lead_id": f"{tag}-{lead['lead_id']}"} for lead in leads]
+
+
+def plan(api: TestClient, leads: list[dict[str, Any]], **options: Any) -> dict[str, Any]:
+    response = api.post(PLANS, json={"leads": leads, **options})
+    assert response.status_code == 201, response.text
+    return response.json()  # type: ignore[no-any-return]
+
+
+def planned_ids(body: dict[str, Any]) -> list[str]:
+    return [entry["lead_id"] for entry in body["plan"]]
+
+
+def test_plan_fills_capacity_with_each_territory_at_its_minimum_share(
+    api: TestClient, generated: list[dict[str, Any]]
+) -> None:
+    leads = tagged(generated, "shares")
+
+    body = plan(api, leads, capacity=100)
+
+    entries, summary = body["plan"], body["summary"]
+    assert len(entries) == summary["planned"] == summary["capacity"] == 100
+    assert [e["rank"] for e in entries] == list(range(1, 101))
+    assert [e["score"] for e in entries] == sorted((e["score"] for e in entries), reverse=True)
+    territory_of = {lead["lead_id"]: lead[TERRITORY] for lead in leads}
+    counts = {t: 0 for t in ("urban", "suburban", "rural")}
+    for entry in entries:
+        assert entry["segment"][TERRITORY] == territory_of[entry["lead_id"]]
+        counts[entry["segment"][TERRITORY]] += 1
+    # the default minimum: a fifth of the calls for every territory type
+    assert all(n >= 20 for n in counts.values()), counts
+    assert summary["share_by_segment"][TERRITORY] == {t: n / 100 for t, n in counts.items()}
+    # the historical bias this corrects: a plain top-100 calls fewer rural leads
+    assert summary["top_n_share_by_segment"][TERRITORY]["rural"] < 0.2
+    assert summary["exploration_slots"] == 5  # 0.05 x 100
+    for entry in entries:
+        assert entry["why"]
+        if entry["basis"] == "exploration":
+            assert entry["grade"] in ("C", "D")
+        if entry["basis"] == "guaranteed_share":
+            assert entry["why"].startswith("Guaranteed share for territory_type=")
+
+
+def test_opted_out_leads_are_never_planned(
+    api: TestClient, generated: list[dict[str, Any]]
+) -> None:
+    leads = tagged(generated, "optout")
+    opted_out = {lead["lead_id"] for lead in leads if lead["do_not_contact"]}
+    assert opted_out
+
+    body = plan(api, leads, capacity=1000)  # room for every eligible lead
+
+    assert not opted_out & set(planned_ids(body))
+    assert {e["lead_id"] for e in body["excluded"] if e["reason"] == "opted_out"} == opted_out
+    assert body["summary"]["planned"] == body["summary"]["eligible"] == 600 - len(opted_out)
+
+
+def test_fair_plan_reports_what_fairness_costs_against_top_n(
+    api: TestClient, generated: list[dict[str, Any]]
+) -> None:
+    leads = tagged(generated, "cost")
+    score_of: dict[str, float] = {}
+
+    body = plan(api, leads, capacity=100, min_share={TERRITORY: 0.3}, exploration_share=0.1)
+
+    summary = body["summary"]
+    for entry in body["plan"]:
+        score_of[entry["lead_id"]] = entry["score"]
+    assert summary["expected_conversions"] == pytest.approx(sum(score_of.values()))
+    assert summary["expected_conversions"] <= summary["top_n_expected_conversions"]
+    assert summary["cost_of_fairness"] == pytest.approx(
+        summary["top_n_expected_conversions"] - summary["expected_conversions"]
+    )
+    assert summary["cost_of_fairness"] > 0
+    # exploration costs something, and the minimum shares the rest
+    assert 0 < summary["cost_of_exploration"] < summary["cost_of_fairness"]
+    rural = next(g for g in summary["guarantees"] if g["value"] == "rural")
+    assert rural["required"] == 30 and rural["planned"] >= 30
+
+
+def test_every_planned_score_is_audited_and_every_entry_recorded_as_a_touch(
+    api: TestClient, generated: list[dict[str, Any]], store: AuditStore
+) -> None:
+    leads = tagged(generated[:80], "audit")
+
+    body = plan(api, leads, capacity=20)
+
+    assert {e["score_id"] for e in body["plan"]} <= store.score_ids()
+    since = (datetime.now(UTC) - timedelta(minutes=5)).isoformat()
+    touches = store.touches_since([lead["lead_id"] for lead in leads], since)
+    assert {i for i, n in touches.items() if n} == set(planned_ids(body))
+    assert all(n == 1 for i, n in touches.items() if n)
+    assert store.verify().ok
+
+
+def test_second_plan_excludes_leads_the_first_planned_at_a_cap_of_one(
+    api: TestClient, generated: list[dict[str, Any]]
+) -> None:
+    leads = tagged(generated[:200], "cap")
+
+    first = plan(api, leads, capacity=30)
+    second = plan(api, leads, capacity=30, max_touches_30d=1)
+
+    first_ids = set(planned_ids(first))
+    assert not first_ids & set(planned_ids(second))
+    capped = {e["lead_id"] for e in second["excluded"] if e["reason"] == "contact_cap"}
+    assert capped == first_ids
+    assert len(second["plan"]) == 30
+
+
+def test_supplied_contact_history_excludes_a_lead(
+    api: TestClient, generated: list[dict[str, Any]]
+) -> None:
+    leads = tagged(generated[:40], "history")
+    best = plan(api, leads, capacity=1, max_touches_30d=100)["plan"][0]["lead_id"]
+    today = date.today()
+    recent = [str(today - timedelta(days=3)), f"{today - timedelta(days=10)}T09:30:00Z"]
+    old = [str(today - timedelta(days=45))]
+
+    body = plan(api, leads, capacity=5, max_touches_30d=3, contact_history={best: recent + old})
+
+    # one earlier plan + two recent contacts = 3 touches; the old one is outside the window
+    assert best not in planned_ids(body)
+    [excluded] = [e for e in body["excluded"] if e["lead_id"] == best]
+    assert excluded["reason"] == "contact_cap"
+    assert "3 times" in excluded["why"]
+
+
+def test_same_request_gives_the_same_plan(api: TestClient, generated: list[dict[str, Any]]) -> None:
+    leads = tagged(generated[:300], "repeat")
+    options = {"capacity": 40, "max_touches_30d": 100, "exploration_share": 0.2}
+
+    first, second = plan(api, leads, **options), plan(api, list(reversed(leads)), **options)
+
+    assert planned_ids(first) == planned_ids(second)
+    assert first["summary"]["seed"] == second["summary"]["seed"]
+    assert first["plan_id"] != second["plan_id"]
+
+
+def test_a_reviewer_key_cannot_make_a_plan(
+    settings: Settings, generated: list[dict[str, Any]]
+) -> None:
+    with serve(settings, role="reviewer") as reviewer:
+        response = reviewer.post(PLANS, json={"leads": generated[:2], "capacity": 1})
+
+    assert response.status_code == 403
+
+
+def _today(days: int = 0) -> str:
+    return str(date.today() + timedelta(days=days))
+
+
+@pytest.mark.parametrize(
+    ("options", "field"),
+    [
+        ({"capacity": None}, "capacity"),
+        ({"capacity": 0}, "capacity"),
+        ({"capacity": 1001}, "capacity"),
+        ({"capacity": "10"}, "capacity"),
+        ({"capacity": 2.5}, "capacity"),
+        ({"min_share": {TERRITORY: 1.5}}, "min_share"),
+        ({"min_share": {TERRITORY: -0.1}}, "min_share"),
+        ({"min_share": {TERRITORY: "0.2"}}, "min_share"),
+        ({"min_share": {TERRITORY: 0.4}}, "min_share"),  # 3 territory types x 0.4 = 1.2
+        ({"min_share": {"gender": 0.2}}, "min_share"),  # protected: never decides who is called
+        ({"min_share": {"favourite_colour": 0.2}}, "min_share"),
+        ({"min_share": [0.2]}, "min_share"),
+        ({"max_touches_30d": 0}, "max_touches_30d"),
+        ({"max_touches_30d": "2"}, "max_touches_30d"),
+        ({"exploration_share": 0.6}, "exploration_share"),
+        ({"exploration_share": -0.01}, "exploration_share"),
+        ({"contact_history": {"nobody": [_today(-1)]}}, "contact_history"),
+        ({"contact_history": {"bad-L000001": ["last tuesday"]}}, "contact_history"),
+        ({"contact_history": {"bad-L000001": [20261101]}}, "contact_history"),
+        ({"contact_history": {"bad-L000001": _today(-1)}}, "contact_history"),
+        ({"contact_history": {"bad-L000001": [_today(5)]}}, "contact_history"),
+        ({"surprise": 1}, "surprise"),
+    ],
+)
+def test_bad_input_is_422_naming_the_field_and_writes_nothing(
+    api: TestClient,
+    store: AuditStore,
+    generated: list[dict[str, Any]],
+    options: dict[str, Any],
+    field: str,
+) -> None:
+    leads = tagged(generated[:30], "bad")
+    body = {"leads": leads, "capacity": 10, **options}
+    if body["capacity"] is None:
+        del body["capacity"]
+    records_before = store.count()
+
+    response = api.post(PLANS, json=body)
+
+    assert response.status_code == 422, response.text
+    error = error_of(response)
+    assert error["code"] == "input_invalid"
+    assert error["details"][0]["field"].startswith(field), error
+    assert field in error["message"]
+    assert store.count() == records_before
+    assert not any(store.touches_since([lead["lead_id"] for lead in leads], "2000-01-01").values())
+
+
+def test_a_protected_attribute_cannot_be_a_plan_segment(
+    api: TestClient, generated: list[dict[str, Any]]
+) -> None:
+    leads = tagged(generated[:5], "protected")
+
+    response = api.post(PLANS, json={"leads": leads, "capacity": 2, "min_share": {"gender": 0.2}})
+
+    assert response.status_code == 422
+    error = error_of(response)
+    assert error["details"][0]["field"] == "min_share.gender"
+    assert "protected attribute" in error["message"]
+
+
+def test_duplicate_lead_ids_are_422_naming_leads(
+    api: TestClient, generated: list[dict[str, Any]]
+) -> None:
+    lead = tagged(generated[:1], "dup")[0]
+
+    response = api.post(PLANS, json={"leads": [lead, lead], "capacity": 1})
+
+    assert response.status_code == 422
+    error = error_of(response)
+    assert error["details"][0]["field"] == "leads"
+    assert lead["lead_id"] in error["message"]
+
+
+def test_a_bad_lead_is_422_naming_its_index_and_field(
+    api: TestClient, generated: list[dict[str, Any]]
+) -> None:
+    leads = tagged(generated[:3], "badlead")
+    leads[2] = {**leads[2], "practice_size": "large"}
+
+    response = api.post(PLANS, json={"leads": leads, "capacity": 2})
+
+    assert response.status_code == 422
+    detail = error_of(response)["details"][0]
+    assert (detail["lead_index"], detail["field"]) == (2, "practice_size")
+
+
+# --- the touches table itself, on SQLite and on a real PostgreSQL -----------------------------
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def bare_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[AuditStore]:
+    from sqlalchemy import text
+
+    from serving.audit.database import make_engine, migrate
+    from serving.audit.tables import Base
+
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'audit.db'}"
+    else:
+        url = request.getfixturevalue("postgres_url")
+    engine = make_engine(url)
+
+    def reset() -> None:  # the PostgreSQL server is shared by the session: start empty
+        Base.metadata.drop_all(engine)
+        with engine.begin() as conn:
+            conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
+
+    if request.param == "postgresql":
+        reset()
+    migrate(engine)
+    yield AuditStore(engine, pseudonym_key=b"k" * 32)
+    if request.param == "postgresql":
+        reset()
+    engine.dispose()
+
+
+def test_touches_are_counted_per_lead_within_the_window(bare_store: AuditStore) -> None:
+    bare_store.record_touches(["A", "B", "A"], plan_id="p1", requested_by="crm")
+    bare_store.record_touches(["A"], plan_id="p2", requested_by="crm")
+    bare_store.record_touches([], plan_id="p3", requested_by="crm")  # nothing to record
+
+    an_hour_ago = (datetime.now(UTC) - timedelta(hours=1)).isoformat()
+    assert bare_store.touches_since(["A", "B", "C"], an_hour_ago) == {"A": 3, "B": 1, "C": 0}
+    in_an_hour = (datetime.now(UTC) + timedelta(hours=1)).isoformat()
+    assert bare_store.touches_since(["A", "B"], in_an_hour) == {"A": 0, "B": 0}
+
+
+def test_touches_store_the_keyed_hash_never_the_lead_id(bare_store: AuditStore) -> None:
+    from sqlalchemy import select
+
+    from serving.audit.store import TOUCHES
+
+    bare_store.record_touches(["L-secret"], plan_id="p1", requested_by="crm")
+
+    with bare_store.engine.connect() as conn:
+        [row] = conn.execute(select(TOUCHES)).mappings().all()
+    assert row["lead_key"] == bare_store.lead_key("L-secret")
+    assert "L-secret" not in str(dict(row))
+    assert (row["plan_id"], row["requested_by"], row["score_id"]) == ("p1", "crm", None)
+
+
+def test_call_plan_carries_the_disclosure(api: TestClient) -> None:
+    body = {"leads": [demo_lead(lead_id=f"D{i}") for i in range(12)], "capacity": 5}
+    response = api.post("/v1/call-plans", json=body)
+    assert response.status_code == 201
+    assert "advisory" in response.json()["disclosure"]["text"]
+    assert response.json()["disclosure"]["model_card"].endswith("/card")
