@@ -34,6 +34,8 @@ def _train_leads(args: argparse.Namespace) -> int:
         contract_path=args.contract,
         exclude=args.exclude,
         seed=args.seed,
+        mitigate=args.mitigate,
+        mitigate_by=args.mitigate_by,
     )
     m = summary.metrics
     print(f"run {summary.run_id}: {summary.model_name} version {summary.version} ({summary.shape})")
@@ -41,8 +43,49 @@ def _train_leads(args: argparse.Namespace) -> int:
         f"holdout ROC-AUC {m['roc_auc']:.4f}  PR-AUC {m['pr_auc']:.4f}  Brier {m['brier']:.4f}  "
         f"log-loss {m['log_loss']:.4f}  ECE {m['ece']:.4f}"
     )
+    if summary.fairness is not None:
+        for a in summary.fairness.attributes:
+            parts = []
+            for d in (a.disparate_impact, a.equal_opportunity):
+                if d is not None:
+                    ci = f" [{d.ci[0]:.3f}, {d.ci[1]:.3f}]" if d.ci else ""
+                    pair = f"{d.disadvantaged} vs {d.advantaged}"
+                    parts.append(f"{d.metric} {d.value:.3f}{ci} ({pair})")
+            print(f"fairness {a.attribute} ({a.role}): {'; '.join(parts) or 'not compared'}")
+    if summary.threshold_report is not None:
+        r = summary.threshold_report
+        rows = (("single cut-off", "single_cutoff"), ("per-group", "per_group_thresholds"))
+        for label, key in rows:
+            print(
+                f"thresholds by {r['attribute']}, {label}: accuracy {r[key]['accuracy']:.4f}  "
+                f"selection rate {r[key]['selection_rate']:.3f}  "
+                f"disparate_impact_ratio {r[key]['disparate_impact_ratio']:.3f}"
+            )
     state = "promoted to champion" if summary.gate.promoted else "NOT promoted"
     print(f"gate: {state}: {summary.gate.reason}")
+    return 0
+
+
+def _models_promote(args: argparse.Namespace) -> int:
+    import getpass
+
+    from training import tracking
+
+    by = args.by
+    if by is None:
+        try:
+            by = getpass.getuser()
+        except (OSError, KeyError):  # no login name in a bare container
+            by = "unknown"
+    record = tracking.promote(get_settings(), args.version, justification=args.justify, by=by)
+    was = record["previous_champion"]
+    print(
+        f"promoted {record['model']} version {record['version']} to {record['alias']} "
+        f"(previously {'version ' + was if was else 'none'}) by {record['by']} at {record['at']}"
+    )
+    if record["gate_promoted"] == "False":
+        print(f"note: this version had not passed the gate: {record['gate_reason']}")
+    print(f"justification recorded: {record['justification']}")
     return 0
 
 
@@ -147,7 +190,27 @@ def build_parser() -> argparse.ArgumentParser:
         help="drop a model input (repeatable), e.g. a column that leaks the outcome",
     )
     tl.add_argument("--seed", type=int, default=42)
+    tl.add_argument(
+        "--mitigate",
+        choices=["reweight", "thresholds"],
+        help="reweight: Kamiran-Calders sample weights by --mitigate-by; thresholds: also report "
+        "per-group thresholds (Fairlearn ThresholdOptimizer; not used for serving)",
+    )
+    tl.add_argument("--mitigate-by", metavar="COL", help="the audited column to mitigate for")
     tl.set_defaults(func=_train_leads)
+
+    models = commands.add_parser("models", help="registered models").add_subparsers(
+        dest="action", required=True
+    )
+    promote = models.add_parser(
+        "promote",
+        help="make VERSION the champion (admin), e.g. past a failed gate; the justification, who "
+        "and when are recorded on the version and its run",
+    )
+    promote.add_argument("version", help="model version number")
+    promote.add_argument("--justify", required=True, help="why this version should serve")
+    promote.add_argument("--by", help="who promotes (default: the OS user)")
+    promote.set_defaults(func=_models_promote)
 
     keys = commands.add_parser("keys", help="API keys").add_subparsers(dest="action", required=True)
     create = keys.add_parser("create", help="create a key; prints its secret once")

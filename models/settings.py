@@ -9,10 +9,10 @@ from __future__ import annotations
 import json
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Literal
 
 from pydantic import AliasChoices, Field, SecretStr, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from models.policy import ScoringPolicy
 
@@ -53,6 +53,35 @@ class Settings(BaseSettings):
         description="who answers for the models; shown on every model card",
     )
 
+    fairness_ratio_floor: float = Field(
+        default=0.8,
+        gt=0.0,
+        le=1.0,
+        description="lowest acceptable disparate-impact ratio (selection rates, lowest/highest)",
+    )
+    fairness_difference_ceiling: float = Field(
+        default=0.1,
+        ge=0.0,
+        le=1.0,
+        description="highest acceptable equal-opportunity difference (true-positive rates)",
+    )
+    fairness_gated: Annotated[tuple[str, ...], NoDecode] = Field(
+        default=(),
+        description="audit segments that also gate promotion (protected attributes always do), "
+        "e.g. CANDOR_FAIRNESS_GATED=territory_type,region",
+    )
+    fairness_gate_rule: Literal["ci", "point"] = Field(
+        default="ci",
+        description="ci: block only when the whole 95% interval is beyond a threshold; "
+        "point: block on the point estimate",
+    )
+    fairness_min_group_size: int = Field(
+        default=30, ge=1, description="groups with fewer holdout leads are reported, not compared"
+    )
+    fairness_resamples: int = Field(
+        default=1000, ge=0, description="bootstrap resamples for the fairness intervals"
+    )
+
     default_top_k: int = 5
     max_leads_per_request: int = 1000
     max_body_bytes: int = 1_000_000
@@ -66,6 +95,17 @@ class Settings(BaseSettings):
                 k: json.loads(v) if isinstance(v, str) and v.lstrip().startswith("[") else v
                 for k, v in value.items()
             }
+        return value
+
+    @field_validator("fairness_gated", mode="before")
+    @classmethod
+    def _split_names(cls, value: Any) -> Any:
+        """A comma-separated list or a JSON list, from the environment."""
+        if isinstance(value, str):
+            text = value.strip()
+            if text.startswith("["):
+                return tuple(json.loads(text))
+            return tuple(part.strip() for part in text.split(",") if part.strip())
         return value
 
     @property

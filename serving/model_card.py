@@ -136,10 +136,74 @@ def _table(rows: list[list[Any]], head: list[str]) -> str:
     return f"<table><thead><tr>{cells}</tr></thead><tbody>{body}</tbody></table>"
 
 
+def _number(value: Any, digits: int = 3) -> str:
+    return "" if value is None else f"{float(value):.{digits}f}"
+
+
+def _disparity(d: Any) -> str:
+    if not d:
+        return "not compared"
+    ci = d.get("ci")
+    interval = f" (95% CI {_number(ci[0])} to {_number(ci[1])})" if ci else ""
+    return f"{_number(d['value'])}{interval}: {d['disadvantaged']} vs {d['advantaged']}"
+
+
 def _fairness_html(fairness: Any) -> str:
+    """The gate's verdict, each attribute's disparities and each group's rates, as tables."""
     if not fairness:
         return "<p>No fairness audit was logged for this version.</p>"
-    return "<pre class='json'>" + escape(json.dumps(fairness, indent=1)[:20000]) + "</pre>"
+    gate = fairness.get("gate") or {}
+    verdict = "passed" if gate.get("passed") else "FAILED"
+    head = (
+        f"<p>Gate {escape(verdict)}: disparate-impact ratio floor {escape(str(gate.get('floor')))}"
+        f", equal-opportunity difference ceiling {escape(str(gate.get('ceiling')))}, rule "
+        f"{escape(str(gate.get('rule')))}; gated: {escape(', '.join(gate.get('gated', [])))}. "
+        f"Selected means {escape(str(fairness.get('selection')))}, on "
+        f"{escape(str(fairness.get('holdout_rows')))} holdout leads.</p>"
+    )
+    blocking = [f"{v['description']} (blocks promotion)" for v in gate.get("violations", [])]
+    warned = [f"{w['description']} (warning)" for w in gate.get("warnings", [])]
+    flagged = blocking + warned
+    notes = _list(flagged)
+    attributes = fairness.get("attributes") or {}
+    summary = _table(
+        [
+            [
+                name,
+                a.get("role"),
+                _disparity(a.get("disparate_impact_ratio")),
+                _disparity(a.get("equal_opportunity_difference")),
+                f"{_number(a.get('min_coverage'), 2)} to {_number(a.get('max_coverage'), 2)}",
+            ]
+            for name, a in attributes.items()
+        ],
+        [
+            "attribute",
+            "role",
+            "disparate-impact ratio",
+            "equal-opportunity difference",
+            "interval coverage",
+        ],
+    )
+    groups = _table(
+        [
+            [
+                name,
+                g["group"] + (" (too few to compare)" if g.get("small_group") else ""),
+                g.get("count"),
+                _number(g.get("base_rate")),
+                _number(g.get("selection_rate")),
+                _number(g.get("true_positive_rate")),
+                _number(g.get("false_positive_rate")),
+                _number(g.get("calibration_error")),
+                _number(g.get("coverage"), 2),
+            ]
+            for name, a in attributes.items()
+            for g in a.get("groups", [])
+        ],
+        ["attribute", "group", "leads", "conversion", "selected", "TPR", "FPR", "ECE", "coverage"],
+    )
+    return head + (notes if flagged else "") + summary + groups
 
 
 def render_html(card: dict[str, Any]) -> str:

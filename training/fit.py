@@ -126,12 +126,14 @@ def fit_candidate(
     shape: TreeShape,
     *,
     seed: int,
+    sample_weight: np.ndarray | None = None,
 ) -> Candidate:
     names = [f"f{j}" for j in range(values.shape[1])]  # contract names may hold spaces
     cats = schema.categorical_indices
     train = lgb.Dataset(
         values[splits.train],
         outcome[splits.train],
+        weight=None if sample_weight is None else sample_weight[splits.train],
         feature_name=names,
         categorical_feature=cats,
         free_raw_data=False,
@@ -182,14 +184,25 @@ def fit_lead_scorer(
     *,
     seed: int = 42,
     shapes: tuple[TreeShape, ...] = SHAPES,
+    sample_weight: np.ndarray | None = None,
 ) -> FitResult:
-    """Fit, choose and calibrate a scorer on the columns of a validated training frame."""
+    """Fit, choose and calibrate a scorer on the columns of a validated training frame.
+
+    ``sample_weight`` (one per row of ``columns``; only the training split's are read) weights
+    the boosting, e.g. fairness reweighing. Early stopping, the choice of shape, calibration and
+    the holdout metrics stay unweighted: they describe the data as it is.
+    """
     splits = split_indices(outcome, seed=seed)
     train_columns = {k: [v[i] for i in splits.train] for k, v in columns.items()}
     schema = fit_schema(train_columns, contract)
     matrix = build_features(columns, schema=schema, n_rows=len(outcome))
     values = matrix.values
-    candidates = [fit_candidate(values, outcome, splits, schema, s, seed=seed) for s in shapes]
+    if sample_weight is not None and len(sample_weight) != len(outcome):
+        raise ValueError(f"sample_weight has {len(sample_weight)} values for {len(outcome)} rows")
+    candidates = [
+        fit_candidate(values, outcome, splits, schema, s, seed=seed, sample_weight=sample_weight)
+        for s in shapes
+    ]
     chosen = choose(candidates)
     cal_raw = sigmoid(
         np.asarray(chosen.booster.predict(values[splits.calibration], raw_score=True))

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import json
+import tempfile
+from datetime import UTC, datetime
 from importlib.metadata import version
 from pathlib import Path
+from typing import Any
 
 import mlflow
 from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
 
 from models import pyfunc_entry_path
+from models.errors import CandorError, ErrorDetail, NotFoundError
 from models.packaging import (
     SCORER_ARTIFACT,
     signature_for,
@@ -82,3 +87,103 @@ def tag_version(name: str, version: str, tags: dict[str, str]) -> None:
     client = MlflowClient()
     for key, value in tags.items():
         client.set_model_version_tag(name, version, key, value)
+
+
+PROMOTION_ARTIFACT = "promotion.json"
+
+
+def promote(
+    settings: Settings,
+    version: str,
+    *,
+    justification: str,
+    by: str,
+    at: datetime | None = None,
+) -> dict[str, Any]:
+    """Move the champion alias to ``version`` by hand, recording why, who and when.
+
+    The admin path past the gate (a version that failed it, or any other). The record goes on
+    the model version as tags (``promotion.justification``, ``promotion.by``,
+    ``promotion.at``, ``promotion.previous_champion``) and on the version's run, as the same
+    tags and appended to the run artifact ``promotion.json`` (every manual promotion of that
+    version, oldest first). The record is written before the alias moves.
+
+    Raises:
+        CandorError: an empty justification (code ``justification_required``).
+        NotFoundError: no such version of the model.
+    """
+    text = justification.strip()
+    if not text:
+        raise CandorError(
+            "a manual promotion needs a justification: --justify 'why this version should "
+            "serve' (it is recorded on the version and shown on the model card)",
+            [ErrorDetail("justification", "empty")],
+            code="justification_required",
+        )
+    name, alias = settings.lead_model_name, settings.model_alias
+    client = MlflowClient(tracking_uri=settings.tracking_uri)
+    try:
+        found = client.get_model_version(name, str(version)) if str(version).isdigit() else None
+    except MlflowException:
+        found = None
+    if found is None:
+        try:
+            known = sorted(int(v.version) for v in client.search_model_versions(f"name='{name}'"))
+        except MlflowException:
+            known = []
+        raise NotFoundError(
+            f"model {name!r} has no version {version!r}; known versions: {known or 'none'}",
+            [ErrorDetail("version", f"unknown version {version!r}")],
+        )
+    try:
+        previous: str | None = str(client.get_model_version_by_alias(name, alias).version)
+    except MlflowException:
+        previous = None
+    when = (at or datetime.now(UTC)).isoformat(timespec="seconds")
+    record: dict[str, Any] = {
+        "model": name,
+        "version": str(found.version),
+        "alias": alias,
+        "justification": text,
+        "by": by,
+        "at": when,
+        "previous_champion": previous,
+        "gate_promoted": found.tags.get("gate.promoted"),
+        "gate_reason": found.tags.get("gate.reason"),
+        "fairness_passed": found.tags.get("fairness.passed"),
+    }
+    tags = {
+        "promotion.justification": text,
+        "promotion.by": by,
+        "promotion.at": when,
+        "promotion.previous_champion": previous or "none",
+    }
+    for key, value in tags.items():
+        client.set_model_version_tag(name, str(found.version), key, value)
+    run_id = found.run_id
+    if run_id:
+        history = _promotion_history(client, run_id)
+        client.log_dict(run_id, {"promotions": [*history, record]}, PROMOTION_ARTIFACT)
+        for key, value in tags.items():
+            client.set_tag(run_id, key, value)
+    client.set_registered_model_alias(name, alias, str(found.version))
+    return record
+
+
+def run_json(settings: Settings, run_id: str, path: str) -> Any | None:
+    """A JSON artifact of a run (e.g. ``fairness/audit.json``), or None when it has none."""
+    return _run_json(MlflowClient(tracking_uri=settings.tracking_uri), run_id, path)
+
+
+def _run_json(client: MlflowClient, run_id: str, path: str) -> Any | None:
+    with tempfile.TemporaryDirectory() as tmp:
+        try:
+            local = client.download_artifacts(run_id, path, tmp)
+        except (MlflowException, OSError):
+            return None
+        return json.loads(Path(local).read_text())
+
+
+def _promotion_history(client: MlflowClient, run_id: str) -> list[dict[str, Any]]:
+    record = _run_json(client, run_id, PROMOTION_ARTIFACT) or {}
+    return list(record.get("promotions", []))

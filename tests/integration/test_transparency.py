@@ -72,6 +72,22 @@ def test_model_card_html_is_a_readable_escaped_page(api: TestClient) -> None:
     assert by_accept.text.startswith("<!doctype html>")
 
 
+def test_model_card_shows_the_last_fairness_audit(api: TestClient) -> None:
+    card = api.get(CARD).json()
+    fairness = card["fairness"]
+    assert fairness["gate"]["passed"] is True
+    assert set(fairness["attributes"]) >= {"gender", "age_band", "territory_type", "region"}
+    territory = fairness["attributes"]["territory_type"]
+    assert territory["disparate_impact_ratio"]["disadvantaged"] == "rural"
+    [this] = [v for v in card["version_history"] if v["version"] == card["version"]]
+    assert this["fairness_passed"] == "True"
+    page = api.get(CARD, params={"format": "html"}).text
+    section = page.split("<h2>Fairness (last audit)</h2>")[1].split("<h2>")[0]
+    assert "Gate passed" in section
+    assert "<td>rural</td>" in section and "<td>territory_type</td>" in section
+    assert "rural vs" in section  # the disparity names the disadvantaged group
+
+
 def test_unknown_model_card_is_404_naming_it(api: TestClient) -> None:
     response = api.get("/v1/models/no-such-model/card")
     assert response.status_code == 404
