@@ -14,9 +14,11 @@ from typing import Annotated, Any, Literal
 from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from models.forecast_review import ForecastPolicy
 from models.policy import ScoringPolicy
 
 LEAD_MODEL_NAME = "candor-lead-scorer"
+FORECAST_MODEL_NAME = "candor-sales-forecaster"
 CHAMPION_ALIAS = "champion"
 
 
@@ -38,6 +40,16 @@ class Settings(BaseSettings):
     policy: ScoringPolicy = Field(
         default_factory=ScoringPolicy,
         description="grades, confidence and review thresholds, e.g. CANDOR_POLICY__GRADE_CUTOFFS",
+    )
+
+    forecast_experiment: str = "candor-forecast"
+    forecast_model_name: str = FORECAST_MODEL_NAME
+    forecast_policy: ForecastPolicy = Field(
+        default_factory=ForecastPolicy,
+        description="forecast review thresholds, e.g. CANDOR_FORECAST_POLICY__WIDE_INTERVAL_RATIO",
+    )
+    max_series_per_request: int = Field(
+        default=200, ge=1, description="series in one POST /v1/forecasts"
     )
 
     database_url: str | None = Field(
