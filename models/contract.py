@@ -545,3 +545,418 @@ HCP_LEADS = Contract(
         Field("converted", Role.TARGET, description="1 if the lead converted"),
     ),
 )
+
+
+# --- Sales: weekly units per series ---------------------------------------------------------
+#
+# The sales contract describes a weekly sales table in the same terms as the lead contract:
+# each column once, with its role. Training, backtests and serving derive the series keys, the
+# target and the covariates (and which of them are known for future weeks) from it. A wide
+# export (one column per product) is described by a layout, so that a new file trains from a
+# YAML contract without code changes (``data_samples/contracts/pharmacy_sales_weekly.yaml``).
+
+
+class SalesRole(StrEnum):
+    DATE = "date"  # the week; one field
+    SERIES = "series"  # a key of the series (territory, product); at least one
+    TARGET = "target"  # units sold in the week; one field
+    COVARIATE = "covariate"  # a weekly driver of sales (rep calls, samples, promotions)
+
+
+class GapPolicy(StrEnum):
+    """What a missing week inside a series means."""
+
+    ERROR = "error"  # refuse the file, naming the series and the missing weeks
+    ZERO = "zero"  # nothing was sold: the week is added with 0 units and 0 for each covariate
+
+
+class WeekLabel(StrEnum):
+    """Which day of its week the date column gives (calendar features use the whole week)."""
+
+    START = "start"
+    END = "end"
+
+
+# Holiday calendars the forecaster knows (see ``models.forecaster.holiday_dates``).
+HOLIDAY_NAMES = frozenset(
+    {
+        "new_year",
+        "good_friday",
+        "easter_monday",
+        "labour_day",
+        "thanksgiving_us",
+        "christmas",
+        "boxing_day",
+        "orthodox_christmas",
+        "orthodox_easter",
+    }
+)
+
+MAX_SEASON_LENGTH = 52
+
+
+@dataclass(frozen=True)
+class SalesField:
+    """One column of a weekly sales table.
+
+    Attributes:
+        name: the column name after reshaping (for a wide file: the long-format name).
+        role: see :class:`SalesRole`.
+        kind: covariates only: numeric or boolean (a promotion flag).
+        known_in_future: covariates only: the value for a future week is known when the
+            forecast is made (a planned promotion, a call plan); otherwise only its history
+            is used, never its value in the forecast week.
+        description: what the column holds, with its unit.
+        display: a short plain-language name used in explanations.
+        unit: unit of the values (units sold, calls, samples).
+    """
+
+    name: str
+    role: SalesRole
+    kind: Kind | None = None
+    known_in_future: bool = False
+    description: str = ""
+    display: str = ""
+    unit: str = ""
+
+    @property
+    def label(self) -> str:
+        return self.display or self.name.replace("_", " ").capitalize()
+
+
+@dataclass(frozen=True)
+class WideLayout:
+    """A wide file: one date column and one value column per series.
+
+    Attributes:
+        value_columns: the columns that hold the target, one per series.
+        key: the series field whose value is the column name (for example ``product``).
+    """
+
+    value_columns: tuple[str, ...]
+    key: str
+
+
+@dataclass(frozen=True)
+class SalesContract:
+    """A named, versioned description of a weekly sales table; validated on construction.
+
+    Attributes:
+        date_format: ``strptime`` format of the date column (``%m/%d/%Y``); ``None``: ISO dates.
+        week_label: whether a date is the first or the last day of its week.
+        wide: set for wide files; ``None`` for long files (one row per series and week).
+        constants: series fields the file does not hold, with their single value (a file of
+            one pharmacy: ``{"territory": "pharmacy"}``).
+        gaps: what a missing week inside a series means (:class:`GapPolicy`).
+        holidays: holiday names (from :data:`HOLIDAY_NAMES`) flagged as calendar features.
+        season_length: weeks in a season (52: yearly seasonality of weekly data).
+    """
+
+    name: str
+    version: str
+    fields: tuple[SalesField, ...]
+    description: str = ""
+    date_format: str | None = None
+    week_label: WeekLabel = WeekLabel.START
+    wide: WideLayout | None = None
+    constants: tuple[tuple[str, str], ...] = ()
+    gaps: GapPolicy = GapPolicy.ERROR
+    holidays: tuple[str, ...] = ()
+    season_length: int = MAX_SEASON_LENGTH
+    _by_name: dict[str, SalesField] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_by_name", {f.name: f for f in self.fields})
+        _validate_sales(self)
+
+    def __getitem__(self, name: str) -> SalesField:
+        return self._by_name[name]
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._by_name
+
+    @property
+    def names(self) -> list[str]:
+        return [f.name for f in self.fields]
+
+    def with_role(self, *roles: SalesRole) -> list[SalesField]:
+        return [f for f in self.fields if f.role in roles]
+
+    @property
+    def date_field(self) -> SalesField:
+        return self.with_role(SalesRole.DATE)[0]
+
+    @property
+    def target_field(self) -> SalesField:
+        return self.with_role(SalesRole.TARGET)[0]
+
+    @property
+    def series_fields(self) -> list[SalesField]:
+        return self.with_role(SalesRole.SERIES)
+
+    @property
+    def series_names(self) -> list[str]:
+        return [f.name for f in self.series_fields]
+
+    @property
+    def covariates(self) -> list[SalesField]:
+        return self.with_role(SalesRole.COVARIATE)
+
+    @property
+    def future_covariates(self) -> list[SalesField]:
+        """Covariates whose value in a forecast week is known when the forecast is made."""
+        return [f for f in self.covariates if f.known_in_future]
+
+    @property
+    def past_covariates(self) -> list[SalesField]:
+        """Covariates used only through their history."""
+        return [f for f in self.covariates if not f.known_in_future]
+
+    @property
+    def constant_values(self) -> dict[str, str]:
+        return dict(self.constants)
+
+    @property
+    def file_columns(self) -> list[str]:
+        """The columns the file itself must have (after the layout is taken into account)."""
+        if self.wide is not None:
+            return [self.date_field.name, *self.wide.value_columns]
+        constants = self.constant_values
+        return [f.name for f in self.fields if f.name not in constants]
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "name": self.name,
+            "version": self.version,
+            "description": self.description,
+        }
+        layout: dict[str, Any] = {"format": "wide" if self.wide else "long"}
+        if self.date_format:
+            layout["date_format"] = self.date_format
+        layout["week_label"] = str(self.week_label)
+        if self.wide is not None:
+            layout["key"] = self.wide.key
+            layout["value_columns"] = list(self.wide.value_columns)
+        if self.constants:
+            layout["constants"] = self.constant_values
+        out["layout"] = layout
+        out["gaps"] = str(self.gaps)
+        out["holidays"] = list(self.holidays)
+        out["season_length"] = self.season_length
+        out["fields"] = [_sales_field_to_dict(f) for f in self.fields]
+        return out
+
+    @property
+    def fingerprint(self) -> str:
+        payload = json.dumps(self.to_dict(), sort_keys=True).encode()
+        return hashlib.sha256(payload).hexdigest()[:12]
+
+    @property
+    def version_tag(self) -> str:
+        """What every stored forecast carries: name, declared version and content fingerprint."""
+        return f"{self.name}@{self.version}+{self.fingerprint}"
+
+
+def _sales_field_to_dict(f: SalesField) -> dict[str, Any]:
+    out = {k: v for k, v in asdict(f).items() if v not in ("", False, None)}
+    out["role"] = str(f.role)
+    if f.kind is not None:
+        out["kind"] = str(f.kind)
+    return out
+
+
+def _validate_sales(contract: SalesContract) -> None:
+    problems: list[str] = []
+    seen: set[str] = set()
+    for f in contract.fields:
+        if f.name in seen:
+            problems.append(f"field {f.name!r} is declared twice")
+        seen.add(f.name)
+        if f.role is SalesRole.COVARIATE:
+            if f.kind not in (Kind.NUMERIC, Kind.BOOLEAN):
+                problems.append(f"covariate {f.name!r} needs kind numeric or boolean, got {f.kind}")
+            tokens = name_tokens(f.name)
+            if tokens & (_PII_TOKENS | _PROTECTED_TOKENS):
+                problems.append(
+                    f"covariate {f.name!r} looks like personal data or a protected attribute "
+                    "and cannot drive a forecast"
+                )
+        elif f.kind is not None or f.known_in_future:
+            problems.append(f"field {f.name!r} (role {f.role}) takes no kind or known_in_future")
+    for role in (SalesRole.DATE, SalesRole.TARGET):
+        count = len(contract.with_role(role))
+        if count != 1:
+            problems.append(f"contract needs exactly one field with role {role}, found {count}")
+    if not contract.series_fields:
+        problems.append("contract needs at least one field with role series (e.g. product)")
+    series = set(contract.series_names)
+    for name, value in contract.constants:
+        if name not in series:
+            problems.append(f"constant {name!r} is not a series field; series: {sorted(series)}")
+        if not str(value):
+            problems.append(f"constant {name!r} needs a non-empty value")
+    if contract.wide is not None:
+        wide = contract.wide
+        if wide.key not in series:
+            problems.append(
+                f"layout key {wide.key!r} must be a series field; series: {sorted(series)}"
+            )
+        if wide.key in contract.constant_values:
+            problems.append(f"layout key {wide.key!r} cannot also be a constant")
+        if not wide.value_columns:
+            problems.append("a wide layout needs at least one value column")
+        if len(set(wide.value_columns)) != len(wide.value_columns):
+            problems.append(f"value columns are listed twice: {list(wide.value_columns)}")
+        clash = sorted(set(wide.value_columns) & set(contract.names))
+        if clash:
+            problems.append(f"value columns {clash} clash with field names")
+        missing_keys = sorted(series - {wide.key} - set(contract.constant_values))
+        if missing_keys:
+            problems.append(
+                f"a wide file holds no column for series field(s) {missing_keys}: give them a "
+                "value under layout.constants"
+            )
+        if contract.covariates:
+            problems.append(
+                "a wide file holds one value per series and week: covariates "
+                f"{[f.name for f in contract.covariates]} need a long file"
+            )
+    unknown_holidays = sorted(set(contract.holidays) - HOLIDAY_NAMES)
+    if unknown_holidays:
+        problems.append(f"unknown holiday(s) {unknown_holidays}; known: {sorted(HOLIDAY_NAMES)}")
+    if not 2 <= contract.season_length <= MAX_SEASON_LENGTH:
+        problems.append(
+            f"season_length must be between 2 and {MAX_SEASON_LENGTH} weeks, "
+            f"got {contract.season_length}"
+        )
+    if problems:
+        raise ContractError(f"sales contract {contract.name!r} is invalid: " + "; ".join(problems))
+
+
+def sales_contract_from_dict(raw: Mapping[str, Any], *, source: str = "contract") -> SalesContract:
+    """Build a sales contract from its dictionary form (as written in YAML)."""
+    if not isinstance(raw, Mapping) or "fields" not in raw:
+        raise ContractError(f"{source}: expected a mapping with 'name', 'version' and 'fields'")
+    allowed = set(SalesField.__dataclass_fields__)
+    raw_fields = raw["fields"]
+    if isinstance(raw_fields, Mapping):
+        raw_fields = [{"name": k, **(v or {})} for k, v in raw_fields.items()]
+    fields: list[SalesField] = []
+    for i, spec in enumerate(raw_fields):
+        where = f"{source}: fields[{i}]"
+        if not isinstance(spec, Mapping) or "name" not in spec or "role" not in spec:
+            raise ContractError(f"{where}: each field needs 'name' and 'role'")
+        unknown = sorted(set(spec) - allowed)
+        if unknown:
+            raise ContractError(
+                f"{where} ({spec['name']!r}): unknown keys {unknown}; allowed: {sorted(allowed)}"
+            )
+        try:
+            kwargs = dict(spec)
+            kwargs["name"] = str(spec["name"])
+            kwargs["role"] = SalesRole(spec["role"])
+            if spec.get("kind") is not None:
+                kwargs["kind"] = Kind(spec["kind"])
+            kwargs["known_in_future"] = bool(spec.get("known_in_future", False))
+        except ValueError as exc:
+            raise ContractError(f"{where} ({spec['name']!r}): {exc}") from exc
+        fields.append(SalesField(**kwargs))
+    layout = raw.get("layout") or {}
+    if not isinstance(layout, Mapping):
+        raise ContractError(f"{source}: 'layout' must be a mapping")
+    known_layout = {"format", "date_format", "week_label", "key", "value_columns", "constants"}
+    unknown_layout = sorted(set(layout) - known_layout)
+    if unknown_layout:
+        raise ContractError(
+            f"{source}: unknown layout keys {unknown_layout}; allowed: {sorted(known_layout)}"
+        )
+    fmt = str(layout.get("format", "long"))
+    if fmt not in ("long", "wide"):
+        raise ContractError(f"{source}: layout.format must be 'long' or 'wide', got {fmt!r}")
+    wide = None
+    if fmt == "wide":
+        if "key" not in layout or "value_columns" not in layout:
+            raise ContractError(f"{source}: a wide layout needs 'key' and 'value_columns'")
+        wide = WideLayout(tuple(str(c) for c in layout["value_columns"]), str(layout["key"]))
+    constants = layout.get("constants") or {}
+    if not isinstance(constants, Mapping):
+        raise ContractError(f"{source}: layout.constants must be a mapping of field to value")
+    holidays = raw.get("holidays") or ()
+    if isinstance(holidays, str):
+        holidays = [holidays]
+    try:
+        return SalesContract(
+            name=str(raw.get("name", "custom-sales")),
+            version=str(raw.get("version", "1")),
+            fields=tuple(fields),
+            description=str(raw.get("description", "")),
+            date_format=str(layout["date_format"]) if layout.get("date_format") else None,
+            week_label=WeekLabel(str(layout.get("week_label", "start"))),
+            wide=wide,
+            constants=tuple((str(k), str(v)) for k, v in constants.items()),
+            gaps=GapPolicy(str(raw.get("gaps", "error"))),
+            holidays=tuple(str(h) for h in holidays),
+            season_length=int(raw.get("season_length", MAX_SEASON_LENGTH)),
+        )
+    except ValueError as exc:  # an unknown gap policy or week label
+        raise ContractError(f"{source}: {exc}") from exc
+
+
+def load_sales_contract(path: str | Path) -> SalesContract:
+    """Read a YAML sales contract; errors name the file and the field."""
+    path = Path(path)
+    try:
+        raw = yaml.safe_load(path.read_text())
+    except FileNotFoundError as exc:
+        raise ContractError(f"contract file {str(path)!r} does not exist") from exc
+    except yaml.YAMLError as exc:
+        raise ContractError(f"contract file {str(path)!r} is not valid YAML: {exc}") from exc
+    return sales_contract_from_dict(raw, source=str(path))
+
+
+def dump_sales_contract(contract: SalesContract) -> str:
+    return yaml.safe_dump(contract.to_dict(), sort_keys=False, allow_unicode=True)
+
+
+SALES_WEEKLY = SalesContract(
+    name="sales-weekly",
+    version="1",
+    description=(
+        "Weekly units sold per territory and product, with the field force's activity "
+        "(the generated sample, data_samples/sales_weekly.csv)."
+    ),
+    holidays=("new_year", "good_friday", "easter_monday", "thanksgiving_us", "christmas"),
+    fields=(
+        SalesField("week", SalesRole.DATE, description="first day (Monday) of the week"),
+        SalesField(
+            "territory", SalesRole.SERIES, description="sales territory", display="Territory"
+        ),
+        SalesField("product", SalesRole.SERIES, description="product", display="Product"),
+        SalesField("units", SalesRole.TARGET, description="units sold in the week", unit="units"),
+        SalesField(
+            "rep_calls",
+            SalesRole.COVARIATE,
+            _N,
+            known_in_future=True,
+            description="rep calls on prescribers in the week (from the call plan)",
+            display="Rep calls",
+            unit="calls",
+        ),
+        SalesField(
+            "samples_dropped",
+            SalesRole.COVARIATE,
+            _N,
+            description="product samples left with prescribers in the week",
+            display="Samples dropped",
+            unit="samples",
+        ),
+        SalesField(
+            "promo",
+            SalesRole.COVARIATE,
+            _B,
+            known_in_future=True,
+            description="1 if a planned promotion ran in the week",
+            display="Promotion",
+        ),
+    ),
+)

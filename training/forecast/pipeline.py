@@ -1,0 +1,416 @@
+"""`candor train forecast`: read -> validate -> backtest -> calibrate -> fit -> MLflow -> gate.
+
+1. Read the weekly table through its sales contract (built-in ``SALES_WEEKLY`` or a YAML file),
+   refuse gaps, duplicates and series too short for the backtest.
+2. Rolling-origin backtest (``training.forecast.backtest``): the direct LightGBM boosters,
+   seasonal naive and statsforecast's AutoETS on the same origins; MASE, sMAPE, RMSE, 80%/95%
+   coverage and Winkler scores per series and overall.
+3. Conformal quantiles per horizon step from every backtest residual; boosters refitted on all
+   weeks; the forecaster logged to MLflow experiment ``settings.forecast_experiment`` with the
+   backtest table (CSV and JSON), a plot of history, forecast and bands, and the contract, and
+   registered as ``settings.forecast_model_name`` from code (nothing pickled).
+4. Champion gate on backtest MASE: the new version takes the ``champion`` alias when its
+   overall MASE is at most the champion's on the same data and origins (a first model always
+   becomes champion). When the champion was backtested on the same file with the same backtest
+   settings, its stored MASE is used; otherwise the champion's booster settings are backtested
+   here, on this data and these origins. A champion whose features this contract cannot build
+   is not compared: the new version is registered, not promoted. The decision is logged to
+   the run and tagged on the version, as for leads.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+import tempfile
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import mlflow
+import pandas as pd
+
+from explain.forecast_plots import ForecastPanel, forecast_plot
+from models.contract import SALES_WEEKLY, SalesContract, dump_sales_contract, load_sales_contract
+from models.errors import CandorError, ErrorDetail
+from models.forecast_packaging import METRIC_PREFIX, load_forecaster
+from models.forecaster import LEVEL_WINDOW, MAX_HORIZON, FeatureLayout, SalesForecaster
+from models.settings import Settings
+from training import tracking
+from training.forecast.backtest import MODEL, BacktestConfig, BacktestResult, run_backtest
+from training.forecast.data import Panel, check_lengths, read_panel
+from training.forecast.fit import BoosterParams, fit_forecaster
+from training.forecast.report import overall_table, series_table
+from training.forecast.tracking import log_forecaster
+
+log = logging.getLogger("candor.training.forecast")
+
+DEFAULT_HORIZON = MAX_HORIZON  # weeks the registered model can forecast (serving asks 1..26)
+PLOT_WEEKS = 104  # weeks of history drawn before the forecast
+
+
+@dataclass
+class ForecastGate:
+    """The champion gate's decision on backtest MASE (lower is better)."""
+
+    promoted: bool
+    reason: str
+    new_mase: float
+    champion_version: str | None = None
+    champion_mase: float | None = None
+    compared: str = "none"  # none | stored (same data and backtest) | rerun | incompatible
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class ForecastTrainingSummary:
+    run_id: str
+    model_name: str
+    version: str
+    gate: ForecastGate
+    backtest: BacktestResult
+    horizon: int  # weeks the registered model forecasts
+    contract: str  # version tag
+    series: int
+    weeks: int  # weeks in the longest series
+    last_week: str
+
+    @property
+    def metrics(self) -> dict[str, float]:
+        """The model's overall backtest metrics (MASE, sMAPE, RMSE, coverage, Winkler)."""
+        return self.backtest.overall(MODEL)
+
+    def table(self, *, per_series: bool = False) -> str:
+        lines = overall_table(self.backtest)
+        if per_series:
+            lines += ["", *series_table(self.backtest)]
+        return "\n".join(lines)
+
+
+def data_fingerprint(path: Path) -> str:
+    """sha256 of the file's bytes."""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def resolve_sales_contract(contract_path: str | Path | None) -> SalesContract:
+    return load_sales_contract(contract_path) if contract_path else SALES_WEEKLY
+
+
+def check_options(horizon: int, config: BacktestConfig) -> None:
+    """Refuse impossible options before any work, naming the option."""
+    problems: list[ErrorDetail] = []
+    if not 1 <= horizon <= MAX_HORIZON:
+        problems.append(ErrorDetail("horizon", f"must be 1..{MAX_HORIZON} weeks, got {horizon}"))
+    if not 1 <= config.horizon <= min(horizon, config.eval_weeks):
+        problems.append(
+            ErrorDetail(
+                "backtest_horizon",
+                f"must be 1..min(horizon {horizon}, eval weeks {config.eval_weeks}), "
+                f"got {config.horizon}",
+            )
+        )
+    for name in ("eval_weeks", "step", "refit_every"):
+        if getattr(config, name) < 1:
+            problems.append(ErrorDetail(name, f"must be at least 1, got {getattr(config, name)}"))
+    if config.calibration_weeks < 0:
+        problems.append(
+            ErrorDetail("calibration_weeks", f"must be at least 0, got {config.calibration_weeks}")
+        )
+    if problems:
+        raise CandorError(
+            "invalid forecast training options: "
+            + "; ".join(f"{p.field} {p.message}" for p in problems),
+            problems,
+            code="option_invalid",
+        )
+
+
+def _scored_settings(config: BacktestConfig) -> dict[str, Any]:
+    """The backtest settings that decide which forecasts are scored (not the baselines)."""
+    out = config.to_dict()
+    out.pop("baselines", None)
+    return out
+
+
+def forecast_gate(
+    result: BacktestResult,
+    *,
+    panel: Panel,
+    contract: SalesContract,
+    data_sha256: str,
+    settings: Settings,
+    say: Callable[[str], None] = log.info,
+) -> ForecastGate:
+    """Compare the new backtest MASE with the champion's on the same data and origins."""
+    name, alias = settings.forecast_model_name, settings.model_alias
+    new_mase = result.overall(MODEL)["mase"]
+    current = tracking.champion_version(name, alias)
+    if current is None:
+        return ForecastGate(True, "first model: no champion yet", new_mase)
+    champion = load_forecaster(settings).forecaster
+    layout = FeatureLayout.from_contract(contract)
+    if champion.layout_.names != layout.names or champion.contract_.series_names != (
+        contract.series_names
+    ):
+        return ForecastGate(
+            False,
+            f"champion v{current} (contract {champion.contract_.version_tag}) reads features "
+            f"this data's contract {contract.version_tag} does not build; it cannot be "
+            "compared on the same data",
+            new_mase,
+            current,
+            compared="incompatible",
+        )
+    meta = champion.meta_
+    same = meta.get("data_sha256") == data_sha256 and meta.get("backtest") == _scored_settings(
+        result.config
+    )
+    if same and "backtest_mase" in meta:
+        champion_mase, how = float(meta["backtest_mase"]), "stored"
+        where = f"its backtest on the same file and origins ({len(result.series_names)} series)"
+    else:
+        say(f"gate: backtesting champion v{current}'s settings on this data")
+        params = BoosterParams(**meta.get("params", {}))
+        rerun = run_backtest(
+            panel,
+            contract=champion.contract_,
+            config=replace(result.config, baselines=False),
+            params=params,
+            model_horizon=result.config.horizon,
+        )
+        champion_mase, how = rerun.overall(MODEL)["mase"], "rerun"
+        where = "its settings backtested on this data and origins"
+    promoted = new_mase <= champion_mase
+    verdict = "at most" if promoted else "worse than"
+    reason = (
+        f"backtest MASE {new_mase:.4f} is {verdict} champion v{current}'s {champion_mase:.4f} "
+        f"({where})"
+    )
+    return ForecastGate(promoted, reason, new_mase, current, champion_mase, how)
+
+
+def train_forecast(
+    *,
+    data: str | Path,
+    settings: Settings,
+    contract_path: str | Path | None = None,
+    horizon: int = DEFAULT_HORIZON,
+    backtest: BacktestConfig | None = None,
+    params: BoosterParams | None = None,
+    say: Callable[[str], None] = log.info,
+) -> ForecastTrainingSummary:
+    """Backtest, calibrate, fit, log and register a sales forecaster; promote it past the gate.
+
+    Args:
+        data: weekly sales, CSV or Parquet, described by the contract.
+        contract_path: YAML sales contract (default: the built-in ``SALES_WEEKLY``).
+        horizon: weeks ahead the registered model forecasts (1..26; one booster per week).
+        backtest: rolling-origin settings (default: last 52 weeks, 4 weeks ahead, both
+            baselines); its ``horizon`` is the scored horizon, at most ``horizon``.
+        params: LightGBM settings of every booster.
+
+    Raises:
+        ContractError: the YAML contract is invalid.
+        DataValidationError: the data do not fit the contract or are too short.
+        CandorError: (code ``option_invalid``) impossible horizon or backtest settings.
+    """
+    data = Path(data)
+    config = backtest or BacktestConfig(horizon=min(4, horizon))
+    params = params or BoosterParams()
+    check_options(horizon, config)
+    contract = resolve_sales_contract(contract_path)
+    frame, panel = read_panel(data, contract)
+    check_lengths(
+        panel,
+        contract,
+        minimum=config.min_weeks(contract.season_length),
+        why=f"{config.calibration_weeks} calibration and {config.eval_weeks} scored backtest "
+        f"weeks after a season ({contract.season_length} weeks) and {LEVEL_WINDOW} weeks of "
+        "history",
+    )
+    data_sha256 = data_fingerprint(data)
+
+    tracking.configure(settings, experiment=settings.forecast_experiment)
+    with (
+        mlflow.start_run(run_name=f"forecast-{data.stem}") as run,
+        tempfile.TemporaryDirectory() as tmp,
+    ):
+        workdir = Path(tmp)
+        last_week = str(max(s.last_week for s in panel.values()))
+        say(f"backtest: {len(panel)} series, {config.eval_weeks} scored weeks")
+        result = run_backtest(
+            panel, contract=contract, config=config, params=params, model_horizon=horizon, log=say
+        )
+        meta = {
+            "strategy": "direct: one LightGBM booster per week ahead, target units / level",
+            "params": params.to_dict(),
+            "backtest": _scored_settings(config),
+            "backtest_mase": result.overall(MODEL)["mase"],
+            "backtest_coverage80": result.overall(MODEL)["coverage80"],
+            "data_sha256": data_sha256,
+            "data_path": str(data),
+            "last_week": last_week,
+        }
+        say(f"fitting {horizon} boosters on all weeks")
+        forecaster = fit_forecaster(
+            panel,
+            contract=contract,
+            horizon=horizon,
+            params=params,
+            quantiles=result.quantiles,
+            meta=meta,
+        )
+        _log_run(
+            result,
+            forecaster,
+            panel,
+            contract,
+            data=data,
+            frame_rows=len(frame),
+            data_sha256=data_sha256,
+            workdir=workdir,
+        )
+        version = log_forecaster(
+            forecaster, workdir=workdir, registered_name=settings.forecast_model_name
+        )
+        gate = forecast_gate(
+            result,
+            panel=panel,
+            contract=contract,
+            data_sha256=data_sha256,
+            settings=settings,
+            say=say,
+        )
+        name = settings.forecast_model_name
+        if gate.promoted:
+            tracking.set_alias(name, settings.model_alias, version)
+        mlflow.log_dict(gate.to_dict(), "gate.json")
+        mlflow.set_tags(
+            {
+                "gate.promoted": str(gate.promoted),
+                "gate.reason": gate.reason,
+                "model.version": version,
+            }
+        )
+        if gate.champion_mase is not None:
+            mlflow.log_metric("gate_champion_mase", gate.champion_mase)
+        tracking.tag_version(
+            name,
+            version,
+            {
+                "gate.promoted": str(gate.promoted),
+                "gate.reason": gate.reason,
+                "gate.metric": "backtest MASE (lower is better)",
+                "contract": contract.version_tag,
+                "data_sha256": data_sha256,
+            },
+        )
+        lengths = [len(s) for s in panel.values()]
+        return ForecastTrainingSummary(
+            run.info.run_id,
+            name,
+            version,
+            gate,
+            result,
+            horizon,
+            contract.version_tag,
+            len(panel),
+            max(lengths),
+            last_week,
+        )
+
+
+def _metric_key(name: str) -> str:
+    """An MLflow-safe metric-name part for a series label from any contract."""
+    return re.sub(r"[^A-Za-z0-9_\-. /]", "_", name)
+
+
+def _log_run(
+    result: BacktestResult,
+    forecaster: SalesForecaster,
+    panel: Panel,
+    contract: SalesContract,
+    *,
+    data: Path,
+    frame_rows: int,
+    data_sha256: str,
+    workdir: Path,
+) -> None:
+    config = result.config
+    mlflow.log_params(
+        {
+            "data_path": str(data),
+            "data_rows": frame_rows,
+            "series": len(panel),
+            "contract": contract.version_tag,
+            "strategy": "direct",
+            "horizon": forecaster.horizon,
+            "features": len(forecaster.feature_names),
+            "intervals": "split conformal on backtest residuals / noise scale, per step",
+            **{f"backtest_{k}": v for k, v in config.to_dict().items()},
+            **{f"lgb_{k}": v for k, v in forecaster.meta_["params"].items()},
+        }
+    )
+    mlflow.set_tags({"data_sha256": data_sha256, "contract": contract.version_tag})
+    metrics: dict[str, float] = {}
+    for method, table in result.tables.items():
+        prefix = METRIC_PREFIX if method == MODEL else f"{method}_"
+        metrics.update({f"{prefix}{k}": v for k, v in table["overall"].items() if k != "n"})
+    for series, values in result.tables[MODEL].items():
+        if series != "overall":
+            key = _metric_key(series)
+            metrics[f"series_mase_{key}"] = values["mase"]
+            metrics[f"series_coverage80_{key}"] = values["coverage80"]
+    for h, values in result.by_step[MODEL].items():
+        metrics[f"{METRIC_PREFIX}mase_h{h}"] = values["mase"]
+    for method, seconds in result.seconds.items():
+        metrics[f"seconds_{method}"] = seconds
+    mlflow.log_metrics(metrics)
+
+    rows = pd.DataFrame(result.rows())
+    table_csv = workdir / "backtest_table.csv"
+    rows.to_csv(table_csv, index=False)
+    mlflow.log_artifact(str(table_csv), "backtest")
+    mlflow.log_dict(
+        {
+            "config": config.to_dict(),
+            "mase_scale": "mean absolute week-to-week change before the scored weeks",
+            "rows": result.rows(),
+            "by_step": {m: {str(h): v for h, v in s.items()} for m, s in result.by_step.items()},
+            "seconds": result.seconds,
+        },
+        "backtest/backtest_table.json",
+    )
+    mlflow.log_dict(
+        {
+            "levels": {str(k): v.tolist() for k, v in result.quantiles.items()},
+            "unit": "multiples of the series' noise scale (units), index = weeks ahead - 1",
+            "residuals": len(result.residuals.scaled),
+        },
+        "conformal_quantiles.json",
+    )
+    mlflow.log_text(dump_sales_contract(contract), "contract.yaml")
+    forecasts = forecaster.forecast(explain="none")
+    panels = [
+        ForecastPanel(panel[key], f, name)
+        for key, f, name in zip(forecaster.series_keys, forecasts, result.series_names, strict=True)
+    ]
+    title = f"{contract.name}: last {PLOT_WEEKS} weeks, forecast with 80% and 95% intervals"
+    plot = forecast_plot(
+        panels, workdir / "forecast_plot.png", history_weeks=PLOT_WEEKS, title=title
+    )
+    mlflow.log_artifact(str(plot))
+    # the drivers of the first forecast week, per series, in units (for the model card)
+    first_week = forecaster.forecast(horizon=1)
+    mlflow.log_dict(
+        {name: f.weeks[0].drivers for name, f in zip(result.series_names, first_week, strict=True)},
+        "drivers_next_week.json",
+    )
