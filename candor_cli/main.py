@@ -25,6 +25,54 @@ def _generate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _generate_sales(args: argparse.Namespace) -> int:
+    from data_samples.generate_sales import generate_sales
+
+    if args.weeks < 1:
+        raise SystemExit(f"--weeks must be at least 1, got {args.weeks}")
+    frame = generate_sales(weeks=args.weeks, seed=args.seed)
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    frame.to_csv(out, index=False)
+    series = frame.groupby(["territory", "product"]).ngroups
+    print(f"wrote {len(frame)} rows ({series} series x {args.weeks} weeks) to {out}")
+    return 0
+
+
+def _train_forecast(args: argparse.Namespace) -> int:
+    from training.forecast.backtest import BacktestConfig
+    from training.forecast.pipeline import train_forecast
+
+    backtest = BacktestConfig(
+        eval_weeks=args.eval_weeks,
+        horizon=args.backtest_horizon or min(4, args.horizon),
+        step=args.step,
+        calibration_weeks=args.calibration_weeks,
+        refit_every=args.refit_every,
+        baselines=not args.no_baselines,
+    )
+    summary = train_forecast(
+        data=args.data,
+        settings=get_settings(),
+        contract_path=args.contract,
+        horizon=args.horizon,
+        backtest=backtest,
+    )
+    b = summary.backtest.config
+    print(
+        f"run {summary.run_id}: {summary.model_name} version {summary.version} "
+        f"({summary.series} series to {summary.last_week}, forecasts 1..{summary.horizon} weeks)"
+    )
+    print(
+        f"rolling-origin backtest: forecasts of the last {b.eval_weeks} weeks, 1..{b.horizon} "
+        f"weeks ahead, origins every {b.step} week(s), refit every {b.refit_every} weeks"
+    )
+    print(summary.table(per_series=args.per_series))
+    state = "promoted to champion" if summary.gate.promoted else "NOT promoted"
+    print(f"gate: {state}: {summary.gate.reason}")
+    return 0
+
+
 def _train_leads(args: argparse.Namespace) -> int:
     from training.pipeline import train_leads
 
@@ -175,6 +223,11 @@ def build_parser() -> argparse.ArgumentParser:
     leads.add_argument("--seed", type=int, default=7)
     leads.add_argument("--out", required=True)
     leads.set_defaults(func=_generate)
+    sales = gen.add_parser("sales", help="weekly sales per territory and product")
+    sales.add_argument("--weeks", type=int, default=209, help="weeks from 2021-01-04")
+    sales.add_argument("--seed", type=int, default=11)
+    sales.add_argument("--out", required=True)
+    sales.set_defaults(func=_generate_sales)
 
     train = commands.add_parser("train", help="train a model").add_subparsers(
         dest="kind", required=True
@@ -198,6 +251,33 @@ def build_parser() -> argparse.ArgumentParser:
     )
     tl.add_argument("--mitigate-by", metavar="COL", help="the audited column to mitigate for")
     tl.set_defaults(func=_train_leads)
+    tf = train.add_parser(
+        "forecast", help="train the sales forecaster (backtest, intervals, champion gate)"
+    )
+    tf.add_argument("--data", required=True, help="weekly sales, CSV or Parquet")
+    tf.add_argument(
+        "--contract", help="YAML sales contract (default: the built-in sales-weekly contract)"
+    )
+    tf.add_argument(
+        "--horizon", type=int, default=26, help="weeks ahead the model forecasts (1..26)"
+    )
+    tf.add_argument(
+        "--backtest-horizon", type=int, help="weeks ahead scored in the backtest (default 4)"
+    )
+    tf.add_argument("--eval-weeks", type=int, default=52, help="last weeks scored")
+    tf.add_argument(
+        "--calibration-weeks",
+        type=int,
+        default=52,
+        help="unscored origins before them that start the interval calibration",
+    )
+    tf.add_argument("--refit-every", type=int, default=13, help="weeks between backtest refits")
+    tf.add_argument("--step", type=int, default=1, help="weeks between scored origins")
+    tf.add_argument(
+        "--no-baselines", action="store_true", help="skip seasonal naive and AutoETS (faster)"
+    )
+    tf.add_argument("--per-series", action="store_true", help="also print the per-series table")
+    tf.set_defaults(func=_train_forecast)
 
     models = commands.add_parser("models", help="registered models").add_subparsers(
         dest="action", required=True
