@@ -157,7 +157,7 @@ def validate_long(frame: pd.DataFrame, contract: SalesContract) -> pd.DataFrame:
             f"columns {[*keys, date]} must identify a row",
             [ErrorDetail(date, "duplicate series and week")],
         )
-    weekdays = out[date].dt.dayofweek.unique()
+    weekdays = out[date].dt.day_of_week.unique()
     if len(weekdays) > 1:
         names = sorted(pd.Timestamp(2024, 1, 1 + int(d)).day_name() for d in weekdays)
         raise DataValidationError(

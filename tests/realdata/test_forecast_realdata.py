@@ -1,0 +1,89 @@
+"""The public weekly pharmacy sales (../shared/data/salesweekly.csv) train from a YAML contract.
+
+Wide file, dates as M/D/YYYY labelling the week's last day, no covariates: only the contract
+in data_samples/contracts/pharmacy_sales_weekly.yaml describes it. Skipped, with the reason,
+where ../shared/data is absent. The full 52-week backtest is `make bench`; this one is short.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from conftest import make_settings
+
+from candor_cli.main import main as candor
+from models.contract import load_sales_contract
+from models.forecast_packaging import load_forecaster
+from models.settings import get_settings
+from training.forecast.backtest import AUTO_ETS, MODEL, SEASONAL_NAIVE
+from training.forecast.data import read_panel
+
+pytestmark = pytest.mark.realdata
+
+REPO = Path(__file__).resolve().parents[2]
+CONTRACT = REPO / "data_samples" / "contracts" / "pharmacy_sales_weekly.yaml"
+CATEGORIES = ["M01AB", "M01AE", "N02BA", "N02BE", "N05B", "N05C", "R03", "R06"]
+
+
+def keep_mlflow_state(mp: pytest.MonkeyPatch) -> None:
+    """Undo, with ``mp``, the process-wide MLflow state that training changes (as in
+    tests/model/test_champion_gate.py, which this folder cannot import)."""
+    from mlflow.tracking import _tracking_service, fluent
+
+    mp.setattr(_tracking_service.utils, "_tracking_uri", _tracking_service.utils._tracking_uri)
+    mp.setattr(fluent, "_active_experiment_id", fluent._active_experiment_id)
+    for name in ("MLFLOW_TRACKING_URI", "MLFLOW_EXPERIMENT_ID", "CANDOR_MLFLOW_TRACKING_URI"):
+        mp.delenv(name, raising=False)
+
+
+def test_the_wide_export_reads_as_eight_weekly_series(shared_data: Path) -> None:
+    contract = load_sales_contract(CONTRACT)
+    frame, panel = read_panel(shared_data / "salesweekly.csv", contract)
+    assert sorted(k[1] for k in panel) == CATEGORIES
+    assert {len(s) for s in panel.values()} == {300}
+    first = panel[("pharmacy", "M01AB")]
+    # 5 January 2014 is the Sunday that ends the first week (Monday 30 December 2013)
+    assert str(first.first_week) == "2014-01-05"
+    assert first.units[:2].tolist() == [14.0, 29.33]
+    assert np.isclose(frame["units"].sum(), sum(s.units.sum() for s in panel.values()))
+
+
+def test_cli_trains_backtests_and_registers_from_the_contract_alone(
+    shared_data: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    keep_mlflow_state(monkeypatch)
+    monkeypatch.setenv("CANDOR_HOME", str(tmp_path))
+    get_settings.cache_clear()
+    try:
+        code = candor(
+            [
+                "train", "forecast",
+                "--data", str(shared_data / "salesweekly.csv"),
+                "--contract", str(CONTRACT),
+                "--horizon", "4",
+                "--eval-weeks", "12",
+                "--step", "4",
+                "--calibration-weeks", "26",
+            ]
+        )  # fmt: skip
+    finally:
+        get_settings.cache_clear()
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "gate: promoted to champion: first model" in out
+    for method in (MODEL, SEASONAL_NAIVE, AUTO_ETS):
+        assert f"| {method} |" in out
+    loaded = load_forecaster(make_settings(tmp_path))
+    assert loaded.contract.startswith("pharmacy-sales-weekly@1+")
+    metrics = loaded.metrics
+    # 8 series x 3 origins x 4 weeks: a short backtest; the model beats seasonal naive
+    assert metrics["mase"] < 1.0
+    assert 0.6 <= metrics["coverage80"] <= 0.95
+    [r06] = loaded.forecaster.forecast(keys=[("pharmacy", "R06")], horizon=4)
+    assert [w.week for w in r06.weeks] == ["2019-10-06", "2019-10-13", "2019-10-20", "2019-10-27"]
+    assert sum(r06.weeks[0].drivers.values()) == pytest.approx(r06.weeks[0].point)  # type: ignore[union-attr]
