@@ -27,6 +27,10 @@ class CardText:
     intended_use: tuple[str, ...]
     out_of_scope: tuple[str, ...]
     limitations: tuple[str, ...]
+    metric_prefix: str = "holdout_"  # the run metrics the card reports, prefix removed
+    metric_source: str = "holdout"
+    baseline_prefixes: tuple[str, ...] = ()  # baselines scored beside the model, if any
+    fairness_note: str | None = None  # why no fairness audit applies, where none does
 
 
 LEAD_SCORER_CARD = CardText(
@@ -60,4 +64,43 @@ LEAD_SCORER_CARD = CardText(
     ),
 )
 
-CARDS: dict[str, CardText] = {"candor-lead-scorer": LEAD_SCORER_CARD}
+SALES_FORECASTER_CARD = CardText(
+    title="Candor sales forecaster",
+    summary=(
+        "Forecasts weekly units per territory and product up to 26 weeks ahead, with 80% and 95% "
+        "conformal intervals, the drivers of each week (recent level, seasonality, field "
+        "activity) in units, and a human-review flag."
+    ),
+    intended_use=(
+        "Planning territory capacity, rep time, samples and stock from expected demand.",
+        "Seeing how sure a forecast is (the intervals) and what moves it (the drivers).",
+        "Finding series whose recent weeks broke from the model's expectations.",
+    ),
+    out_of_scope=(
+        "Any decision about a patient, a prescriber's clinical choices or a treatment.",
+        "Judging or paying individual representatives by the gap between forecast and actuals.",
+        "Forecasting series the model was not trained on, or beyond its maximum horizon.",
+        "Causal claims: the activity driver is an association learned from history, not the "
+        "effect a new promotion will have.",
+    ),
+    limitations=(
+        "Intervals come from the errors of a rolling-origin backtest and hold on average over "
+        "series and weeks; a series in an unusual period (a launch, a shortage) can fall outside "
+        "more often: the review flag watches the latest weeks for this.",
+        "Future promotions and calls that are not supplied are assumed at their recent mean.",
+        "Trained on aggregate sales: it holds no personal or health data about anyone.",
+    ),
+    metric_prefix="backtest_",
+    metric_source="rolling-origin backtest",
+    baseline_prefixes=("seasonal_naive_", "auto_ets_"),
+    fairness_note=(
+        "Not applicable as a per-person audit: the forecaster sees aggregate sales per territory "
+        "and product, no person. Per-series errors and interval coverage are in the backtest "
+        "table (run artifact backtest/), so that no territory is silently served worse."
+    ),
+)
+
+CARDS: dict[str, CardText] = {
+    "candor-lead-scorer": LEAD_SCORER_CARD,
+    "candor-sales-forecaster": SALES_FORECASTER_CARD,
+}

@@ -11,13 +11,23 @@ from fastapi import FastAPI
 from pydantic import TypeAdapter
 
 from models.errors import CandorError
+from models.forecast_packaging import load_forecaster
 from models.settings import Settings, get_settings
 from serving.audit.factory import open_store
 from serving.errors import install_error_handlers
+from serving.forecasting import ForecastService
 from serving.lead_schema import lead_model_for
 from serving.limits import BodySizeLimit
 from serving.model_store import load_champion
-from serving.routers import call_plans, leads, model_cards, outcomes, reviews, system
+from serving.routers import (
+    call_plans,
+    forecasts,
+    leads,
+    model_cards,
+    outcomes,
+    reviews,
+    system,
+)
 from serving.scoring import LeadScoringService
 from serving.web.router import mount_review_page
 
@@ -56,6 +66,19 @@ def load_model_into(app: FastAPI, settings: Settings) -> None:
     log.info("serving %s version %s", loaded.name, loaded.version)
 
 
+def load_forecaster_into(app: FastAPI, settings: Settings) -> None:
+    """Load the forecast champion if one is registered; lead scoring does not depend on it."""
+    try:
+        loaded = load_forecaster(settings)
+    except CandorError as exc:
+        log.warning("forecaster not loaded: %s", exc.message)
+        app.state.forecasting = None
+        app.state.forecast_load_error = exc.message
+        return
+    app.state.forecasting = ForecastService(loaded, settings.forecast_policy)
+    log.info("serving %s version %s", loaded.name, loaded.version)
+
+
 def _openapi_with_leads(app: FastAPI) -> dict[str, Any]:
     if app.openapi_schema:
         return app.openapi_schema
@@ -77,6 +100,7 @@ def create_app() -> FastAPI:
         settings = _settings_for(app)
         open_audit_into(app, settings)
         load_model_into(app, settings)
+        load_forecaster_into(app, settings)
         yield
         if app.state.audit is not None:
             app.state.audit.engine.dispose()
@@ -84,18 +108,22 @@ def create_app() -> FastAPI:
     app = FastAPI(
         title="Candor",
         version="0.1.0",
-        description="Explainable, accountable lead scoring for healthcare commercial teams. "
+        description="Explainable, accountable lead scoring and sales forecasting for healthcare "
+        "commercial teams. "
         "Scores are machine-generated and advisory.",
         lifespan=lifespan,
     )
     app.state.scoring = None
     app.state.load_error = "the service is starting"
+    app.state.forecasting = None
+    app.state.forecast_load_error = "the service is starting"
     app.state.audit = None
     app.state.audit_error = "the service is starting"
     install_error_handlers(app)
     app.include_router(system.router)
     app.include_router(leads.router)
     app.include_router(call_plans.router)
+    app.include_router(forecasts.router)
     app.include_router(reviews.router)
     app.include_router(outcomes.router)
     app.include_router(model_cards.router)

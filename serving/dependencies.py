@@ -15,6 +15,7 @@ from models.errors import (
 )
 from models.settings import Settings, get_settings
 from serving.audit.store import AuditStore, Caller
+from serving.forecasting import ForecastService
 from serving.scoring import LeadScoringService
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
@@ -28,6 +29,14 @@ def get_scoring_service(request: Request) -> LeadScoringService:
     return service
 
 
+def get_forecast_service(request: Request) -> ForecastService:
+    service: ForecastService | None = getattr(request.app.state, "forecasting", None)
+    if service is None:
+        reason = getattr(request.app.state, "forecast_load_error", "no model loaded")
+        raise ModelNotAvailableError(f"the sales forecaster is not available: {reason}")
+    return service
+
+
 def get_audit_store(request: Request) -> AuditStore:
     store: AuditStore | None = getattr(request.app.state, "audit", None)
     if store is None:
@@ -37,6 +46,7 @@ def get_audit_store(request: Request) -> AuditStore:
 
 
 ScoringDep = Annotated[LeadScoringService, Depends(get_scoring_service)]
+ForecastDep = Annotated[ForecastService, Depends(get_forecast_service)]
 AuditDep = Annotated[AuditStore, Depends(get_audit_store)]
 
 

@@ -21,6 +21,17 @@ from models.errors import ErrorDetail, NotFoundError
 from models.settings import Settings
 from models.transparency import CARDS, disclosure
 
+# what the card says about the model, from the run's parameters (those a run has)
+MODEL_PARAMS = {
+    "shape": "chosen_shape",
+    "trees": "trees",
+    "calibration": "calibration",
+    "strategy": "strategy",
+    "max_horizon": "horizon",
+    "intervals": "intervals",
+    "features": "features",
+}
+
 
 def _when(millis: int | None) -> str | None:
     if not millis:
@@ -64,9 +75,15 @@ def build_card(settings: Settings, name: str, *, owner: str) -> dict[str, Any]:
     run_id = str(current.run_id)
     run = client.get_run(run_id)
     metrics = {
-        k.removeprefix("holdout_"): v
+        k.removeprefix(text.metric_prefix): v
         for k, v in run.data.metrics.items()
-        if k.startswith("holdout_") and "uncalibrated" not in k
+        if k.startswith(text.metric_prefix) and "uncalibrated" not in k
+    }
+    baselines = {
+        prefix.rstrip("_"): {
+            k.removeprefix(prefix): v for k, v in run.data.metrics.items() if k.startswith(prefix)
+        }
+        for prefix in text.baseline_prefixes
     }
     history = [
         {
@@ -109,13 +126,18 @@ def build_card(settings: Settings, name: str, *, owner: str) -> dict[str, Any]:
             },
         },
         "model": {
-            "shape": run.data.params.get("chosen_shape"),
-            "trees": run.data.params.get("trees"),
-            "calibration": run.data.params.get("calibration"),
+            **{
+                key: run.data.params[param]
+                for key, param in MODEL_PARAMS.items()
+                if param in run.data.params
+            },
             "run_id": current.run_id,
         },
         "metrics": metrics,
+        "metric_source": text.metric_source,
+        "baselines": baselines,
         "fairness": _artifact_json(client, run_id, "fairness/audit.json"),
+        "fairness_note": text.fairness_note,
         "global_importance": _artifact_json(client, run_id, "global_importance.json"),
         "leakage": _artifact_json(client, run_id, "leakage.json"),
         "version_history": history,
@@ -148,10 +170,10 @@ def _disparity(d: Any) -> str:
     return f"{_number(d['value'])}{interval}: {d['disadvantaged']} vs {d['advantaged']}"
 
 
-def _fairness_html(fairness: Any) -> str:
+def _fairness_html(fairness: Any, note: str | None = None) -> str:
     """The gate's verdict, each attribute's disparities and each group's rates, as tables."""
     if not fairness:
-        return "<p>No fairness audit was logged for this version.</p>"
+        return f"<p>{escape(note or 'No fairness audit was logged for this version.')}</p>"
     gate = fairness.get("gate") or {}
     verdict = "passed" if gate.get("passed") else "FAILED"
     head = (
@@ -208,8 +230,15 @@ def _fairness_html(fairness: Any) -> str:
 
 def render_html(card: dict[str, Any]) -> str:
     """A plain, printable page; every value is escaped."""
+    source = card.get("metric_source", "holdout")
+    baselines = card.get("baselines") or {}
+    names = list(baselines)
     metrics = _table(
-        [[k, f"{v:.4f}"] for k, v in sorted(card["metrics"].items())], ["metric (holdout)", "value"]
+        [
+            [k, f"{v:.4f}", *(_number(baselines[b].get(k), 4) for b in names)]
+            for k, v in sorted(card["metrics"].items())
+        ],
+        [f"metric ({source})", "this model", *names],
     )
     data = _table([[k, v] for k, v in card["data"].items() if k != "splits"], ["data", "value"])
     history = _table(
@@ -262,7 +291,7 @@ th {{ background: #f3f5f9; }} pre.json {{ background: #f6f7fa; padding: .8rem; o
 <h2>Data</h2>{data}
 <h2>Metrics</h2>{metrics}
 <h2>Strongest drivers</h2>{drivers}
-<h2>Fairness (last audit)</h2>{_fairness_html(card.get("fairness"))}
+<h2>Fairness (last audit)</h2>{_fairness_html(card.get("fairness"), card.get("fairness_note"))}
 <h2>Limitations</h2>{_list(card["limitations"])}
 <h2>Version history</h2>{history}
 </body></html>"""

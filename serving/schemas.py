@@ -124,6 +124,7 @@ class OutcomeOut(BaseModel):
 
 class QueueItem(BaseModel):
     score_id: str
+    kind: Literal["score", "forecast"] = Field(description="a lead score or a sales forecast")
     created_at: str = Field(description="ISO 8601, UTC")
     lead_key: str = Field(description="keyed hash (HMAC-SHA256) of the lead id; never the raw id")
     score: float | None = Field(description="calibrated probability of conversion")
@@ -372,4 +373,74 @@ class CallPlanResponse(BaseModel):
     plan: list[CallPlanEntryOut]
     excluded: list[CallPlanExclusionOut]
     summary: CallPlanSummary
+    disclosure: Disclosure
+
+
+# --- forecasts -----------------------------------------------------------------------------
+
+
+class ForecastRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    series: list[dict[str, Any]] = Field(
+        ...,
+        description="the series to forecast, each named by the model's series fields (for the "
+        'sample: {"territory": "...", "product": "..."}); a series may carry its own '
+        '"future_covariates"',
+    )
+    horizon: Annotated[int, Field(strict=True)] = Field(
+        ..., description="weeks ahead, 1 to the model's maximum (26 by default)"
+    )
+    future_covariates: dict[str, Any] | None = Field(
+        None,
+        description="planned values of known-in-future covariates (e.g. promo), one per forecast "
+        "week, for every series; covariates not given are assumed to stay at their recent mean",
+    )
+
+
+class ForecastDrivers(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    recent_level: float = Field(description="units from the recent level and lags")
+    seasonality: float = Field(description="units from the time of year and holidays")
+    activity: float = Field(description="units from rep calls, samples and promotions")
+
+
+class ForecastWeekOut(BaseModel):
+    week_start: str = Field(description="first day of the forecast week (ISO date)")
+    point: float = Field(description="forecast units")
+    lo80: float
+    hi80: float
+    lo95: float
+    hi95: float
+    drivers: ForecastDrivers = Field(
+        description="SHAP contributions grouped, in units; they add up to the point forecast"
+    )
+
+
+class ForecastResult(BaseModel):
+    model_config = ConfigDict(extra="allow")  # the series fields, e.g. territory and product
+
+    forecast_id: str = Field(description="id of the audit record of this forecast")
+    last_observed_week: str
+    forecast: list[ForecastWeekOut]
+    assumed_covariates: list[str] = Field(
+        description="known-in-future covariates not supplied: assumed at their recent mean"
+    )
+    planned_covariates: dict[str, list[float]]
+    review: ReviewOut
+    recent_weeks: dict[str, list[Any]] | None = Field(
+        None,
+        description="the latest observed weeks beside their one-week-ahead forecasts and "
+        "intervals (what the review judged); null when the history is too short",
+    )
+
+
+class ForecastModelRef(ModelRef):
+    max_horizon: int
+
+
+class ForecastResponse(BaseModel):
+    model: ForecastModelRef
+    results: list[ForecastResult]
     disclosure: Disclosure

@@ -203,16 +203,22 @@ class AuditStore:
     # --- review queue and decisions -------------------------------------------------------
 
     def review_queue(
-        self, *, status: str, reason: str | None, limit: int, cursor: int | None
+        self,
+        *,
+        status: str,
+        reason: str | None,
+        limit: int,
+        cursor: int | None,
+        kind: str = "score",
     ) -> tuple[list[dict[str, Any]], int | None]:
-        """Newest first; ``cursor`` is the seq to continue below."""
+        """Newest first; ``cursor`` is the seq to continue below; ``kind``: score or forecast."""
         if status not in ("pending", "decided"):
             raise InputValidationError(
                 f"field 'status': expected pending or decided, got {status!r}",
                 [ErrorDetail("status", "unknown status")],
             )
         decided = exists(select(DECISIONS.c.id).where(DECISIONS.c.score_id == RECORDS.c.score_id))
-        query = select(RECORDS).where(RECORDS.c.kind == "score")
+        query = select(RECORDS).where(RECORDS.c.kind == kind)
         if status == "pending":
             query = query.where(RECORDS.c.review_required.is_(True), ~decided)
         else:
@@ -257,37 +263,24 @@ class AuditStore:
     def add_decision(
         self, *, score_id: str, decision: str, grade: str | None, comment: str, decided_by: str
     ) -> list[dict[str, Any]]:
-        """Append a decision (never overwrite); all decisions of the score, oldest first."""
-        problems = []
-        if decision not in DECISION_KINDS:
-            problems.append(
-                ErrorDetail("decision", f"expected one of {list(DECISION_KINDS)}, got {decision!r}")
-            )
-        if decision == "override":
-            if grade not in GRADES:
-                problems.append(
-                    ErrorDetail(
-                        "grade", f"an override needs a grade in {list(GRADES)}, got {grade!r}"
-                    )
-                )
-            if not comment.strip():
-                problems.append(ErrorDetail("comment", "an override needs a comment saying why"))
-        elif grade is not None and grade not in GRADES:
-            problems.append(ErrorDetail("grade", f"expected one of {list(GRADES)}, got {grade!r}"))
-        if problems:
-            raise InputValidationError(
-                f"field {problems[0].field!r}: {problems[0].message}", problems
-            )
+        """Append a decision (never overwrite); all decisions of the record, oldest first.
+
+        A lead score's override sets the grade that should stand; a forecast has no grade, so
+        its override (the forecast should not be used as is) needs only the comment.
+        """
         with self._write("the decision") as conn:
             # lock the score's row: concurrent decisions queue, so id order == time order
             found = conn.execute(
-                select(RECORDS.c.seq).where(RECORDS.c.score_id == score_id).with_for_update()
+                select(RECORDS.c.seq, RECORDS.c.kind)
+                .where(RECORDS.c.score_id == score_id)
+                .with_for_update()
             ).first()
             if found is None:
                 raise NotFoundError(
                     f"no score with score_id {score_id!r}",
                     [ErrorDetail("score_id", "unknown score id")],
                 )
+            _check_decision(decision, grade, comment, kind=found.kind)
             conn.execute(
                 insert(DECISIONS).values(
                     score_id=score_id,
@@ -502,6 +495,28 @@ class AuditStore:
                     )
                 ).mappings()
             ]
+
+
+def _check_decision(decision: str, grade: str | None, comment: str, *, kind: str) -> None:
+    problems = []
+    if decision not in DECISION_KINDS:
+        problems.append(
+            ErrorDetail("decision", f"expected one of {list(DECISION_KINDS)}, got {decision!r}")
+        )
+    if kind == "forecast":
+        if grade is not None:
+            problems.append(ErrorDetail("grade", "a forecast has no grade; send none"))
+    elif decision == "override":
+        if grade not in GRADES:
+            problems.append(
+                ErrorDetail("grade", f"an override needs a grade in {list(GRADES)}, got {grade!r}")
+            )
+    elif grade is not None and grade not in GRADES:
+        problems.append(ErrorDetail("grade", f"expected one of {list(GRADES)}, got {grade!r}"))
+    if decision == "override" and not comment.strip():
+        problems.append(ErrorDetail("comment", "an override needs a comment saying why"))
+    if problems:
+        raise InputValidationError(f"field {problems[0].field!r}: {problems[0].message}", problems)
 
 
 def _last(items: list[dict[str, Any]]) -> dict[str, Any] | None:

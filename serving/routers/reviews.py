@@ -9,7 +9,8 @@ from typing import Any
 
 from fastapi import APIRouter, Query, Request
 
-from models.errors import ErrorDetail, InputValidationError
+from models.errors import ErrorDetail, InputValidationError, NotFoundError
+from models.forecast_review import ForecastReviewCode
 from models.policy import ReviewCode
 from serving.dependencies import AnyCallerDep, AuditDep, ReviewerDep
 from serving.schemas import (
@@ -25,8 +26,10 @@ router = APIRouter(tags=["reviews"])
 
 STATUSES = ("pending", "decided")
 REVIEW_CODES = tuple(str(code) for code in ReviewCode)
+FORECAST_REVIEW_CODES = tuple(str(code) for code in ForecastReviewCode)
+KINDS = ("score", "forecast")
 DEFAULT_LIMIT, MAX_LIMIT = 50, 200
-QUEUE_PARAMS = ("status", "reason", "limit", "cursor")
+QUEUE_PARAMS = ("status", "reason", "limit", "cursor", "kind")
 _DIGITS = re.compile(r"[0-9]{1,18}")  # a cursor is a record's seq: keep it inside a BIGINT
 
 AUTH_ERRORS: dict[int | str, dict[str, Any]] = {
@@ -42,6 +45,7 @@ class QueueQuery:
     reason: str | None
     limit: int
     cursor: int | None
+    kind: str = "score"
 
 
 def parse_queue_query(
@@ -50,6 +54,7 @@ def parse_queue_query(
     reason: str | None = None,
     limit: str = str(DEFAULT_LIMIT),
     cursor: str | None = None,
+    kind: str = "score",
     unknown: Sequence[str] = (),
 ) -> QueueQuery:
     """Check the queue's query parameters (as sent: text); every problem is named (422).
@@ -63,9 +68,12 @@ def parse_queue_query(
     ]
     if status not in STATUSES:
         problems.append(ErrorDetail("status", f"expected one of {list(STATUSES)}, got {status!r}"))
-    if reason is not None and reason not in REVIEW_CODES:
+    if kind not in KINDS:
+        problems.append(ErrorDetail("kind", f"expected one of {list(KINDS)}, got {kind!r}"))
+    codes = FORECAST_REVIEW_CODES if kind == "forecast" else REVIEW_CODES
+    if reason is not None and reason not in codes:
         problems.append(
-            ErrorDetail("reason", f"expected one of {list(REVIEW_CODES)}, got {reason!r}")
+            ErrorDetail("reason", f"expected one of {list(codes)} for {kind}s, got {reason!r}")
         )
     size = int(limit) if _DIGITS.fullmatch(limit) else 0
     if not 1 <= size <= MAX_LIMIT:
@@ -86,7 +94,7 @@ def parse_queue_query(
         raise InputValidationError(
             f"query parameter {first.field!r}: {first.message}{more}", problems
         )
-    return QueueQuery(status=status, reason=reason, limit=size, cursor=below or None)
+    return QueueQuery(status=status, reason=reason, limit=size, cursor=below or None, kind=kind)
 
 
 @router.get(
@@ -117,8 +125,13 @@ def review_queue(
     ),
     reason: str | None = Query(
         None,
-        description="only scores flagged with this review code",
-        json_schema_extra={"enum": list(REVIEW_CODES)},
+        description="only records flagged with this review code",
+        json_schema_extra={"enum": [*REVIEW_CODES, *FORECAST_REVIEW_CODES]},
+    ),
+    kind: str = Query(
+        "score",
+        description="score: lead scores; forecast: sales forecasts (see /v1/forecasts/{id})",
+        json_schema_extra={"enum": list(KINDS)},
     ),
     limit: str = Query(str(DEFAULT_LIMIT), description=f"page size, 1 to {MAX_LIMIT}"),
     cursor: str | None = Query(None, description="next_cursor of the previous page"),
@@ -128,10 +141,15 @@ def review_queue(
         reason=reason,
         limit=limit,
         cursor=cursor,
+        kind=kind,
         unknown=[name for name in request.query_params if name not in QUEUE_PARAMS],
     )
     items, next_cursor = store.review_queue(
-        status=query.status, reason=query.reason, limit=query.limit, cursor=query.cursor
+        status=query.status,
+        reason=query.reason,
+        limit=query.limit,
+        cursor=query.cursor,
+        kind=query.kind,
     )
     return {"items": items, "next_cursor": None if next_cursor is None else str(next_cursor)}
 
@@ -144,6 +162,11 @@ def review_queue(
 )
 def get_score(score_id: str, caller: ReviewerDep, store: AuditDep) -> dict[str, Any]:
     record = store.get_record(score_id)
+    if record["kind"] == "forecast":
+        raise NotFoundError(
+            f"{score_id!r} is a sales forecast, not a lead score: see /v1/forecasts/{score_id}",
+            [ErrorDetail("score_id", "a forecast")],
+        )
     payload = record["payload"]
     out = {
         key: record[key]

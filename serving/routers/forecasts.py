@@ -1,0 +1,138 @@
+"""Sales forecasts: POST /v1/forecasts, the picture of one series, and a forecast's record.
+
+Forecasts follow the scores' rules: scorer or admin keys ask for them; each series' forecast is
+written to the audit store (kind ``forecast``, in the same hash chain) before the answer; a
+flagged forecast waits in the review queue (``GET /v1/reviews?kind=forecast``) and a reviewer
+reads it whole at ``GET /v1/forecasts/{forecast_id}``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+
+from explain.forecast_plots import ForecastPanel, forecast_png
+from models.errors import ErrorDetail, InputValidationError, NotFoundError
+from models.transparency import DISCLOSURE_TEXT, model_card_path
+from serving.audit.records import forecast_records
+from serving.dependencies import AuditDep, ForecastDep, ReviewerDep, ScorerDep, SettingsDep
+from serving.schemas import ErrorResponse, ForecastRequest, ForecastResponse
+
+router = APIRouter(tags=["forecasts"])
+
+ERRORS: dict[int | str, dict[str, Any]] = {
+    401: {"model": ErrorResponse},
+    403: {"model": ErrorResponse},
+    413: {"model": ErrorResponse},
+    422: {"model": ErrorResponse},
+    503: {"model": ErrorResponse},
+}
+
+
+@router.post(
+    "/v1/forecasts",
+    response_model=ForecastResponse,
+    responses=ERRORS,
+    summary="Weekly sales forecasts with 80%/95% intervals, drivers in units and a review flag",
+)
+def create_forecasts(
+    caller: ScorerDep,  # first: an unknown caller learns nothing else
+    body: ForecastRequest,
+    service: ForecastDep,
+    store: AuditDep,
+    settings: SettingsDep,
+) -> dict[str, Any]:
+    if not 1 <= len(body.series) <= settings.max_series_per_request:
+        raise InputValidationError(
+            f"field 'series': send 1 to {settings.max_series_per_request} series, "
+            f"got {len(body.series)}",
+            [ErrorDetail("series", f"1 to {settings.max_series_per_request} series")],
+        )
+    horizon = service.check_horizon(body.horizon)
+    requests = service.check_series(body.series, horizon, body.future_covariates)
+    results = service.forecast(requests, horizon)
+    model = service.model_ref()
+    store.append(  # written (and committed) before the answer leaves
+        forecast_records(
+            results,
+            series_fields=service.series_fields,
+            horizon=horizon,
+            model=model,
+            requested_by=caller.name,
+        )
+    )
+    return {
+        "model": {**model, "max_horizon": service.forecaster.horizon},
+        "results": results,
+        "disclosure": service.disclosure(),
+    }
+
+
+@router.get(
+    "/v1/forecasts/model",
+    responses=ERRORS,
+    summary="The forecaster being served: version, backtest metrics, series, maximum horizon",
+)
+def forecast_model(caller: ScorerDep, service: ForecastDep) -> dict[str, Any]:
+    return service.model_info()
+
+
+@router.get(
+    "/v1/forecasts/plot.png",
+    responses={**ERRORS, 200: {"content": {"image/png": {}}}},
+    response_class=Response,
+    summary="A PNG of one series: recent history, the forecast and its 80%/95% bands",
+)
+def forecast_plot(
+    caller: ScorerDep, request: Request, service: ForecastDep, horizon: str = "13"
+) -> Response:
+    """Query: the series fields (e.g. ``?territory=..&product=..``) and ``horizon``."""
+    fields = service.series_fields
+    unknown = sorted(set(request.query_params) - {*fields, "horizon"})
+    if unknown:
+        raise InputValidationError(
+            f"query parameter {unknown[0]!r} is unknown; expected {[*fields, 'horizon']}",
+            [ErrorDetail(name, "unknown query parameter") for name in unknown],
+        )
+    if not horizon.isdigit():
+        raise InputValidationError(
+            f"query parameter 'horizon': expected a whole number of weeks, got {horizon!r}",
+            [ErrorDetail("horizon", "not a whole number")],
+        )
+    weeks = service.check_horizon(int(horizon))
+    item = {name: request.query_params.get(name) for name in fields}
+    [checked] = service.check_series([item], weeks, None)
+    [forecast] = service.forecaster.forecast(keys=[checked.key], horizon=weeks, explain="none")
+    title = " / ".join(f"{k}={v}" for k, v in item.items())
+    panel = ForecastPanel(service.forecaster.history_[checked.key], forecast, title)
+    png = forecast_png([panel], title=f"{title} (machine-generated, advisory)")
+    card = model_card_path(service.loaded.name)
+    return Response(
+        png,
+        media_type="image/png",
+        headers={
+            "Link": f'<{card}>; rel="describedby"',
+            "X-Candor-Disclosure": DISCLOSURE_TEXT,
+            "Cache-Control": "no-store",
+        },
+    )
+
+
+@router.get(
+    "/v1/forecasts/{forecast_id}",
+    responses={**ERRORS, 404: {"model": ErrorResponse}},
+    summary="One forecast's audit record in full (reviewers): forecast, drivers, review, decisions",
+)
+def get_forecast(forecast_id: str, caller: ReviewerDep, store: AuditDep) -> dict[str, Any]:
+    record = store.get_record(forecast_id)
+    if record["kind"] != "forecast":
+        raise NotFoundError(
+            f"{forecast_id!r} is a lead score, not a forecast: see /v1/scores/{forecast_id}",
+            [ErrorDetail("forecast_id", "not a forecast")],
+        )
+    keep = ("score_id", "created_at", "model", "requested_by", "decisions", "record_hash")
+    out = {k: record[k] for k in keep}
+    out["forecast_id"] = out.pop("score_id")
+    return {**out, **record["payload"]}
