@@ -87,7 +87,7 @@ def build_card(settings: Settings, name: str, *, owner: str) -> dict[str, Any]:
     }
     history = [
         {
-            "version": v.version,
+            "version": str(v.version),
             "created_at": _when(v.creation_timestamp),
             "aliases": [settings.model_alias] if v.version == champion_version else [],
             "promoted_by_gate": v.tags.get("gate.promoted"),
@@ -106,7 +106,7 @@ def build_card(settings: Settings, name: str, *, owner: str) -> dict[str, Any]:
         "name": name,
         "title": text.title,
         "summary": text.summary,
-        "version": current.version,
+        "version": str(current.version),
         "status": "champion" if champion else "no champion (latest version shown)",
         "owner": owner,
         "trained_at": _when(run.info.start_time),

@@ -40,6 +40,30 @@ def trained_settings(trained_home: Path) -> Settings:
     return make_settings(trained_home)
 
 
+SAMPLE_SALES = REPO / "data_samples" / "sales_weekly.csv"
+FORECAST_HORIZON = 8  # weeks the session's forecaster forecasts (the API tests' maximum)
+
+
+@pytest.fixture(scope="session")
+def forecast_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    """A CANDOR_HOME whose MLflow store holds a forecast champion trained on the sample sales
+    (a short backtest without baselines: the forecasting behaviour, not its accuracy, is under
+    test here; the accuracy is measured by ``make bench``)."""
+    from training.forecast.backtest import BacktestConfig
+    from training.forecast.pipeline import train_forecast
+
+    home = tmp_path_factory.mktemp("forecast_home")
+    settings = make_settings(home)
+    backtest = BacktestConfig(
+        eval_weeks=12, horizon=4, step=2, calibration_weeks=26, refit_every=13, baselines=False
+    )
+    summary = train_forecast(
+        data=SAMPLE_SALES, settings=settings, horizon=FORECAST_HORIZON, backtest=backtest
+    )
+    assert summary.gate.promoted
+    return settings
+
+
 @pytest.fixture(scope="session")
 def scorer(trained_settings: Settings):  # type: ignore[no-untyped-def]
     from serving.model_store import load_champion

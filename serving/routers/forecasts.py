@@ -21,6 +21,7 @@ from serving.dependencies import AuditDep, ForecastDep, ReviewerDep, ScorerDep, 
 from serving.schemas import ErrorResponse, ForecastRequest, ForecastResponse
 
 router = APIRouter(tags=["forecasts"])
+PLOT_WEEKS = 13
 
 ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"model": ErrorResponse},
@@ -86,9 +87,11 @@ def forecast_model(caller: ScorerDep, service: ForecastDep) -> dict[str, Any]:
     summary="A PNG of one series: recent history, the forecast and its 80%/95% bands",
 )
 def forecast_plot(
-    caller: ScorerDep, request: Request, service: ForecastDep, horizon: str = "13"
+    caller: ScorerDep, request: Request, service: ForecastDep, horizon: str | None = None
 ) -> Response:
-    """Query: the series fields (e.g. ``?territory=..&product=..``) and ``horizon``."""
+    """Query: the series fields (e.g. ``?territory=..&product=..``) and ``horizon`` (default
+    13 weeks, or the model's maximum if shorter)."""
+    horizon = horizon or str(min(PLOT_WEEKS, service.forecaster.horizon))
     fields = service.series_fields
     unknown = sorted(set(request.query_params) - {*fields, "horizon"})
     if unknown:
