@@ -12,7 +12,7 @@ Strategy: **direct**, one LightGBM booster per horizon step h = 1..H (H <= 26 we
 * the cost, H boosters instead of one, is small here: a few thousand rows per booster.
 
 Target: the units of week ``t + h`` divided by the series' **level** at the origin ``t`` (mean
-units of the 13 weeks up to and including ``t``, at least ``LEVEL_FLOOR`` units). One global
+units of the 26 weeks up to and including ``t``, at least ``LEVEL_FLOOR`` units). One global
 model then serves series whose sizes differ a hundredfold, and every history feature is scaled
 by the same level. The forecast in units is ``level * ratio``. Because TreeSHAP is additive in
 the booster's output (the ratio), multiplying every contribution and the base value by the
@@ -59,7 +59,7 @@ from models.contract import (
 from models.errors import ErrorDetail, InputValidationError
 
 MAX_HORIZON = 26  # weeks
-LEVEL_WINDOW = 13  # weeks in the level that scales the target
+LEVEL_WINDOW = 26  # weeks in the level that scales the target (13 and 52 did worse)
 LEVEL_FLOOR = 1.0  # units: a series selling nothing lately is not divided by zero
 NOISE_WINDOW = 52  # weeks of week-to-week changes in the noise scale
 NOISE_FLOOR_SHARE = 0.05  # the noise scale is at least 5% of the level ...
@@ -336,7 +336,7 @@ def _at(values: np.ndarray, index: np.ndarray) -> np.ndarray:
 
 
 def series_level(units: np.ndarray, origins: np.ndarray) -> np.ndarray:
-    """The level at each origin: mean units of the last 13 weeks, at least ``LEVEL_FLOOR``."""
+    """The level at each origin: mean units of the last 26 weeks, at least ``LEVEL_FLOOR``."""
     mean = _window_mean(_cumsum0(units), origins, LEVEL_WINDOW, partial=True)
     return np.maximum(np.nan_to_num(mean, nan=LEVEL_FLOOR), LEVEL_FLOOR)
 
@@ -491,7 +491,7 @@ class WeekForecast:
 class SeriesForecast:
     key: dict[str, str]
     last_observed_week: str
-    level: float  # units: the 13-week level the model scaled by
+    level: float  # units: the 26-week level the model scaled by
     scale: float  # units: the noise scale the intervals are multiples of
     weeks: list[WeekForecast]
     assumed: list[str]  # covariates whose future values were assumed (their recent mean)
