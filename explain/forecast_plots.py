@@ -70,9 +70,9 @@ def forecast_figure(
         raise ValueError("nothing to plot: no series given")
     columns = min(4, len(panels))
     rows = math.ceil(len(panels) / columns)
-    fig, axes = plt.subplots(
-        rows, columns, figsize=(3.6 * columns, 2.5 * rows + 0.6), squeeze=False
-    )
+    # one series alone (the HTTP picture) gets a readable size of its own
+    size = (8.0, 4.2) if len(panels) == 1 else (3.6 * columns, 2.5 * rows + 0.6)
+    fig, axes = plt.subplots(rows, columns, figsize=size, squeeze=False)
     for i, ax in enumerate(axes.flat):
         if i < len(panels):
             _draw(ax, panels[i], history_weeks=history_weeks, legend=i == 0)

@@ -110,7 +110,9 @@ def forecast_plot(
     [forecast] = service.forecaster.forecast(keys=[checked.key], horizon=weeks, explain="none")
     title = " / ".join(f"{k}={v}" for k, v in item.items())
     panel = ForecastPanel(service.forecaster.history_[checked.key], forecast, title)
-    png = forecast_png([panel], title=f"{title} (machine-generated, advisory)")
+    png = forecast_png(
+        [panel], title="Machine-generated and advisory; intervals at 80% and 95% (conformal)"
+    )
     card = model_card_path(service.loaded.name)
     return Response(
         png,
