@@ -92,6 +92,19 @@ class BacktestResult:
     def overall(self, method: str = MODEL) -> dict[str, float]:
         return self.tables[method]["overall"]
 
+    def add(self, method: str, forecasts: Forecasts, seconds: float | None = None) -> None:
+        """Score another method's forecasts of the same origins with the same MASE scales."""
+        self.forecasts[method] = forecasts
+        self.tables[method] = metric_table(forecasts, self.mase_scales, self.series_names)
+        self.by_step[method] = {
+            int(h): metric_table(
+                _select(forecasts, forecasts.step == h), self.mase_scales, self.series_names
+            )["overall"]
+            for h in np.unique(forecasts.step)
+        }
+        if seconds is not None:
+            self.seconds[method] = seconds
+
     def rows(self) -> list[dict[str, Any]]:
         """Flat table: one row per method and series (plus overall), for CSV and JSON."""
         out: list[dict[str, Any]] = []
@@ -169,7 +182,7 @@ def run_backtest(
                 model_rows["point"].append(point)
                 model_rows["scale"].append(scale[ok])
         say(f"backtest refit {b + 1}/{len(refits)} (targets up to week {cutoff}) done")
-    seconds = {"model": time.perf_counter() - clock}
+    seconds = {MODEL: time.perf_counter() - clock}
     rows = {k: np.concatenate(v) for k, v in model_rows.items()}
     residuals = Residuals(
         np.abs(rows["actual"] - rows["point"]) / rows["scale"],
@@ -202,17 +215,10 @@ def run_backtest(
         seconds[AUTO_ETS] = time.perf_counter() - clock
         say(f"baselines done (AutoETS {seconds[AUTO_ETS]:.1f} s)")
 
-    tables = {m: metric_table(f, mase_scales, names) for m, f in forecasts.items()}
-    by_step = {
-        m: {
-            int(h): metric_table(_select(f, f.step == h), mase_scales, names)["overall"]
-            for h in np.unique(f.step)
-        }
-        for m, f in forecasts.items()
-    }
-    return BacktestResult(
-        config, names, forecasts, tables, by_step, residuals, quantiles, mase_scales, seconds
-    )
+    result = BacktestResult(config, names, {}, {}, {}, residuals, quantiles, mase_scales, seconds)
+    for method, scored_forecasts in forecasts.items():
+        result.add(method, scored_forecasts)
+    return result
 
 
 def _select(f: Forecasts, mask: np.ndarray) -> Forecasts:
