@@ -66,13 +66,14 @@ def verdicts(result: BacktestResult) -> list[str]:
     ratio = relative_mase(result, MODEL, AUTO_ETS)
     if ratio is not None:
         ets = result.overall(AUTO_ETS)["mase"]
+        change = f"{abs(1 - ratio) * 100:.1f}% {'better' if ratio <= 1 else 'worse'}"
         lines.append(
-            f"| MASE no worse than AutoETS's | {model['mase']:.3f} vs {ets:.3f} "
-            f"({(1 - ratio) * 100:+.1f}% better) | {'yes' if ratio <= 1 else 'NO'} |"
+            f"| MASE no worse than AutoETS's | {model['mase']:.3f} vs {ets:.3f} ({change}) | "
+            f"{'yes' if ratio <= 1 else 'NO'} |"
         )
         lines.append(
             f"| aim: MASE 10% better than AutoETS's | ratio {ratio:.3f} (aim <= {AIM:.2f}) | "
-            f"{'yes' if ratio <= AIM else 'no, ' + f'{(1 - ratio) * 100:.1f}% better'} |"
+            f"{'yes' if ratio <= AIM else 'no: ' + change} |"
         )
     lo, hi = COVERAGE80_TARGET
     cov = model["coverage80"]
