@@ -173,7 +173,7 @@ def _keys_list(args: argparse.Namespace) -> int:
 
 
 def _keys_demo(args: argparse.Namespace) -> int:
-    """One key of each role for `make demo`, plus a curl that uses the scorer key."""
+    """One key of each role for `make demo`, plus curls that use the scorer key."""
     from datetime import UTC, datetime
 
     store = _store()
@@ -190,6 +190,15 @@ def _keys_demo(args: argparse.Namespace) -> int:
     print(
         f"  curl -s -X POST {base}/v1/leads/score -H 'Content-Type: application/json' "
         f"-H 'Authorization: Bearer {secrets['scorer']}' -d @data_samples/demo_request.json"
+    )
+    print(
+        f"  curl -s -X POST {base}/v1/forecasts -H 'Content-Type: application/json' "
+        f"-H 'Authorization: Bearer {secrets['scorer']}' "
+        "-d @data_samples/demo_forecast_request.json"
+    )
+    print(
+        f"  curl -s -o forecast.png -H 'Authorization: Bearer {secrets['scorer']}' "
+        f"'{base}/v1/forecasts/plot.png?territory=Eastmoor&product=Flumistar&horizon=13'"
     )
     return 0
 

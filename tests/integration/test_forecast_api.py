@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 from collections.abc import Iterator
 from datetime import date, timedelta
 from typing import Any
@@ -275,3 +276,12 @@ def test_a_series_that_collapsed_lately_is_flagged_for_review(
     recent = result["recent_weeks"]
     assert all(a < lo for a, lo in zip(recent["actual"], recent["lo80"], strict=True))
     assert not {"recent_break", "last_actuals_outside_interval"} & set(steady["review"]["reasons"])
+
+
+def test_the_demo_forecast_request_works(api: TestClient) -> None:
+    from api_support import REPO
+
+    body = json.loads((REPO / "data_samples" / "demo_forecast_request.json").read_text())
+    response = post(api, body)
+    assert response.status_code == 200, response.text
+    assert len(response.json()["results"]) == len(body["series"])
