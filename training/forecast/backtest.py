@@ -19,6 +19,7 @@ baseline gets intervals by the same procedure on its own residuals; AutoETS keep
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -63,7 +64,7 @@ class BacktestConfig:
         return np.arange(-self.eval_weeks, -self.horizon + 1, self.step)
 
     def min_weeks(self, season: int) -> int:
-        """Weeks a series needs: a season of history and 13 weeks of rows before the backtest."""
+        """Weeks a series needs: a season and a level window (26 weeks) before the backtest."""
         return self.eval_weeks + self.calibration_weeks + season + MIN_ORIGIN + 1
 
 
@@ -131,7 +132,7 @@ def run_backtest(
     config: BacktestConfig,
     params: BoosterParams,
     model_horizon: int,
-    log: Any = None,
+    log: Callable[[str], None] | None = None,
 ) -> BacktestResult:
     """Refit, forecast every origin, score the model and the baselines on the same origins."""
     say = log or (lambda message: None)

@@ -178,7 +178,8 @@ def forecast_gate(
         where = f"its backtest on the same file and origins ({len(result.series_names)} series)"
     else:
         say(f"gate: backtesting champion v{current}'s settings on this data")
-        params = BoosterParams(**meta.get("params", {}))
+        known = BoosterParams.__dataclass_fields__
+        params = BoosterParams(**{k: v for k, v in meta.get("params", {}).items() if k in known})
         rerun = run_backtest(
             panel,
             contract=champion.contract_,
