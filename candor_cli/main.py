@@ -104,10 +104,11 @@ def _train_leads(args: argparse.Namespace) -> int:
         r = summary.threshold_report
         rows = (("single cut-off", "single_cutoff"), ("per-group", "per_group_thresholds"))
         for label, key in rows:
+            ratio = r[key]["disparate_impact_ratio"]  # None: fewer than two comparable groups
             print(
                 f"thresholds by {r['attribute']}, {label}: accuracy {r[key]['accuracy']:.4f}  "
                 f"selection rate {r[key]['selection_rate']:.3f}  "
-                f"disparate_impact_ratio {r[key]['disparate_impact_ratio']:.3f}"
+                f"disparate_impact_ratio {'n/a' if ratio is None else f'{ratio:.3f}'}"
             )
     state = "promoted to champion" if summary.gate.promoted else "NOT promoted"
     print(f"gate: {state}: {summary.gate.reason}")

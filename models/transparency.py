@@ -11,13 +11,20 @@ DISCLOSURE_TEXT = (
 )
 
 
+FORECAST_DISCLOSURE_TEXT = (
+    "Machine-generated and advisory: a statistical forecast of aggregate sales with its "
+    "uncertainty, to help plan; not a target or a judgement of any person. A human decides; "
+    "flagged forecasts go to review."
+)
+
+
 def model_card_path(model_name: str) -> str:
     return f"/v1/models/{model_name}/card"
 
 
-def disclosure(model_name: str) -> dict[str, str]:
+def disclosure(model_name: str, *, text: str = DISCLOSURE_TEXT) -> dict[str, str]:
     """The short disclosure that every scoring and forecast response carries."""
-    return {"text": DISCLOSURE_TEXT, "model_card": model_card_path(model_name)}
+    return {"text": text, "model_card": model_card_path(model_name)}
 
 
 @dataclass(frozen=True)

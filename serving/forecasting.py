@@ -19,14 +19,15 @@ from typing import Any
 
 import numpy as np
 
-from models.contract import SalesContract
+from models.contract import Kind, SalesContract
 from models.errors import ErrorDetail, InputValidationError
 from models.forecast_packaging import LoadedForecaster
 from models.forecast_review import Backcast, ForecastPolicy, review_forecast
 from models.forecaster import SeriesForecast, week_starts
-from models.transparency import disclosure
+from models.transparency import FORECAST_DISCLOSURE_TEXT, disclosure
 
 Key = tuple[str, ...]
+COVARIATE_STRETCH = 10.0  # planned values above 10x the training history's largest are refused
 
 
 @dataclass(frozen=True)
@@ -44,6 +45,17 @@ class ForecastService:
         self.contract: SalesContract = loaded.forecaster.contract_
         self.policy = policy
         self._backcasts: dict[Key, Backcast | None] = {}
+        self._covariate_max = {
+            name: max(
+                (
+                    float(np.max(h.covariates[name]))
+                    for h in self.forecaster.history_.values()
+                    if name in h.covariates and len(h.covariates[name])
+                ),
+                default=0.0,
+            )
+            for name in self.future_covariates
+        }
         self._lock = threading.Lock()
 
     # --- the model, as clients see it -------------------------------------------------------
@@ -105,6 +117,7 @@ class ForecastService:
         known = set(self.known_keys())
         details: list[ErrorDetail] = []
         checked: list[SeriesRequest] = []
+        seen: dict[Key, int] = {}
         common = self._check_covariates(shared or {}, horizon, "future_covariates", details)
         for i, item in enumerate(series):
             where = f"series[{i}]"
@@ -116,8 +129,10 @@ class ForecastService:
             missing = [f for f in fields if not isinstance(item.get(f), str) or not item.get(f)]
             for name in missing:
                 details.append(ErrorDetail(f"{where}.{name}", "required: a non-empty string"))
-            own_raw = item.get("future_covariates") or {}
-            if not isinstance(own_raw, Mapping):
+            own_raw = item.get("future_covariates")
+            if own_raw is None:
+                own_raw = {}
+            elif not isinstance(own_raw, Mapping):
                 details.append(
                     ErrorDetail(f"{where}.future_covariates", "must be an object of lists")
                 )
@@ -129,6 +144,12 @@ class ForecastService:
             if key not in known:
                 details.append(ErrorDetail(where, self._unknown(key)))
                 continue
+            if key in seen:
+                details.append(
+                    ErrorDetail(where, f"the same series as series[{seen[key]}]; ask once")
+                )
+                continue
+            seen[key] = i
             checked.append(SeriesRequest(key, {**common, **own}))
         if details:
             raise InputValidationError(_summary(details), details)
@@ -172,24 +193,38 @@ class ForecastService:
                     ErrorDetail(field, f"needs a list of {horizon} weekly values, got {got}")
                 )
                 continue
-            bad = [
-                j
-                for j, v in enumerate(values)
-                if isinstance(v, bool)
-                or not isinstance(v, int | float)
-                or not math.isfinite(v)
-                or v < 0
-            ]
-            if bad:
+            reasons = [self._bad_value(name, v) for v in values]
+            first_bad = next((j for j, why in enumerate(reasons) if why is not None), None)
+            if first_bad is not None:
                 details.append(
                     ErrorDetail(
-                        f"{field}[{bad[0]}]",
-                        f"must be a finite number >= 0, got {values[bad[0]]!r}",
+                        f"{field}[{first_bad}]",
+                        f"{reasons[first_bad]}, got {repr(values[first_bad])[:40]}",
                     )
                 )
                 continue
             out[name] = [float(v) for v in values]
         return out
+
+    def _bad_value(self, name: str, value: Any) -> str | None:
+        """Why a planned weekly value cannot be used (None when it can)."""
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            return "must be a number"
+        try:
+            number = float(value)
+        except OverflowError:  # a JSON integer too large for a float
+            return "must be a finite number"
+        if not math.isfinite(number) or number < 0:
+            return "must be a finite number >= 0"
+        if self.contract[name].kind is Kind.BOOLEAN and number not in (0.0, 1.0):
+            return "must be 0 or 1 (a flag)"
+        top = self._covariate_max.get(name, 0.0)
+        if number > COVARIATE_STRETCH * max(top, 1.0):
+            return (
+                f"is far beyond anything the model was trained on (at most {top:g} in its "
+                f"history); it would extrapolate"
+            )
+        return None
 
     # --- forecasting -------------------------------------------------------------------------
 
@@ -289,7 +324,7 @@ class ForecastService:
         )
 
     def disclosure(self) -> dict[str, str]:
-        return disclosure(self.loaded.name)
+        return disclosure(self.loaded.name, text=FORECAST_DISCLOSURE_TEXT)
 
 
 def _summary(details: list[ErrorDetail]) -> str:

@@ -84,6 +84,7 @@ def build_card(settings: Settings, name: str, *, owner: str) -> dict[str, Any]:
             k.removeprefix(prefix): v for k, v in run.data.metrics.items() if k.startswith(prefix)
         }
         for prefix in text.baseline_prefixes
+        if any(k.startswith(prefix) for k in run.data.metrics)
     }
     history = [
         {
@@ -184,6 +185,10 @@ def _fairness_html(fairness: Any, note: str | None = None) -> str:
         f"{escape(str(fairness.get('holdout_rows')))} holdout leads.</p>"
     )
     blocking = [f"{v['description']} (blocks promotion)" for v in gate.get("violations", [])]
+    blocking += [
+        f"protected attribute not audited: {u} (blocks promotion)"
+        for u in gate.get("unaudited_protected", [])
+    ]
     warned = [f"{w['description']} (warning)" for w in gate.get("warnings", [])]
     flagged = blocking + warned
     notes = _list(flagged)

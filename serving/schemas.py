@@ -125,6 +125,9 @@ class OutcomeOut(BaseModel):
 class QueueItem(BaseModel):
     score_id: str
     kind: Literal["score", "forecast"] = Field(description="a lead score or a sales forecast")
+    series: dict[str, str] | None = Field(
+        None, description="forecasts only: the series (e.g. territory and product)"
+    )
     created_at: str = Field(description="ISO 8601, UTC")
     lead_key: str = Field(description="keyed hash (HMAC-SHA256) of the lead id; never the raw id")
     score: float | None = Field(description="calibrated probability of conversion")

@@ -210,15 +210,35 @@ def audit_fairness(
     )
 
 
-def fairness_gate(gate: GateDecision, violations: list[fairness.Violation]) -> GateDecision:
-    """The champion gate's decision, overruled when the fairness gate fails."""
-    if not violations:
+def unaudited_protected(audit: fairness.FairnessAudit, contract: Contract) -> list[str]:
+    """Protected attributes of the contract the audit could not compare, with why.
+
+    Absent from the data, or fewer than two groups large enough to compare: the gate then has
+    no evidence of fairness for that attribute and must not pass on silence.
+    """
+    found = []
+    for f in contract.protected_fields:
+        if f.name not in audit.names:
+            found.append(f"{f.name} (not in the data)")
+        elif audit[f.name].disparate_impact is None and audit[f.name].equal_opportunity is None:
+            found.append(f"{f.name} (fewer than two groups large enough to compare)")
+    return found
+
+
+def fairness_gate(
+    gate: GateDecision, violations: list[fairness.Violation], unaudited: list[str] | None = None
+) -> GateDecision:
+    """The champion gate's decision, overruled when the fairness gate fails.
+
+    It fails on a violation, and also when a protected attribute could not be audited: no
+    evidence is not evidence of fairness (an admin can still promote with a justification).
+    """
+    unaudited = unaudited or []
+    if not violations and not unaudited:
         return replace(gate, fairness_passed=True)
-    reason = (
-        "fairness gate failed: "
-        + "; ".join(v.describe() for v in violations)
-        + f" (ROC-AUC gate: {gate.reason})"
-    )
+    problems = [v.describe() for v in violations]
+    problems += [f"protected attribute not audited: {u}" for u in unaudited]
+    reason = "fairness gate failed: " + "; ".join(problems) + f" (ROC-AUC gate: {gate.reason})"
     return replace(
         gate,
         promoted=False,
@@ -298,8 +318,15 @@ def train_leads(
         rule = settings.fairness_gate_rule
         breaches = audit.breaches(floor, ceiling, settings.fairness_gated, rule=rule)
         violations = [b for b in breaches if b.gated and b.conclusive]
+        unaudited = unaudited_protected(audit, contract)
         report_fairness(breaches)
-        _log_fairness(audit, breaches, violations, settings, workdir=workdir)
+        for name in unaudited:
+            message = (
+                f"FAIRNESS WARNING: protected attribute not audited: {name} -> BLOCKS PROMOTION"
+            )
+            log.debug(message)
+            print(message, file=sys.stderr)
+        _log_fairness(audit, breaches, violations, settings, workdir=workdir, unaudited=unaudited)
         threshold_report = None
         if mitigate == "thresholds" and mitigate_by is not None:
             threshold_report = _threshold_report(result, columns, outcome, settings, mitigate_by)
@@ -316,7 +343,7 @@ def train_leads(
                 result.holdout_metrics["roc_auc"],
                 tracking.champion_version(settings.lead_model_name, settings.model_alias),
             )
-        gate = fairness_gate(gate, violations)
+        gate = fairness_gate(gate, violations, unaudited)
         if gate.promoted:
             tracking.set_alias(settings.lead_model_name, settings.model_alias, version)
         mlflow.log_dict(gate.to_dict(), "gate.json")
@@ -365,12 +392,14 @@ def _log_fairness(
     settings: Settings,
     *,
     workdir: Path,
+    unaudited: list[str] | None = None,
 ) -> None:
     """``fairness/audit.json`` (with the gate), ``audit.csv``, ``audit.png`` and metrics."""
     gated = [a.attribute for a in audit.attributes if a.role == fairness.PROTECTED]
     gated += [name for name in settings.fairness_gated if name not in gated]
     gate = {
-        "passed": not violations,
+        "passed": not violations and not unaudited,
+        "unaudited_protected": unaudited or [],
         "floor": settings.fairness_ratio_floor,
         "ceiling": settings.fairness_difference_ceiling,
         "rule": settings.fairness_gate_rule,

@@ -235,7 +235,12 @@ class AuditStore:
             page = rows[:limit]
             decisions = self._decisions(conn, [r["score_id"] for r in page])
         items = [
-            {**_public(r), "latest_decision": _last(decisions.get(r["score_id"], []))} for r in page
+            {
+                **_public(r),
+                "series": json.loads(r["payload"]).get("series") if kind == "forecast" else None,
+                "latest_decision": _last(decisions.get(r["score_id"], [])),
+            }
+            for r in page
         ]
         next_cursor = int(page[-1]["seq"]) if len(rows) > limit else None
         return items, next_cursor

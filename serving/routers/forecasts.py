@@ -8,6 +8,7 @@ reads it whole at ``GET /v1/forecasts/{forecast_id}``.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -15,7 +16,7 @@ from fastapi.responses import Response
 
 from explain.forecast_plots import ForecastPanel, forecast_png
 from models.errors import ErrorDetail, InputValidationError, NotFoundError
-from models.transparency import DISCLOSURE_TEXT, model_card_path
+from models.transparency import FORECAST_DISCLOSURE_TEXT, model_card_path
 from serving.audit.records import forecast_records
 from serving.dependencies import AuditDep, ForecastDep, ReviewerDep, ScorerDep, SettingsDep
 from serving.schemas import ErrorResponse, ForecastRequest, ForecastResponse
@@ -99,14 +100,26 @@ def forecast_plot(
             f"query parameter {unknown[0]!r} is unknown; expected {[*fields, 'horizon']}",
             [ErrorDetail(name, "unknown query parameter") for name in unknown],
         )
-    if not horizon.isdigit():
+    if not re.fullmatch(r"[0-9]{1,3}", horizon):
         raise InputValidationError(
             f"query parameter 'horizon': expected a whole number of weeks, got {horizon!r}",
             [ErrorDetail("horizon", "not a whole number")],
         )
     weeks = service.check_horizon(int(horizon))
     item = {name: request.query_params.get(name) for name in fields}
-    [checked] = service.check_series([item], weeks, None)
+    try:
+        [checked] = service.check_series([item], weeks, None)
+    except InputValidationError as exc:  # name the query parameters, not a body's fields
+        raise InputValidationError(
+            exc.message.replace("series[0].", "").replace("series[0]", ",".join(fields)),
+            [
+                ErrorDetail(
+                    d.field.replace("series[0].", "").replace("series[0]", ",".join(fields)),
+                    d.message,
+                )
+                for d in exc.details
+            ],
+        ) from exc
     [forecast] = service.forecaster.forecast(keys=[checked.key], horizon=weeks, explain="none")
     title = " / ".join(f"{k}={v}" for k, v in item.items())
     panel = ForecastPanel(service.forecaster.history_[checked.key], forecast, title)
@@ -119,7 +132,7 @@ def forecast_plot(
         media_type="image/png",
         headers={
             "Link": f'<{card}>; rel="describedby"',
-            "X-Candor-Disclosure": DISCLOSURE_TEXT,
+            "X-Candor-Disclosure": FORECAST_DISCLOSURE_TEXT,
             "Cache-Control": "no-store",
         },
     )
@@ -131,7 +144,13 @@ def forecast_plot(
     summary="One forecast's audit record in full (reviewers): forecast, drivers, review, decisions",
 )
 def get_forecast(forecast_id: str, caller: ReviewerDep, store: AuditDep) -> dict[str, Any]:
-    record = store.get_record(forecast_id)
+    try:
+        record = store.get_record(forecast_id)
+    except NotFoundError as exc:
+        raise NotFoundError(
+            f"no forecast with forecast_id {forecast_id!r}",
+            [ErrorDetail("forecast_id", "unknown forecast id")],
+        ) from exc
     if record["kind"] != "forecast":
         raise NotFoundError(
             f"{forecast_id!r} is a lead score, not a forecast: see /v1/scores/{forecast_id}",

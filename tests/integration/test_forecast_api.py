@@ -14,7 +14,7 @@ from conftest import FORECAST_HORIZON
 from fastapi.testclient import TestClient
 
 from models.settings import Settings
-from models.transparency import DISCLOSURE_TEXT
+from models.transparency import FORECAST_DISCLOSURE_TEXT
 from serving.audit.factory import open_store
 
 FORECASTS = "/v1/forecasts"
@@ -74,7 +74,7 @@ def test_every_forecast_carries_the_disclosure_and_the_forecasters_card(
     api: TestClient, series: list[dict[str, str]]
 ) -> None:
     body = post(api, {"series": series[:1], "horizon": 1}).json()
-    assert body["disclosure"]["text"] == DISCLOSURE_TEXT
+    assert body["disclosure"]["text"] == FORECAST_DISCLOSURE_TEXT
     card_path = body["disclosure"]["model_card"]
     assert card_path == "/v1/models/candor-sales-forecaster/card"
     card = api.get(card_path).json()
@@ -157,6 +157,7 @@ def test_flagged_forecasts_wait_for_review_and_take_a_decision_without_a_grade(
         queue = reviewer.get("/v1/reviews", params={"kind": "forecast", "limit": 200}).json()
         item = next(i for i in queue["items"] if i["score_id"] == result["forecast_id"])
         assert item["kind"] == "forecast" and item["review_reasons"] == ["wide_interval"]
+        assert item["series"] == series[5]
         scores = reviewer.get("/v1/reviews", params={"limit": 200}).json()["items"]
         assert all(i["kind"] == "score" for i in scores)
         bad_reason = reviewer.get("/v1/reviews", params={"kind": "forecast", "reason": "x"})
@@ -188,6 +189,24 @@ ONE = "SERIES0"  # replaced by the first known series
         ({"series": ONE, "horizon": 2, FC: {"promo": [1, "yes"]}}, f"{FC}.promo[1]"),
         ({"series": ONE, "horizon": 2, FC: {"samples_dropped": [1, 1]}}, f"{FC}.samples_dropped"),
         ({"series": ONE, "horizon": 2, FC: {"weather": [1, 1]}}, f"{FC}.weather"),
+        ({"series": ONE, "horizon": 2, FC: {"promo": [1, 10**400]}}, f"{FC}.promo[1]"),
+        ({"series": ONE, "horizon": 2, FC: {"promo": [0, 5]}}, f"{FC}.promo[1]"),
+        ({"series": ONE, "horizon": 2, FC: {"rep_calls": [1e308, 3]}}, f"{FC}.rep_calls[0]"),
+        (
+            {
+                "series": [{"territory": "Eastmoor", "product": "Glucora", FC: {"promo": [2, 0]}}],
+                "horizon": 2,
+            },
+            f"series[0].{FC}.promo[0]",
+        ),
+        (
+            {"series": [{"territory": "Eastmoor", "product": "Glucora", FC: []}], "horizon": 2},
+            f"series[0].{FC}",
+        ),
+        (
+            {"series": [{"territory": "Eastmoor", "product": "Glucora"}] * 2, "horizon": 2},
+            "series[1]",
+        ),
         ({"series": [{"territory": "Eastmoor"}], "horizon": 2}, "series[0].product"),
         (
             {"series": [{"territory": "Eastmoor", "product": "Glucora", "x": 1}], "horizon": 2},
@@ -239,11 +258,13 @@ def test_the_plot_is_a_png_of_the_series_with_a_link_to_the_card(
     assert response.headers["content-type"] == "image/png"
     assert response.content.startswith(b"\x89PNG\r\n\x1a\n") and len(response.content) > 5000
     assert "candor-sales-forecaster/card" in response.headers["link"]
-    assert response.headers["x-candor-disclosure"] == DISCLOSURE_TEXT
+    assert response.headers["x-candor-disclosure"] == FORECAST_DISCLOSURE_TEXT
     for params, field in [
         ({**series[1], "horizon": FORECAST_HORIZON + 1}, "horizon"),
         ({**series[1], "horizon": "six"}, "horizon"),
-        ({"territory": "Atlantis", "product": series[1]["product"]}, "series[0]"),
+        ({"territory": "Atlantis", "product": series[1]["product"]}, "territory,product"),
+        ({"territory": series[1]["territory"]}, "product"),
+        ({**series[1], "horizon": "\u00b2"}, "horizon"),  # a superscript two is no number
         ({**series[1], "colour": "red"}, "colour"),
     ]:
         assert field in error_fields(api.get(PLOT, params=params))
@@ -285,3 +306,10 @@ def test_the_demo_forecast_request_works(api: TestClient) -> None:
     response = post(api, body)
     assert response.status_code == 200, response.text
     assert len(response.json()["results"]) == len(body["series"])
+
+
+def test_an_unknown_forecast_id_is_404_naming_it(forecast_settings: Settings) -> None:
+    with serve(forecast_settings, role="reviewer") as reviewer:
+        response = reviewer.get(f"{FORECASTS}/0123456789abcdef")
+    assert response.status_code == 404
+    assert error_fields(response) == ["forecast_id"]

@@ -185,6 +185,7 @@ def test_queue_items_carry_what_a_reviewer_triages_by(api: TestClient, settings:
     assert set(item) == {
         "score_id",
         "kind",
+        "series",
         "created_at",
         "lead_key",
         "score",

@@ -134,3 +134,19 @@ def test_a_mitigation_must_name_an_audited_column(tmp_path: Path) -> None:
         )
     assert error.value.code == "option_invalid"
     assert error.value.details[0].field == "mitigate_by"
+
+
+def test_a_model_whose_protected_attributes_cannot_be_audited_is_not_promoted(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import pandas as pd
+
+    data = tmp_path / "no_protected.csv"
+    pd.read_csv(SAMPLE_LEADS).drop(columns=["gender", "age_band"]).to_csv(data, index=False)
+    with pytest.MonkeyPatch.context() as mp:
+        keep_mlflow_state(mp)
+        summary = train_leads(data=data, settings=make_settings(tmp_path / "home"))
+    assert not summary.gate.promoted  # even as the first model: silence is not fairness
+    assert summary.gate.fairness_passed is False
+    assert "not audited: gender (not in the data)" in summary.gate.reason
+    assert "protected attribute not audited: age_band" in capsys.readouterr().err
