@@ -14,8 +14,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from models.forecast_review import ForecastPolicy
-from models.policy import ScoringPolicy
+from models.policy import ForecastPolicy, ScoringPolicy
 
 LEAD_MODEL_NAME = "candor-lead-scorer"
 FORECAST_MODEL_NAME = "candor-sales-forecaster"

@@ -3,7 +3,7 @@ flag for review. No HTTP and no storage here (the router adds those).
 
 Each requested series gets one forecast per week with its 80% and 95% conformal intervals and
 its drivers (SHAP contributions grouped into recent level, seasonality and activity, in units,
-adding up to the point forecast), and a review verdict from :mod:`models.forecast_review`. The
+adding up to the point forecast), and a review verdict from :mod:`models.policy`. The
 backcasts that review needs (one-week-ahead forecasts of the latest observed weeks) depend only
 on the model's stored history, so they are computed once per series and kept.
 """
@@ -22,8 +22,8 @@ import numpy as np
 from models.contract import Kind, SalesContract
 from models.errors import ErrorDetail, InputValidationError
 from models.forecast_packaging import LoadedForecaster
-from models.forecast_review import Backcast, ForecastPolicy, review_forecast
 from models.forecaster import SeriesForecast, week_starts
+from models.policy import Backcast, ForecastPolicy, review_forecast
 from models.transparency import FORECAST_DISCLOSURE_TEXT, disclosure
 
 Key = tuple[str, ...]

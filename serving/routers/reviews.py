@@ -10,8 +10,7 @@ from typing import Any
 from fastapi import APIRouter, Query, Request
 
 from models.errors import ErrorDetail, InputValidationError, NotFoundError
-from models.forecast_review import ForecastReviewCode
-from models.policy import ReviewCode
+from models.policy import ForecastReviewCode, ReviewCode
 from serving.dependencies import AnyCallerDep, AuditDep, ReviewerDep
 from serving.schemas import (
     DecisionIn,

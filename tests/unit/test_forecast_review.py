@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from models.forecast_review import Backcast, ForecastPolicy, review_forecast
+from models.policy import Backcast, ForecastPolicy, review_forecast
 
 POLICY = ForecastPolicy()
 
