@@ -375,10 +375,26 @@ def build_features(
     feature is unavailable, and the level (units) that scales the target.
     """
     origins = np.asarray(origins, dtype=np.int64)
+    cols, level = origin_features(series, origins, layout=layout, contract=contract, codes=codes)
+    cols.update(target_features(series, origins, h, level, contract=contract, layout=layout))
+    return assemble(cols, layout, len(origins)), level
+
+
+def origin_features(
+    series: SeriesHistory,
+    origins: np.ndarray,
+    *,
+    layout: FeatureLayout,
+    contract: SalesContract,
+    codes: Sequence[float],
+) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """The part of :func:`build_features` that depends on the origin only, not on the week
+    ahead (history windows, levels, lags, the series' codes, covariates' recent history):
+    computed once per origin when several weeks ahead are forecast from it."""
+    origins = np.asarray(origins, dtype=np.int64)
     y = series.units.astype(float)
     c = _cumsum0(y)
     c2 = _cumsum0(y * y)
-    m = layout.season_length
     level = series_level(y, origins)
     cols: dict[str, np.ndarray] = {}
     for k in range(1, 5):
@@ -395,34 +411,60 @@ def build_features(
     cols["level_log"] = np.log(level)
     for name, code in zip(layout.categorical, codes, strict=True):
         cols[name] = np.full(len(origins), code, dtype=float)
+    for f in contract.covariates:
+        values = series.covariates[f.name].astype(float)[: len(y)]
+        cols[f"{f.name}_recent_4w"] = _window_mean(
+            _cumsum0(values), origins, RECENT_WINDOW, partial=True
+        )
+        cols[f"{f.name}_lag_1"] = _at(values, origins)
+    return cols, level
+
+
+def target_features(
+    series: SeriesHistory,
+    origins: np.ndarray,
+    h: int,
+    level: np.ndarray,
+    *,
+    contract: SalesContract,
+    layout: FeatureLayout,
+) -> dict[str, np.ndarray]:
+    """The part of :func:`build_features` that depends on the forecast week ``origin + h``:
+    the same weeks of past years, the calendar, planned covariates."""
+    origins = np.asarray(origins, dtype=np.int64)
+    y = series.units.astype(float)
+    c = _cumsum0(y)
+    m = layout.season_length
     target = origins + h
+    cols: dict[str, np.ndarray] = {}
     cols["same_week_last_year"] = _at(y, target - m) / level
     for years, name in ((1, "seasonal_index_1y"), (2, "seasonal_index_2y")):
         # the target week a season ago (3-week mean) over that season's level at the origin
         then = _window_mean(c, target - years * m + 1, 3, partial=False)
         then_level = _window_mean(c, origins - years * m, LEVEL_WINDOW, partial=False)
         cols[name] = then / np.maximum(then_level, LEVEL_FLOOR)
-    calendar = calendar_features(
-        series.week(target), week_label=contract.week_label, holidays=contract.holidays
+    cols.update(
+        calendar_features(
+            series.week(target), week_label=contract.week_label, holidays=contract.holidays
+        )
     )
-    cols.update(calendar)
-    for f in contract.covariates:
-        values = series.covariates[f.name].astype(float)
-        cv = _cumsum0(values[: len(y)])
-        if f.known_in_future:
-            if len(values) <= int(target.max(initial=-1)):
-                raise InputValidationError(
-                    f"covariate {f.name!r} of series {series.key} has no value for week "
-                    f"{series.week(int(target.max()))}; it is known in the future, so a "
-                    "forecast needs its planned value"
-                )
-            cols[f.name] = values[target]
-        cols[f"{f.name}_recent_4w"] = _window_mean(cv, origins, RECENT_WINDOW, partial=True)
-        cols[f"{f.name}_lag_1"] = _at(values[: len(y)], origins)
-    matrix = np.column_stack([cols[n] for n in layout.names]) if len(origins) else None
-    if matrix is None:
-        matrix = np.zeros((0, len(layout.names)))
-    return matrix, level
+    for f in contract.future_covariates:
+        values = series.covariates[f.name]
+        if len(values) <= int(target.max(initial=-1)):
+            raise InputValidationError(
+                f"covariate {f.name!r} of series {series.key} has no value for week "
+                f"{series.week(int(target.max()))}; it is known in the future, so a "
+                "forecast needs its planned value"
+            )
+        cols[f.name] = values.astype(float)[target]
+    return cols
+
+
+def assemble(cols: Mapping[str, np.ndarray], layout: FeatureLayout, rows: int) -> np.ndarray:
+    """The feature matrix in the layout's column order."""
+    if not rows:
+        return np.zeros((0, len(layout.names)))
+    return np.column_stack([cols[n] for n in layout.names])
 
 
 def _planned_values(
@@ -637,7 +679,6 @@ class SalesForecaster:
                 "that the request does not forecast",
                 [ErrorDetail("future_covariates", "series not requested")],
             )
-        out: list[SeriesForecast] = []
         for key in wanted:
             if key not in source:
                 raise InputValidationError(
@@ -645,10 +686,104 @@ class SalesForecaster:
                     f"{len(source)} series, e.g. {[self.describe(k) for k in list(source)[:3]]}",
                     [ErrorDetail("series", f"unknown series {self.describe(key)}")],
                 )
-            out.append(
-                self._forecast_one(source[key], horizon, planned.get(key, {}), explain=explain)
+        return self._forecast_many(
+            [source[k] for k in wanted], horizon, [planned.get(k, {}) for k in wanted], explain
+        )
+
+    def _forecast_many(
+        self,
+        histories: Sequence[SeriesHistory],
+        horizon: int,
+        plans: Sequence[Mapping[str, Sequence[float]]],
+        explain: str,
+    ) -> list[SeriesForecast]:
+        """Every series at once: features per series, then one booster call per week ahead
+        for all series together (LightGBM's per-call overhead dominates single rows)."""
+        n = len(histories)
+        if n == 0:
+            return []
+        extended, assumed, origins = [], [], []
+        for series, plan in zip(histories, plans, strict=True):
+            ext, assumed_names = self._extend(series, horizon, plan)
+            extended.append(ext)
+            assumed.append(assumed_names)
+            origins.append(np.array([len(series) - 1]))
+        codes = [self.codes_for(series.key) for series in histories]
+        scale = np.array(
+            [
+                float(noise_scale(s.units.astype(float), o)[0])
+                for s, o in zip(histories, origins, strict=True)
+            ]
+        )
+        group_matrix = self.layout_.group_matrix()
+        level_group = FEATURE_GROUPS.index(GROUP_LEVEL)
+        weeks: list[list[WeekForecast]] = [[] for _ in range(n)]
+        level = np.zeros(n)
+        fixed = []  # features of each series' origin, the same for every week ahead
+        for i in range(n):
+            cols, lv = origin_features(
+                extended[i],
+                origins[i],
+                layout=self.layout_,
+                contract=self.contract_,
+                codes=codes[i],
             )
-        return out
+            fixed.append(cols)
+            level[i] = float(lv[0])
+        for h in range(1, horizon + 1):
+            rows = []
+            for i in range(n):
+                ahead = target_features(
+                    extended[i],
+                    origins[i],
+                    h,
+                    level[i : i + 1],
+                    contract=self.contract_,
+                    layout=self.layout_,
+                )
+                rows.append(assemble({**fixed[i], **ahead}, self.layout_, 1)[0])
+            matrix = np.vstack(rows)
+            point = np.maximum(self.predict_ratio(matrix, h) * level, 0.0)
+            bounds = {lvl: self.interval(point, scale, h, lvl) for lvl in sorted(self.quantiles_)}
+            contrib = self.contributions(matrix, h) * level[:, None] if explain != "none" else None
+            for i in range(n):
+                drivers = contributions = None
+                baseline = None
+                if contrib is not None:
+                    grouped = contrib[i, :-1] @ group_matrix
+                    baseline = float(contrib[i, -1])
+                    grouped[level_group] += baseline
+                    # a forecast below 0 units is reported as 0: the clip goes to recent_level
+                    grouped[level_group] += float(point[i]) - float(contrib[i].sum())
+                    drivers = {g: float(v) for g, v in zip(FEATURE_GROUPS, grouped, strict=True)}
+                    if explain == "all":
+                        contributions = {
+                            name: float(v)
+                            for name, v in zip(self.layout_.names, contrib[i, :-1], strict=True)
+                        }
+                weeks[i].append(
+                    WeekForecast(
+                        h,
+                        str(extended[i].week(len(histories[i]) - 1 + h)),
+                        float(point[i]),
+                        {lvl: float(lo[i]) for lvl, (lo, _) in bounds.items()},
+                        {lvl: float(hi[i]) for lvl, (_, hi) in bounds.items()},
+                        drivers,
+                        contributions,
+                        baseline,
+                    )
+                )
+        return [
+            SeriesForecast(
+                self.describe(series.key),
+                str(series.last_week),
+                float(level[i]),
+                float(scale[i]),
+                weeks[i],
+                assumed[i],
+            )
+            for i, series in enumerate(histories)
+        ]
 
     def _key(self, key: Sequence[str]) -> tuple[str, ...]:
         """A series key as a tuple of text, checked against the number of series fields."""
@@ -695,67 +830,6 @@ class SalesForecaster:
                 assumed.append(name)
             covariates[name] = np.concatenate([covariates[name], future])
         return SeriesHistory(series.key, series.first_week, series.units, covariates), assumed
-
-    def _forecast_one(
-        self,
-        series: SeriesHistory,
-        horizon: int,
-        planned: Mapping[str, Sequence[float]],
-        *,
-        explain: str,
-    ) -> SeriesForecast:
-        extended, assumed = self._extend(series, horizon, planned)
-        origin = np.array([len(series) - 1])
-        codes = self.codes_for(series.key)
-        scale = float(noise_scale(series.units.astype(float), origin)[0])
-        group_matrix = self.layout_.group_matrix()
-        weeks: list[WeekForecast] = []
-        level = 0.0
-        for h in range(1, horizon + 1):
-            values, lv = build_features(
-                extended, origin, h, layout=self.layout_, contract=self.contract_, codes=codes
-            )
-            level = float(lv[0])
-            point = max(float(self.predict_ratio(values, h)[0]) * level, 0.0)
-            lower: dict[int, float] = {}
-            upper: dict[int, float] = {}
-            for lvl in sorted(self.quantiles_):
-                lo, hi = self.interval(np.array([point]), np.array([scale]), h, lvl)
-                lower[lvl], upper[lvl] = float(lo[0]), float(hi[0])
-            drivers = contributions = None
-            baseline = None
-            if explain != "none":
-                contrib = self.contributions(values, h)[0] * level
-                grouped = contrib[:-1] @ group_matrix
-                baseline = float(contrib[-1])
-                grouped[FEATURE_GROUPS.index(GROUP_LEVEL)] += baseline
-                # a forecast below 0 units is reported as 0: the clip goes to recent_level
-                grouped[FEATURE_GROUPS.index(GROUP_LEVEL)] += point - float(contrib.sum())
-                drivers = {g: float(v) for g, v in zip(FEATURE_GROUPS, grouped, strict=True)}
-                if explain == "all":
-                    contributions = {
-                        n: float(v) for n, v in zip(self.layout_.names, contrib[:-1], strict=True)
-                    }
-            weeks.append(
-                WeekForecast(
-                    h,
-                    str(extended.week(len(series) - 1 + h)),
-                    point,
-                    lower,
-                    upper,
-                    drivers,
-                    contributions,
-                    baseline,
-                )
-            )
-        return SeriesForecast(
-            dict(zip(self.layout_.categorical, series.key, strict=True)),
-            str(series.last_week),
-            level,
-            scale,
-            weeks,
-            assumed,
-        )
 
     # --- plain-file persistence -------------------------------------------------------------
 

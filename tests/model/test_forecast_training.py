@@ -21,7 +21,7 @@ from test_champion_gate import keep_mlflow_state
 from models.contract import SALES_WEEKLY
 from models.errors import InputValidationError
 from models.forecast_packaging import LoadedForecaster, load_forecaster
-from models.forecaster import FEATURE_GROUPS, SalesForecaster
+from models.forecaster import FEATURE_GROUPS, SalesForecaster, build_features
 from models.settings import Settings
 from training.forecast.backtest import AUTO_ETS, MODEL, SEASONAL_NAIVE, BacktestConfig
 from training.forecast.data import read_panel
@@ -249,6 +249,28 @@ def test_stored_history_gives_the_forecast_of_the_full_history(trained: Trained)
     full = trained.forecaster.forecast(horizon=HORIZON, history=panel, explain="none")
     for a, b in zip(stored, full, strict=True):
         assert [w.point for w in a.weeks] == pytest.approx([w.point for w in b.weeks], rel=1e-6)
+
+
+def test_serving_forecasts_equal_the_training_transformation_series_by_series(
+    trained: Trained,
+) -> None:
+    """Serving forecasts all series in one booster call per week ahead, from features split
+    into origin and week-ahead parts; the points must be those of training's
+    ``build_features`` for each series alone, in the order asked."""
+    f = trained.forecaster
+    keys = f.series_keys[::-1]  # not the stored order
+    together = f.forecast(keys=keys, horizon=HORIZON, explain="none")
+    for key, result in zip(keys, together, strict=True):
+        assert tuple(result.key.values()) == key
+        series = f.history_[key]
+        extended, _ = f._extend(series, HORIZON, {})
+        origin = np.array([len(series) - 1])
+        for h, week in enumerate(result.weeks, start=1):
+            x, level = build_features(
+                extended, origin, h, layout=f.layout_, contract=f.contract_, codes=f.codes_for(key)
+            )
+            alone = max(float(f.predict_ratio(x, h)[0]) * float(level[0]), 0.0)
+            assert week.point == pytest.approx(alone, rel=1e-9, abs=1e-9)
 
 
 def test_plain_file_round_trip(trained: Trained, tmp_path: Path) -> None:
