@@ -20,17 +20,45 @@
     out_of_distribution: "Unusual inputs",
     near_grade_boundary: "Near grade boundary",
     random_audit: "Random audit",
+    wide_interval: "Wide interval",
+    recent_break: "Recent break",
+    last_actuals_outside_interval: "Recent actuals outside 95%",
   };
   const REASON_HELP = {
     low_confidence: "The confidence interval is wide: few similar leads were seen in calibration.",
     out_of_distribution: "Some inputs are missing or unlike anything seen in training.",
     near_grade_boundary: "The score is close to a grade cut-off; a small change would move the grade.",
     random_audit: "Drawn at random so that reviewers also see scores no rule flagged.",
+    wide_interval: "The 80% interval of some forecast week is wide for the forecast: the model is unsure.",
+    recent_break: "The latest weeks all missed their one-week-ahead forecasts on the same side: the series may have shifted.",
+    last_actuals_outside_interval: "Recent actual weeks fell outside the 95% interval forecast for them one week before.",
   };
+  // the review codes of each kind, in the order the reason filter offers them
+  const REASONS_BY_KIND = {
+    score: ["low_confidence", "out_of_distribution", "near_grade_boundary", "random_audit"],
+    forecast: ["wide_interval", "recent_break", "last_actuals_outside_interval"],
+  };
+  const REASON_FILTER_LABELS = {
+    out_of_distribution: "Unusual inputs (out of distribution)",
+    near_grade_boundary: "Near a grade boundary",
+    last_actuals_outside_interval: "Recent actuals outside the 95% interval",
+  };
+  const KIND_NOUNS = { score: ["score", "scores"], forecast: ["forecast", "forecasts"] };
+  const QUEUE_COLUMNS = {
+    score: [["Scored"], ["Grade"], ["Score", "num"], ["Review reasons"], ["Model"], ["Decision"]],
+    forecast: [["Forecast made"], ["Series"], ["Review reasons"], ["Model"], ["Decision"]],
+  };
+  const DRIVERS = [
+    ["recent_level", "Recent level"],
+    ["seasonality", "Seasonality"],
+    ["activity", "Activity"],
+  ];
+  const FORECAST_HASH = /^forecast\/(.+)$/; // /review#forecast/<forecast_id> opens a forecast
 
   const state = {
     key: null,
     who: null,
+    kind: "score",
     status: "pending",
     reason: "",
     items: [],
@@ -188,7 +216,7 @@
 
   function decisionSummary(decision) {
     if (!decision) return "Pending";
-    if (decision.decision === "override") return `Override → ${decision.grade || "?"}`;
+    if (decision.decision === "override") return decision.grade ? `Override → ${decision.grade}` : "Overridden";
     return "Confirmed";
   }
 
@@ -267,9 +295,10 @@
       show($("session"), true);
       show($("login"), false);
       show($("app"), true);
+      const wanted = wantedFromHash();
+      if (wanted && wanted.kind !== state.kind) setKind(wanted.kind);
       await loadQueue();
-      const wanted = decodeURIComponent(window.location.hash.replace(/^#/, ""));
-      if (wanted) openDetail(wanted);
+      if (wanted) openItem(wanted.kind, wanted.id);
       else $("status-filter").focus();
     } catch (err) {
       sessionStorage.removeItem(KEY_STORAGE);
@@ -309,6 +338,7 @@
   async function loadQueue({ append = false } = {}) {
     const token = ++state.queueToken;
     const params = new URLSearchParams({ status: state.status, limit: String(PAGE_SIZE) });
+    if (state.kind !== "score") params.set("kind", state.kind);
     if (state.reason) params.set("reason", state.reason);
     if (append && state.nextCursor) params.set("cursor", state.nextCursor);
     setMessage($("queue-error"), "");
@@ -338,16 +368,57 @@
     clear(body);
     if (state.items.length === 0) {
       const empty = state.status === "pending" ? "Nothing is waiting for review." : "No decisions yet.";
-      body.append(el("tr", { className: "empty-row" }, el("td", { colspan: 6, text: empty })));
+      const colspan = QUEUE_COLUMNS[state.kind].length;
+      body.append(el("tr", { className: "empty-row" }, el("td", { colspan, text: empty })));
     }
-    for (const item of state.items) body.append(queueRow(item));
+    for (const item of state.items) body.append(item.kind === "forecast" ? forecastQueueRow(item) : queueRow(item));
     const more = state.nextCursor ? " (more available)" : "";
-    const noun = state.items.length === 1 ? "score" : "scores";
+    const [one, many] = KIND_NOUNS[state.kind];
+    const noun = state.items.length === 1 ? one : many;
     $("queue-status").textContent = `${state.items.length} ${noun} ${state.status}${more}`;
     show($("load-more"), Boolean(state.nextCursor));
   }
 
-  function queueRow(item) {
+  function renderQueueHead() {
+    const row = el(
+      "tr",
+      {},
+      QUEUE_COLUMNS[state.kind].map(([label, className]) => el("th", { scope: "col", className, text: label })),
+    );
+    $("queue-head").replaceChildren(row);
+    $("queue-caption").textContent =
+      `${humanise(KIND_NOUNS[state.kind][1])} flagged for human review, newest first. Select a row to open it.`;
+  }
+
+  function renderReasonOptions() {
+    const select = $("reason-filter");
+    const options = [el("option", { value: "", text: "All reasons" })];
+    for (const code of REASONS_BY_KIND[state.kind]) {
+      options.push(el("option", { value: code, text: REASON_FILTER_LABELS[code] || reasonLabel(code) }));
+    }
+    select.replaceChildren(...options);
+    select.value = state.reason;
+  }
+
+  // lead scores or forecasts: the columns, the reason codes and the detail view all follow
+  function setKind(kind) {
+    if (!(kind in REASONS_BY_KIND)) return;
+    state.kind = kind;
+    state.reason = "";
+    state.items = [];
+    state.nextCursor = null;
+    state.selectedId = null;
+    state.detail = null;
+    state.detailToken += 1;
+    $("kind-filter").value = kind;
+    renderReasonOptions();
+    renderQueueHead();
+    clear($("queue-body"));
+    resetDetail();
+    history.replaceState(null, "", window.location.pathname + window.location.search);
+  }
+
+  function queueCells(item) {
     const reasons = el("ul", { className: "chips chips-compact" });
     for (const code of item.review_reasons || []) reasons.append(reasonChip(code));
     const decision = item.latest_decision;
@@ -355,24 +426,62 @@
     decisionCell.append(el("span", { text: decisionSummary(decision) }));
     if (decision) decisionCell.append(el("span", { className: "by", text: decision.decided_by }));
     const model = item.model || {};
+    return {
+      reasons: el("td", {}, reasons),
+      model: el("td", { className: "model", title: `${model.name || ""} version ${model.version || ""}`, text: `v${model.version || "?"}` }),
+      decision: decisionCell,
+    };
+  }
+
+  function queueRowShell(item, cells) {
     const row = el(
       "tr",
       {
         tabindex: 0,
         className: "queue-row",
-        dataset: { scoreId: item.score_id, testid: "queue-row" },
+        dataset: { scoreId: item.score_id, kind: item.kind || "score", testid: "queue-row" },
       },
-      [
-        el("td", {}, stackedTimeEl(item.created_at)),
-        el("td", {}, gradeBadge(item.grade)),
-        el("td", { className: "num", text: pct(item.score) }),
-        el("td", {}, reasons),
-        el("td", { className: "model", title: `${model.name || ""} version ${model.version || ""}`, text: `v${model.version || "?"}` }),
-        decisionCell,
-      ],
+      cells,
     );
     if (item.score_id === state.selectedId) row.setAttribute("aria-current", "true");
     return row;
+  }
+
+  function queueRow(item) {
+    const cells = queueCells(item);
+    return queueRowShell(item, [
+      el("td", {}, stackedTimeEl(item.created_at)),
+      el("td", {}, gradeBadge(item.grade)),
+      el("td", { className: "num", text: pct(item.score) }),
+      cells.reasons,
+      cells.model,
+      cells.decision,
+    ]);
+  }
+
+  function seriesNode(series, className = "series-parts") {
+    const entries = Object.entries(series || {});
+    if (!entries.length) return el("span", { className: "muted", text: "—" });
+    const node = el("span", { className });
+    entries.forEach(([field, value], i) => {
+      if (i) node.append(el("span", { className: "series-sep", "aria-hidden": "true", text: " / " }));
+      node.append(el("span", { className: "series-part", title: humanise(field) }, [
+        el("span", { className: "series-field", text: `${humanise(field)} ` }),
+        el("span", { className: "series-value", text: valueText(value) }),
+      ]));
+    });
+    return node;
+  }
+
+  function forecastQueueRow(item) {
+    const cells = queueCells(item);
+    return queueRowShell(item, [
+      el("td", {}, stackedTimeEl(item.created_at)),
+      el("td", { className: "series-cell" }, seriesNode(item.series)),
+      cells.reasons,
+      cells.model,
+      cells.decision,
+    ]);
   }
 
   function rowFromEvent(event) {
@@ -385,7 +494,19 @@
   function resetDetail() {
     show($("detail-empty"), true);
     show($("detail-body"), false);
+    show($("forecast-body"), false);
     setMessage($("detail-error"), "");
+  }
+
+  function wantedFromHash() {
+    const raw = decodeURIComponent(window.location.hash.replace(/^#/, ""));
+    if (!raw) return null;
+    const forecast = FORECAST_HASH.exec(raw);
+    return forecast ? { kind: "forecast", id: forecast[1] } : { kind: "score", id: raw };
+  }
+
+  function openItem(kind, id, options) {
+    return kind === "forecast" ? openForecast(id, options) : openDetail(id, options);
   }
 
   function markSelected() {
@@ -411,6 +532,7 @@
       if (token !== state.detailToken || handleAuthLoss(err)) return;
       show($("detail-empty"), false);
       show($("detail-body"), false);
+      show($("forecast-body"), false);
       setMessage($("detail-error"), errorText(err));
     } finally {
       if (token === state.detailToken) $("detail").removeAttribute("aria-busy");
@@ -419,6 +541,7 @@
 
   function renderDetail(record, { keepForm }) {
     show($("detail-empty"), false);
+    show($("forecast-body"), false);
     show($("detail-body"), true);
     const scored = record.kind !== "suppression" && isNumber(record.score);
 
@@ -470,7 +593,7 @@
       renderWaterfall(record);
       renderReasons(record);
     }
-    renderHistory(decisions);
+    renderHistory($("decision-history"), decisions, "No decision yet: the model's grade stands unreviewed.");
     renderFeatures(record);
     renderOutcomes(record.outcomes || []);
     $("d-score-id").textContent = record.score_id;
@@ -676,18 +799,17 @@
 
   // --- history, inputs, outcomes ----------------------------------------------------------
 
-  function renderHistory(decisions) {
-    const list = $("decision-history");
+  function renderHistory(list, decisions, emptyText) {
     clear(list);
     if (decisions.length === 0) {
-      list.append(el("li", { className: "history-empty muted", text: "No decision yet: the model's grade stands unreviewed." }));
+      list.append(el("li", { className: "history-empty muted", text: emptyText }));
       return;
     }
     decisions.forEach((d, i) => {
       const last = i === decisions.length - 1;
       const head = el("div", { className: "history-head" }, [
         el("strong", { text: d.decision === "override" ? "Override" : "Confirm" }),
-        d.decision === "override" ? el("span", {}, [" to ", gradeBadge(d.grade)]) : null,
+        d.decision === "override" && d.grade ? el("span", {}, [" to ", gradeBadge(d.grade)]) : null,
         el("span", { className: "muted", text: ` by ${d.decided_by} · ` }),
         timeEl(d.decided_at),
         last ? el("span", { className: "tag tag-stands", text: "stands" }) : el("span", { className: "tag tag-superseded", text: "superseded" }),
@@ -821,6 +943,388 @@
     }
   }
 
+  // --- one forecast in detail -------------------------------------------------------------
+
+  const unitFormat = new Intl.NumberFormat(undefined, { minimumFractionDigits: 1, maximumFractionDigits: 1 });
+
+  function units(x) {
+    return isNumber(x) ? unitFormat.format(x) : "—";
+  }
+
+  function signedUnits(x) {
+    if (!isNumber(x)) return "—";
+    const text = unitFormat.format(Math.abs(x));
+    if (text === unitFormat.format(0)) return text;
+    return (x > 0 ? "+" : "−") + text;
+  }
+
+  function unitRange(lo, hi) {
+    return isNumber(lo) && isNumber(hi) ? `${units(lo)} – ${units(hi)}` : "—";
+  }
+
+  function seriesText(series) {
+    return Object.entries(series || {})
+      .map(([field, value]) => `${humanise(field)} ${valueText(value)}`)
+      .join(" / ");
+  }
+
+  async function openForecast(forecastId, { keepForm = false } = {}) {
+    const token = ++state.detailToken;
+    state.selectedId = forecastId;
+    markSelected();
+    setMessage($("detail-error"), "");
+    $("detail").setAttribute("aria-busy", "true");
+    try {
+      const record = await api(`/v1/forecasts/${encodeURIComponent(forecastId)}`);
+      if (token !== state.detailToken) return;
+      state.detail = record;
+      history.replaceState(null, "", `#forecast/${encodeURIComponent(forecastId)}`);
+      renderForecast(record, { keepForm });
+    } catch (err) {
+      if (token !== state.detailToken || handleAuthLoss(err)) return;
+      show($("detail-empty"), false);
+      show($("detail-body"), false);
+      show($("forecast-body"), false);
+      setMessage($("detail-error"), errorText(err));
+    } finally {
+      if (token === state.detailToken) $("detail").removeAttribute("aria-busy");
+    }
+  }
+
+  function renderForecast(record, { keepForm }) {
+    show($("detail-empty"), false);
+    show($("detail-body"), false);
+    show($("forecast-body"), true);
+    const weeks = Array.isArray(record.forecast) ? record.forecast : [];
+
+    $("f-series").replaceChildren(seriesNode(record.series));
+    const decisions = record.decisions || [];
+    const standing = decisions.length ? decisions[decisions.length - 1] : null;
+    const standingNode = $("f-standing");
+    clear(standingNode);
+    if (standing && standing.decision === "override") {
+      standingNode.append(el("span", { className: "tag tag-overridden", text: "✗ overridden: not to be used as it is" }));
+    } else if (standing) {
+      standingNode.append(el("span", { className: "tag tag-ok", text: "✓ confirmed" }));
+    }
+
+    const total = weeks.reduce((sum, w) => sum + (isNumber(w.point) ? w.point : 0), 0);
+    const horizon = isNumber(record.horizon) ? record.horizon : weeks.length;
+    const summary = $("f-summary");
+    clear(summary);
+    summary.append(
+      `${horizon} week${horizon === 1 ? "" : "s"} ahead`,
+      weeks.length ? ` from the week of ${weeks[0].week_start}` : "",
+      " · ",
+      el("strong", { text: `${units(total)} units` }),
+      " in all (point forecasts added up)",
+    );
+
+    $("f-created").replaceChildren(timeEl(record.created_at));
+    $("f-last-week").replaceChildren(timeEl(record.last_observed_week));
+    const model = record.model || {};
+    $("f-model").textContent = `${model.name || "?"} v${model.version || "?"}`;
+    $("f-model").title = `run ${model.run_id || "?"}; contract ${model.contract || "?"}`;
+    $("f-requested").textContent = record.requested_by || "—";
+
+    renderForecastReview(record.review);
+    renderForecastWeeks(weeks);
+    renderDriversChart(weeks, record.series);
+    renderRecentWeeks(record.recent_weeks);
+    renderCovariates(weeks, record.planned_covariates || {}, record.assumed_covariates || []);
+    renderHistory($("f-decision-history"), decisions, "No decision yet: the forecast stands unreviewed.");
+    $("f-id").textContent = record.forecast_id;
+    $("f-hash").textContent = record.record_hash || "—";
+    if (!keepForm) resetForecastForm();
+  }
+
+  function renderForecastReview(review) {
+    const reasons = $("f-review-reasons");
+    const notes = $("f-review-notes");
+    clear(reasons);
+    clear(notes);
+    const codes = review && Array.isArray(review.reasons) ? review.reasons : [];
+    if (codes.length === 0) reasons.append(el("li", { className: "chip chip-none", text: "Not flagged" }));
+    for (const code of codes) reasons.append(reasonChip(code));
+    // the policy's own notes carry the numbers (which week, how wide); the help says what the rule means
+    for (const note of (review && review.notes) || []) notes.append(el("li", { text: note }));
+    for (const code of codes) {
+      if (REASON_HELP[code]) notes.append(el("li", { className: "muted", text: `${reasonLabel(code)}: ${REASON_HELP[code]}` }));
+    }
+  }
+
+  function driverCell(value) {
+    const dir = isNumber(value) ? (value > 0 ? "up" : value < 0 ? "down" : "flat") : "flat";
+    return el("td", { className: `num effect effect-${dir}`, text: signedUnits(value) });
+  }
+
+  function renderForecastWeeks(weeks) {
+    const body = $("f-weeks").querySelector("tbody");
+    clear(body);
+    weeks.forEach((w, i) => {
+      const drivers = w.drivers || {};
+      body.append(
+        el("tr", { dataset: { week: w.week_start } }, [
+          el("th", { scope: "row" }, [timeEl(w.week_start), el("span", { className: "week-step", text: `week ${i + 1}` })]),
+          el("td", { className: "num point", text: units(w.point) }),
+          el("td", { className: "num", text: unitRange(w.lo80, w.hi80) }),
+          el("td", { className: "num muted-num", text: unitRange(w.lo95, w.hi95) }),
+          ...DRIVERS.map(([name]) => driverCell(drivers[name])),
+        ]),
+      );
+    });
+    if (!weeks.length) body.append(el("tr", {}, el("td", { colspan: 7, className: "muted", text: "No forecast weeks recorded." })));
+  }
+
+  // one row per week: the drivers stacked from zero (positive rightwards, negative leftwards)
+  // and a diamond at the point forecast, which is their sum
+  function renderDriversChart(weeks, series) {
+    const chart = $("f-drivers");
+    clear(chart);
+    const rows = weeks.map((w) => ({ week: w.week_start, point: w.point, drivers: w.drivers || {} }));
+    chart.toggleAttribute("hidden", rows.length === 0); // an SVG element has no .hidden property
+    if (!rows.length) return;
+
+    const width = 760;
+    const labelW = 110;
+    const valueW = 90;
+    const rowH = 24;
+    const barH = 14;
+    const padTop = 8;
+    const plotTop = padTop;
+    const plotBottom = padTop + rows.length * rowH;
+    const height = plotBottom + 44;
+    const x0 = labelW + 10;
+    const x1 = width - valueW - 8;
+
+    const values = [0];
+    for (const r of rows) {
+      let pos = 0;
+      let neg = 0;
+      for (const [name] of DRIVERS) {
+        const v = r.drivers[name];
+        if (!isNumber(v)) continue;
+        if (v >= 0) pos += v;
+        else neg += v;
+      }
+      values.push(pos, neg);
+      if (isNumber(r.point)) values.push(r.point);
+    }
+    let lo = Math.min(...values);
+    let hi = Math.max(...values);
+    if (hi - lo < 1e-9) hi = lo + 1;
+    const step = niceStep(hi - lo, 6);
+    lo = Math.floor(lo / step) * step;
+    hi = Math.ceil(hi / step) * step;
+    const x = (v) => x0 + ((v - lo) / (hi - lo)) * (x1 - x0);
+
+    chart.setAttribute("viewBox", `0 0 ${width} ${height}`);
+    chart.setAttribute("width", width);
+    chart.setAttribute("height", height);
+    chart.setAttribute("preserveAspectRatio", "xMinYMin meet");
+    chart.append(svg("title", { id: "drivers-svg-title" }, `Drivers of the forecast per week, in units: ${seriesText(series)}`));
+    chart.append(
+      svg(
+        "desc",
+        { id: "drivers-svg-desc" },
+        `${rows.length} weeks. Each bar stacks the recent level, seasonality and activity contributions; ` +
+          "they add up to the point forecast, marked with a diamond. The table above holds the same numbers.",
+      ),
+    );
+
+    const grid = svg("g", { class: "wf-grid" });
+    const digits = step < 1 ? 1 : 0;
+    for (let t = lo; t <= hi + step / 2; t += step) {
+      const tick = Math.abs(t) < step / 1e6 ? 0 : t;
+      const tx = x(tick);
+      grid.append(svg("line", { x1: tx, x2: tx, y1: plotTop, y2: plotBottom, class: tick === 0 ? "wf-zero" : "wf-gridline" }));
+      grid.append(svg("text", { x: tx, y: plotBottom + 16, class: "wf-tick", "text-anchor": "middle" }, tick.toFixed(digits)));
+    }
+    grid.append(svg("line", { x1: x0, x2: x1, y1: plotBottom, y2: plotBottom, class: "wf-axis" }));
+    grid.append(svg("text", { x: (x0 + x1) / 2, y: plotBottom + 36, class: "wf-axis-title", "text-anchor": "middle" }, "units sold"));
+    chart.append(grid);
+
+    const bars = svg("g", { class: "dr-bars" });
+    rows.forEach((r, i) => {
+      const y = plotTop + i * rowH;
+      bars.append(svg("text", { x: labelW, y: y + rowH / 2 + 4, "text-anchor": "end", class: "wf-label" }, r.week));
+      let pos = 0;
+      let neg = 0;
+      for (const [name, label] of DRIVERS) {
+        const v = r.drivers[name];
+        if (!isNumber(v) || v === 0) continue;
+        const from = v >= 0 ? pos : neg + v;
+        const to = v >= 0 ? pos + v : neg;
+        if (v >= 0) pos += v;
+        else neg += v;
+        const rect = svg("rect", {
+          x: x(from),
+          y: y + (rowH - barH) / 2,
+          width: Math.max(x(to) - x(from), 1),
+          height: barH,
+          class: `dr-seg dr-${name}`,
+        });
+        rect.append(svg("title", {}, `Week of ${r.week}: ${label} ${signedUnits(v)} units`));
+        bars.append(rect);
+      }
+      if (isNumber(r.point)) {
+        const px = x(r.point);
+        const cy = y + rowH / 2;
+        const diamond = svg("path", { d: `M ${px} ${cy - 6} L ${px + 5} ${cy} L ${px} ${cy + 6} L ${px - 5} ${cy} Z`, class: "dr-point" });
+        diamond.append(svg("title", {}, `Week of ${r.week}: point forecast ${units(r.point)} units`));
+        bars.append(diamond);
+      }
+      bars.append(svg("text", { x: x1 + 10, y: y + rowH / 2 + 4, class: "wf-value wf-value-strong" }, units(r.point)));
+    });
+    chart.append(bars);
+  }
+
+  function renderRecentWeeks(recent) {
+    const body = $("f-recent").querySelector("tbody");
+    clear(body);
+    const weeks = recent && Array.isArray(recent.weeks) ? recent.weeks : [];
+    show($("f-recent-empty"), weeks.length === 0);
+    show($("f-recent-wrap"), weeks.length > 0);
+    weeks.forEach((week, i) => {
+      const pick = (name) => (Array.isArray(recent[name]) ? recent[name][i] : null);
+      const actual = pick("actual");
+      const point = pick("point");
+      const [lo80, hi80, lo95, hi95] = ["lo80", "hi80", "lo95", "hi95"].map(pick);
+      let verdict = "inside";
+      if (isNumber(actual) && isNumber(lo95) && isNumber(hi95)) {
+        if (actual > hi95) verdict = "above";
+        else if (actual < lo95) verdict = "below";
+      }
+      const outside80 = isNumber(actual) && isNumber(lo80) && isNumber(hi80) && (actual < lo80 || actual > hi80);
+      const verdictText = {
+        above: "▲ above",
+        below: "▼ below",
+        inside: outside80 ? "inside (outside 80%)" : "✓ inside",
+      }[verdict];
+      const miss = isNumber(actual) && isNumber(point) ? actual - point : null;
+      body.append(
+        el(
+          "tr",
+          {
+            className: verdict === "inside" ? "recent-inside" : "recent-outside",
+            dataset: { week: String(week), outside95: String(verdict !== "inside") },
+          },
+          [
+            el("th", { scope: "row" }, timeEl(week)),
+            el("td", { className: "num point", text: units(actual) }),
+            el("td", { className: "num", text: units(point) }),
+            el("td", { className: "num", text: signedUnits(miss) }),
+            el("td", { className: "num", text: unitRange(lo80, hi80) }),
+            el("td", { className: "num muted-num", text: unitRange(lo95, hi95) }),
+            el("td", {
+              className: `verdict verdict-${verdict}`,
+              title: verdict === "inside" ? "The actual fell inside its 95% interval" : `The actual fell ${verdict} its 95% interval`,
+              text: verdictText,
+            }),
+          ],
+        ),
+      );
+    });
+  }
+
+  function renderCovariates(weeks, planned, assumed) {
+    const table = $("f-planned");
+    const head = table.querySelector("thead tr");
+    const body = table.querySelector("tbody");
+    clear(head);
+    clear(body);
+    const names = Object.keys(planned);
+    show($("f-planned-wrap"), names.length > 0);
+    show($("f-planned-none"), names.length === 0);
+    if (names.length) {
+      head.append(el("th", { scope: "col", text: "Covariate" }));
+      const columns = Math.max(weeks.length, ...names.map((n) => (Array.isArray(planned[n]) ? planned[n].length : 0)));
+      for (let i = 0; i < columns; i += 1) {
+        const label = weeks[i] ? weeks[i].week_start : `week ${i + 1}`;
+        head.append(el("th", { scope: "col", className: "num", text: label }));
+      }
+      for (const name of names) {
+        const values = Array.isArray(planned[name]) ? planned[name] : [];
+        const cells = [];
+        for (let i = 0; i < columns; i += 1) cells.push(el("td", { className: "num", text: valueText(values[i] ?? "—") }));
+        body.append(
+          el("tr", { dataset: { covariate: name } }, [
+            el("th", { scope: "row" }, [el("span", { text: humanise(name) }), el("span", { className: "feature-name mono", text: name })]),
+            ...cells,
+          ]),
+        );
+      }
+    }
+    const note = $("f-assumed");
+    clear(note);
+    if (assumed.length) {
+      note.append(el("strong", { text: "Assumed, not planned: " }));
+      assumed.forEach((name, i) => {
+        if (i) note.append(", ");
+        note.append(el("span", { title: name, text: humanise(name) }));
+      });
+      note.append(el("span", { className: "muted", text: " — not given with the request, so taken to stay at their recent mean." }));
+    } else {
+      note.append(el("span", { className: "muted", text: "Every covariate the model uses for future weeks was planned with the request." }));
+    }
+  }
+
+  // --- the forecast's decision form -------------------------------------------------------
+
+  function chosenForecastDecision() {
+    return $("f-decision-override").checked ? "override" : "confirm";
+  }
+
+  function syncForecastForm() {
+    const override = chosenForecastDecision() === "override";
+    $("f-comment").required = override;
+    show($("f-comment-required"), override);
+    $("f-comment").setAttribute("aria-required", String(override));
+  }
+
+  function resetForecastForm() {
+    $("f-decision-confirm").checked = true;
+    $("f-decision-override").checked = false;
+    $("f-comment").value = "";
+    $("f-comment").removeAttribute("aria-invalid");
+    setMessage($("f-form-error"), "");
+    setMessage($("f-form-success"), "");
+    syncForecastForm();
+  }
+
+  async function submitForecastDecision(event) {
+    event.preventDefault();
+    const forecastId = state.selectedId;
+    if (!forecastId) return;
+    // a forecast has no grade: the body never carries one (the API refuses it with 422)
+    const body = { decision: chosenForecastDecision(), comment: $("f-comment").value };
+    $("f-comment").removeAttribute("aria-invalid");
+    setMessage($("f-form-error"), "");
+    setMessage($("f-form-success"), "");
+    const button = $("f-submit-decision");
+    button.disabled = true;
+    button.textContent = "Submitting…";
+    try {
+      const result = await api(`/v1/reviews/${encodeURIComponent(forecastId)}`, { method: "POST", body });
+      const d = result.decision || {};
+      const what = d.decision === "override" ? "Override" : "Confirmation";
+      await openForecast(forecastId, { keepForm: true });
+      resetForecastForm();
+      setMessage($("f-form-success"), `${what} recorded by ${d.decided_by || state.who.name}.`);
+      await loadQueue();
+    } catch (err) {
+      if (handleAuthLoss(err)) return;
+      setMessage($("f-form-error"), errorText(err));
+      if ((err.details || []).some((detail) => detail && detail.field === "comment")) {
+        $("f-comment").setAttribute("aria-invalid", "true");
+        $("f-comment").focus();
+      }
+    } finally {
+      button.disabled = false;
+      button.textContent = "Submit decision";
+    }
+  }
+
   // --- wiring -----------------------------------------------------------------------------
 
   function init() {
@@ -836,6 +1340,10 @@
     });
     $("sign-out").addEventListener("click", () => signOut(""));
 
+    $("kind-filter").addEventListener("change", (event) => {
+      setKind(event.target.value);
+      loadQueue();
+    });
     $("status-filter").addEventListener("change", (event) => {
       state.status = event.target.value;
       state.nextCursor = null;
@@ -851,14 +1359,14 @@
 
     $("queue-body").addEventListener("click", (event) => {
       const row = rowFromEvent(event);
-      if (row) openDetail(row.dataset.scoreId);
+      if (row) openItem(row.dataset.kind, row.dataset.scoreId);
     });
     $("queue-body").addEventListener("keydown", (event) => {
       const row = rowFromEvent(event);
       if (!row) return;
       if (event.key === "Enter" || event.key === " ") {
         event.preventDefault();
-        openDetail(row.dataset.scoreId);
+        openItem(row.dataset.kind, row.dataset.scoreId);
       } else if (event.key === "ArrowDown" || event.key === "ArrowUp") {
         event.preventDefault();
         const next = event.key === "ArrowDown" ? row.nextElementSibling : row.previousElementSibling;
@@ -869,11 +1377,19 @@
     for (const id of ["decision-confirm", "decision-override"]) $(id).addEventListener("change", syncForm);
     $("decision-form").addEventListener("submit", submitDecision);
     syncForm();
+    for (const id of ["f-decision-confirm", "f-decision-override"]) $(id).addEventListener("change", syncForecastForm);
+    $("f-decision-form").addEventListener("submit", submitForecastDecision);
+    syncForecastForm();
 
-    // a pasted link to one score (/review#<score_id>) opens it
+    // a pasted link to one score (/review#<score_id>) or forecast (/review#forecast/<id>) opens it
     window.addEventListener("hashchange", () => {
-      const wanted = decodeURIComponent(window.location.hash.replace(/^#/, ""));
-      if (state.key && wanted && wanted !== state.selectedId) openDetail(wanted);
+      const wanted = wantedFromHash();
+      if (!state.key || !wanted || wanted.id === state.selectedId) return;
+      if (wanted.kind !== state.kind) {
+        setKind(wanted.kind);
+        loadQueue();
+      }
+      openItem(wanted.kind, wanted.id);
     });
 
     const saved = sessionStorage.getItem(KEY_STORAGE);
