@@ -16,14 +16,22 @@ router = APIRouter(tags=["system"])
 
 @router.get("/healthz")
 def healthz(request: Request) -> dict[str, Any]:
+    """``ok`` when the lead scorer is loaded; the forecaster is reported beside it (optional)."""
+    forecasting = getattr(request.app.state, "forecasting", None)
+    forecaster = (
+        forecasting.model_ref()
+        if forecasting is not None
+        else {"detail": getattr(request.app.state, "forecast_load_error", "no model loaded")}
+    )
     service = getattr(request.app.state, "scoring", None)
     if service is None:
         return {
             "status": "degraded",
             "model": None,
             "detail": getattr(request.app.state, "load_error", "no model loaded"),
+            "forecaster": forecaster,
         }
-    return {"status": "ok", "model": service.model_ref}
+    return {"status": "ok", "model": service.model_ref, "forecaster": forecaster}
 
 
 @router.get("/v1/models/current", response_model=ModelInfo)

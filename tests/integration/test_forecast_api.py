@@ -277,7 +277,15 @@ def test_without_a_trained_forecaster_forecasts_are_503_and_scoring_still_works(
         response = post(api, {"series": [{"territory": "a", "product": "b"}], "horizon": 1})
         assert response.status_code == 503
         assert "candor train forecast" in response.json()["error"]["message"]
-        assert api.get("/healthz").status_code == 200
+        health = api.get("/healthz").json()
+        assert health["status"] == "ok"  # the lead scorer is what health is about
+        assert "candor train forecast" in health["forecaster"]["detail"]
+
+
+def test_health_names_the_forecaster_being_served(api: TestClient) -> None:
+    health = api.get("/healthz").json()
+    assert health["forecaster"]["name"] == "candor-sales-forecaster"
+    assert health["forecaster"]["version"] == api.get("/v1/forecasts/model").json()["version"]
 
 
 def test_a_series_that_collapsed_lately_is_flagged_for_review(
