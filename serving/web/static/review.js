@@ -516,18 +516,19 @@
     }
   }
 
-  async function openDetail(scoreId, { keepForm = false } = {}) {
+  // Fetch one audit record and render it; a newer selection made meanwhile wins.
+  async function openRecord(id, { path, hash, render, keepForm }) {
     const token = ++state.detailToken;
-    state.selectedId = scoreId;
+    state.selectedId = id;
     markSelected();
     setMessage($("detail-error"), "");
     $("detail").setAttribute("aria-busy", "true");
     try {
-      const record = await api(`/v1/scores/${encodeURIComponent(scoreId)}`);
+      const record = await api(path);
       if (token !== state.detailToken) return;
       state.detail = record;
-      history.replaceState(null, "", `#${encodeURIComponent(scoreId)}`);
-      renderDetail(record, { keepForm });
+      history.replaceState(null, "", hash);
+      render(record, { keepForm });
     } catch (err) {
       if (token !== state.detailToken || handleAuthLoss(err)) return;
       show($("detail-empty"), false);
@@ -537,6 +538,13 @@
     } finally {
       if (token === state.detailToken) $("detail").removeAttribute("aria-busy");
     }
+  }
+
+  function openDetail(scoreId, { keepForm = false } = {}) {
+    const id = encodeURIComponent(scoreId);
+    return openRecord(scoreId, {
+      path: `/v1/scores/${id}`, hash: `#${id}`, render: renderDetail, keepForm,
+    });
   }
 
   function renderDetail(record, { keepForm }) {
@@ -968,27 +976,11 @@
       .join(" / ");
   }
 
-  async function openForecast(forecastId, { keepForm = false } = {}) {
-    const token = ++state.detailToken;
-    state.selectedId = forecastId;
-    markSelected();
-    setMessage($("detail-error"), "");
-    $("detail").setAttribute("aria-busy", "true");
-    try {
-      const record = await api(`/v1/forecasts/${encodeURIComponent(forecastId)}`);
-      if (token !== state.detailToken) return;
-      state.detail = record;
-      history.replaceState(null, "", `#forecast/${encodeURIComponent(forecastId)}`);
-      renderForecast(record, { keepForm });
-    } catch (err) {
-      if (token !== state.detailToken || handleAuthLoss(err)) return;
-      show($("detail-empty"), false);
-      show($("detail-body"), false);
-      show($("forecast-body"), false);
-      setMessage($("detail-error"), errorText(err));
-    } finally {
-      if (token === state.detailToken) $("detail").removeAttribute("aria-busy");
-    }
+  function openForecast(forecastId, { keepForm = false } = {}) {
+    const id = encodeURIComponent(forecastId);
+    return openRecord(forecastId, {
+      path: `/v1/forecasts/${id}`, hash: `#forecast/${id}`, render: renderForecast, keepForm,
+    });
   }
 
   function renderForecast(record, { keepForm }) {
