@@ -15,24 +15,13 @@ from pathlib import Path
 
 import pytest
 from auth_support import bearer
+from browser_support import CHROMIUM, CHROMIUM_ARGS, SCREENSHOTS, playwright_api, sign_in
 from conftest import SAMPLE_LEADS, make_settings
 from live_server import candor_serve, get_json, post_json
 
 from models.settings import Settings
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-SCREENSHOTS = Path(__file__).parent / "screenshots"
 HORIZON = 6  # weeks
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--disable-dev-shm-usage",
-]
 
 
 @pytest.fixture(scope="module")
@@ -67,9 +56,7 @@ def live_service(forecast_and_leads_home: Path, tmp_path: Path) -> Iterator[tupl
 def test_reviewer_overrides_a_flagged_forecast_in_the_browser(
     live_service: tuple[str, Settings],
 ) -> None:
-    if not Path(CHROMIUM).exists():
-        pytest.skip(f"no Chromium at {CHROMIUM}: run `bash scripts/install_system_deps.sh`")
-    sync_api = pytest.importorskip("playwright.sync_api")
+    sync_api = playwright_api()
     base, settings = live_service
     scorer = bearer(settings, "scorer")
     model = get_json(base + "/v1/forecasts/model", scorer)
@@ -91,10 +78,7 @@ def test_reviewer_overrides_a_flagged_forecast_in_the_browser(
         console_errors: list[str] = []
         page.on("console", lambda m: console_errors.append(m.text) if m.type == "error" else None)
         try:
-            page.goto(base + "/review")
-            page.fill("#api-key", reviewer_key)
-            page.click("#sign-in")
-            sync_api.expect(page.locator("#whoami")).to_contain_text("reviewer")
+            sign_in(page, sync_api, base, reviewer_key)
 
             # the reason filter offers the codes of the kind chosen
             reasons = page.locator("#reason-filter option")

@@ -8,29 +8,17 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from auth_support import bearer
+from browser_support import CHROMIUM, CHROMIUM_ARGS, SCREENSHOTS, playwright_api, sign_in
 from live_server import candor_serve, get_json, post_json
 
 from models.settings import Settings
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-SCREENSHOTS = Path(__file__).parent / "screenshots"
 DEMO_REQUEST = Path(__file__).resolve().parents[2] / "data_samples" / "demo_request.json"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--disable-dev-shm-usage",
-]
 
 
 @pytest.fixture()
@@ -48,9 +36,7 @@ def live_service(
 def test_reviewer_overrides_a_flagged_score_in_the_browser(
     live_service: tuple[str, Settings],
 ) -> None:
-    if not Path(CHROMIUM).exists():
-        pytest.skip(f"no Chromium at {CHROMIUM}: run `bash scripts/install_system_deps.sh`")
-    sync_api = pytest.importorskip("playwright.sync_api")
+    sync_api = playwright_api()
     base, settings = live_service
     body = json.loads(DEMO_REQUEST.read_text())
     body["leads"] = [dict(body["leads"][0], lead_id=f"E2E{i}") for i in range(3)]
@@ -66,10 +52,7 @@ def test_reviewer_overrides_a_flagged_score_in_the_browser(
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
         try:
-            page.goto(base + "/review")
-            page.fill("#api-key", reviewer_key)
-            page.click("#sign-in")
-            sync_api.expect(page.locator("#whoami")).to_contain_text("reviewer")
+            sign_in(page, sync_api, base, reviewer_key)
 
             row = page.locator(f'#queue tr[data-score-id="{score_id}"]')
             sync_api.expect(row).to_be_visible()
