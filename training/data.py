@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -16,17 +17,23 @@ MIN_PER_CLASS = 40
 
 def read_table(path: str | Path, contract: Contract) -> pd.DataFrame:
     """Read CSV or Parquet; categorical and text columns stay text (never parsed as numbers)."""
+    text_columns = {f.name: "string" for f in contract.fields if f.kind is not Kind.NUMERIC}
+    return read_file(path, csv_dtype=text_columns)
+
+
+def read_file(path: str | Path, *, csv_dtype: Any) -> pd.DataFrame:
+    """A CSV (columns typed by ``csv_dtype``) or Parquet file (as stored), refusing a missing,
+    empty, unreadable or row-less file with a :class:`DataValidationError` that names it."""
     path = Path(path)
     if not path.exists():
         raise DataValidationError(f"data file {str(path)!r} does not exist")
     if path.stat().st_size == 0:
         raise DataValidationError(f"data file {str(path)!r} is empty")
-    text_columns = {f.name: "string" for f in contract.fields if f.kind is not Kind.NUMERIC}
     try:
         if path.suffix.lower() in {".parquet", ".pq"}:
             frame = pd.read_parquet(path)
         else:
-            frame = pd.read_csv(path, dtype=text_columns, keep_default_na=True)
+            frame = pd.read_csv(path, dtype=csv_dtype, keep_default_na=True)
     except (pd.errors.EmptyDataError, pd.errors.ParserError, OSError, ValueError) as exc:
         raise DataValidationError(f"data file {str(path)!r} could not be read: {exc}") from exc
     if frame.empty:

@@ -16,27 +16,14 @@ import pandas as pd
 from models.contract import GapPolicy, Kind, SalesContract
 from models.errors import DataValidationError, ErrorDetail
 from models.forecaster import SeriesHistory
+from training.data import read_file
 
 Panel = dict[tuple[str, ...], SeriesHistory]
 
 
 def read_sales_table(path: str | Path) -> pd.DataFrame:
     """The file as text columns (CSV) or as stored (Parquet); parsing is the contract's job."""
-    path = Path(path)
-    if not path.exists():
-        raise DataValidationError(f"data file {str(path)!r} does not exist")
-    if path.stat().st_size == 0:
-        raise DataValidationError(f"data file {str(path)!r} is empty")
-    try:
-        if path.suffix.lower() in {".parquet", ".pq"}:
-            frame = pd.read_parquet(path)
-        else:
-            frame = pd.read_csv(path, dtype=str, keep_default_na=True)
-    except (pd.errors.EmptyDataError, pd.errors.ParserError, OSError, ValueError) as exc:
-        raise DataValidationError(f"data file {str(path)!r} could not be read: {exc}") from exc
-    if frame.empty:
-        raise DataValidationError(f"data file {str(path)!r} has no rows")
-    return frame
+    return read_file(path, csv_dtype=str)
 
 
 def to_long(frame: pd.DataFrame, contract: SalesContract) -> pd.DataFrame:
