@@ -8,16 +8,15 @@ promotion decision.
 from __future__ import annotations
 
 import json
-import tempfile
 from datetime import UTC, datetime
 from html import escape
-from pathlib import Path
 from typing import Any
 
 from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
 
 from models.errors import ErrorDetail, NotFoundError
+from models.run_artifacts import run_json
 from models.settings import Settings
 from models.transparency import CARDS, disclosure
 
@@ -37,15 +36,6 @@ def _when(millis: int | None) -> str | None:
     if not millis:
         return None
     return datetime.fromtimestamp(millis / 1000, tz=UTC).isoformat(timespec="seconds")
-
-
-def _artifact_json(client: MlflowClient, run_id: str, path: str) -> Any | None:
-    with tempfile.TemporaryDirectory() as tmp:
-        try:
-            local = client.download_artifacts(run_id, path, tmp)
-        except (MlflowException, OSError):
-            return None
-        return json.loads(Path(local).read_text())
 
 
 def build_card(settings: Settings, name: str, *, owner: str) -> dict[str, Any]:
@@ -137,10 +127,10 @@ def build_card(settings: Settings, name: str, *, owner: str) -> dict[str, Any]:
         "metrics": metrics,
         "metric_source": text.metric_source,
         "baselines": baselines,
-        "fairness": _artifact_json(client, run_id, "fairness/audit.json"),
+        "fairness": run_json(client, run_id, "fairness/audit.json"),
         "fairness_note": text.fairness_note,
-        "global_importance": _artifact_json(client, run_id, "global_importance.json"),
-        "leakage": _artifact_json(client, run_id, "leakage.json"),
+        "global_importance": run_json(client, run_id, "global_importance.json"),
+        "leakage": run_json(client, run_id, "leakage.json"),
         "version_history": history,
         "disclosure": disclosure(name),
     }

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-import tempfile
 from datetime import UTC, datetime
 from importlib.metadata import version
 from pathlib import Path
@@ -13,7 +11,7 @@ import mlflow
 from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
 
-from models import pyfunc_entry_path
+from models import pyfunc_entry_path, run_artifacts
 from models.errors import CandorError, ErrorDetail, NotFoundError
 from models.packaging import (
     SCORER_ARTIFACT,
@@ -172,18 +170,9 @@ def promote(
 
 def run_json(settings: Settings, run_id: str, path: str) -> Any | None:
     """A JSON artifact of a run (e.g. ``fairness/audit.json``), or None when it has none."""
-    return _run_json(MlflowClient(tracking_uri=settings.tracking_uri), run_id, path)
-
-
-def _run_json(client: MlflowClient, run_id: str, path: str) -> Any | None:
-    with tempfile.TemporaryDirectory() as tmp:
-        try:
-            local = client.download_artifacts(run_id, path, tmp)
-        except (MlflowException, OSError):
-            return None
-        return json.loads(Path(local).read_text())
+    return run_artifacts.run_json(MlflowClient(tracking_uri=settings.tracking_uri), run_id, path)
 
 
 def _promotion_history(client: MlflowClient, run_id: str) -> list[dict[str, Any]]:
-    record = _run_json(client, run_id, PROMOTION_ARTIFACT) or {}
+    record = run_artifacts.run_json(client, run_id, PROMOTION_ARTIFACT) or {}
     return list(record.get("promotions", []))
