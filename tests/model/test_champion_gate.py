@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import mlflow
 import pytest
-from conftest import make_settings
+from conftest import keep_mlflow_state, make_settings
 from mlflow.tracking import MlflowClient
 
 from data_samples.generate_leads import generate_leads
@@ -18,19 +17,6 @@ from training import tracking
 from training.pipeline import TrainingSummary, train_leads
 
 WEAKENED = ["webinars_attended_90d", "samples_requested_90d", "rep_visits_90d"]
-
-
-def keep_mlflow_state(mp: pytest.MonkeyPatch) -> None:
-    """Undo, when ``mp`` is undone, the process-wide MLflow state that training changes."""
-    from mlflow.tracking import _tracking_service, fluent
-
-    mp.setattr(_tracking_service.utils, "_tracking_uri", _tracking_service.utils._tracking_uri)
-    mp.setattr(fluent, "_active_experiment_id", fluent._active_experiment_id)
-    for name in ("MLFLOW_TRACKING_URI", "MLFLOW_EXPERIMENT_ID"):
-        if name in os.environ:
-            mp.setenv(name, os.environ[name])
-        else:
-            mp.delenv(name, raising=False)
 
 
 @dataclass

@@ -7,9 +7,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from conftest import SAMPLE_LEADS, make_settings
+from conftest import SAMPLE_LEADS, keep_mlflow_state, make_settings
 from mlflow.tracking import MlflowClient
-from test_champion_gate import keep_mlflow_state
 
 from candor_cli.main import main as candor
 from models.errors import CandorError, NotFoundError

@@ -14,9 +14,8 @@ import mlflow
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import make_settings
+from conftest import keep_mlflow_state, make_settings
 from mlflow.tracking import MlflowClient
-from test_champion_gate import keep_mlflow_state
 
 from models.contract import SALES_WEEKLY
 from models.errors import InputValidationError

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import copy
-import os
 from pathlib import Path
 
 import mlflow
 import numpy as np
 import pytest
 import yaml
-from conftest import make_settings
+from conftest import keep_mlflow_state, make_settings
 
 from data_samples.generate_leads import generate_leads
 from models.contract import HCP_LEADS
@@ -19,19 +18,6 @@ from training.leakage import AUC_THRESHOLD, LeakageFinding, single_feature_auc
 from training.pipeline import TrainingSummary, train_leads
 
 LEAK = "followup_outcome_code"
-
-
-def keep_mlflow_state(mp: pytest.MonkeyPatch) -> None:
-    """Undo, when ``mp`` is undone, the process-wide MLflow state that training changes."""
-    from mlflow.tracking import _tracking_service, fluent
-
-    mp.setattr(_tracking_service.utils, "_tracking_uri", _tracking_service.utils._tracking_uri)
-    mp.setattr(fluent, "_active_experiment_id", fluent._active_experiment_id)
-    for name in ("MLFLOW_TRACKING_URI", "MLFLOW_EXPERIMENT_ID"):
-        if name in os.environ:
-            mp.setenv(name, os.environ[name])
-        else:
-            mp.delenv(name, raising=False)
 
 
 @pytest.fixture(autouse=True)

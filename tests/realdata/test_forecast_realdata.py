@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import make_settings
+from conftest import keep_mlflow_state, make_settings
 
 from candor_cli.main import main as candor
 from models.contract import load_sales_contract
@@ -25,17 +25,6 @@ pytestmark = pytest.mark.realdata
 REPO = Path(__file__).resolve().parents[2]
 CONTRACT = REPO / "data_samples" / "contracts" / "pharmacy_sales_weekly.yaml"
 CATEGORIES = ["M01AB", "M01AE", "N02BA", "N02BE", "N05B", "N05C", "R03", "R06"]
-
-
-def keep_mlflow_state(mp: pytest.MonkeyPatch) -> None:
-    """Undo, with ``mp``, the process-wide MLflow state that training changes (as in
-    tests/model/test_champion_gate.py, which this folder cannot import)."""
-    from mlflow.tracking import _tracking_service, fluent
-
-    mp.setattr(_tracking_service.utils, "_tracking_uri", _tracking_service.utils._tracking_uri)
-    mp.setattr(fluent, "_active_experiment_id", fluent._active_experiment_id)
-    for name in ("MLFLOW_TRACKING_URI", "MLFLOW_EXPERIMENT_ID", "CANDOR_MLFLOW_TRACKING_URI"):
-        mp.delenv(name, raising=False)
 
 
 def test_the_wide_export_reads_as_eight_weekly_series(shared_data: Path) -> None:
@@ -56,7 +45,7 @@ def test_cli_trains_backtests_and_registers_from_the_contract_alone(
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    keep_mlflow_state(monkeypatch)
+    keep_mlflow_state(monkeypatch, clear=True)
     monkeypatch.setenv("CANDOR_HOME", str(tmp_path))
     get_settings.cache_clear()
     try:
