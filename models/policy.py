@@ -130,10 +130,9 @@ def review(
 # The recent weeks are judged by **backcasts**: for each of the last ``recent_weeks`` observed
 # weeks, the forecast the model would have made for it one week ahead, from the history before
 # it, with its intervals. The served boosters were fitted on those weeks too, so the backcasts
-# are in-sample: they fit the latest weeks better than a true forecast would (measured on the
-# sample: 0.74 / 0.92 coverage of the 80% / 95% intervals in-sample against 0.69 / 0.87 out of
-# sample), and the two recent-week codes fire less often than the chance rates below; they catch
-# shifts the model could not absorb. Review codes are stable strings that clients may rely on:
+# are in-sample: they fit the latest weeks better than a true forecast would, and the two
+# recent-week codes fire less often than the chance rates below; they catch shifts the model
+# could not absorb. Review codes are stable strings that clients may rely on:
 #
 # ``wide_interval``
 #     some forecast week's 80% interval is wider than ``wide_interval_ratio`` times its point
@@ -163,11 +162,14 @@ class ForecastPolicy:
         wide_interval_ratio: an 80% interval wider than this times the point is "wide".
         recent_weeks: how many of the latest observed weeks are backcast and judged.
         outside_min: how many of them outside their 95% interval flag the series.
+        max_covariate_stretch: a planned covariate value above this times the largest in the
+            training history is refused (the model would extrapolate).
     """
 
     wide_interval_ratio: float = 1.0
     recent_weeks: int = 4
     outside_min: int = 2
+    max_covariate_stretch: float = 10.0
 
     def __post_init__(self) -> None:
         if self.wide_interval_ratio <= 0:
@@ -176,6 +178,10 @@ class ForecastPolicy:
             raise ValueError(f"recent_weeks must be 2 to 26, got {self.recent_weeks}")
         if not 1 <= self.outside_min <= self.recent_weeks:
             raise ValueError(f"outside_min must be 1 to recent_weeks, got {self.outside_min}")
+        if self.max_covariate_stretch < 1:
+            raise ValueError(
+                f"max_covariate_stretch must be >= 1, got {self.max_covariate_stretch}"
+            )
 
 
 @dataclass(frozen=True)

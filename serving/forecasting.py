@@ -27,7 +27,6 @@ from models.policy import Backcast, ForecastPolicy, review_forecast
 from models.transparency import FORECAST_DISCLOSURE_TEXT, disclosure
 
 Key = tuple[str, ...]
-COVARIATE_STRETCH = 10.0  # planned values above 10x the training history's largest are refused
 
 
 @dataclass(frozen=True)
@@ -219,7 +218,7 @@ class ForecastService:
         if self.contract[name].kind is Kind.BOOLEAN and number not in (0.0, 1.0):
             return "must be 0 or 1 (a flag)"
         top = self._covariate_max.get(name, 0.0)
-        if number > COVARIATE_STRETCH * max(top, 1.0):
+        if number > self.policy.max_covariate_stretch * max(top, 1.0):
             return (
                 f"is far beyond anything the model was trained on (at most {top:g} in its "
                 f"history); it would extrapolate"
