@@ -106,11 +106,15 @@ class ForecastService:
         series: Sequence[Mapping[str, Any]],
         horizon: int,
         shared: Mapping[str, Any] | None,
+        *,
+        in_body: bool = True,
     ) -> list[SeriesRequest]:
         """Keys known to the model; planned covariates known-in-future, one finite value a week.
 
         ``shared`` holds future covariates for every series; a series' own
-        ``future_covariates`` take precedence for the covariates it names.
+        ``future_covariates`` take precedence for the covariates it names. Errors name fields
+        as in a JSON body (``series[1].product``), or, with ``in_body=False`` (one series
+        given as query parameters), by the parameter (``product``).
         """
         fields = self.series_fields
         known = set(self.known_keys())
@@ -119,33 +123,36 @@ class ForecastService:
         seen: dict[Key, int] = {}
         common = self._check_covariates(shared or {}, horizon, "future_covariates", details)
         for i, item in enumerate(series):
-            where = f"series[{i}]"
+            where = f"series[{i}]" if in_body else ""
+            key_field = where or ",".join(fields)  # an unknown series: the whole key
             extra = sorted(set(item) - {*fields, "future_covariates"})
             for name in extra:
                 details.append(
-                    ErrorDetail(f"{where}.{name}", f"unknown field; a series is named by {fields}")
+                    ErrorDetail(_join(where, name), f"unknown field; a series is named by {fields}")
                 )
             missing = [f for f in fields if not isinstance(item.get(f), str) or not item.get(f)]
             for name in missing:
-                details.append(ErrorDetail(f"{where}.{name}", "required: a non-empty string"))
+                details.append(ErrorDetail(_join(where, name), "required: a non-empty string"))
             own_raw = item.get("future_covariates")
             if own_raw is None:
                 own_raw = {}
             elif not isinstance(own_raw, Mapping):
                 details.append(
-                    ErrorDetail(f"{where}.future_covariates", "must be an object of lists")
+                    ErrorDetail(_join(where, "future_covariates"), "must be an object of lists")
                 )
                 own_raw = {}
-            own = self._check_covariates(own_raw, horizon, f"{where}.future_covariates", details)
+            own = self._check_covariates(
+                own_raw, horizon, _join(where, "future_covariates"), details
+            )
             if extra or missing:
                 continue
             key = tuple(str(item[f]) for f in fields)
             if key not in known:
-                details.append(ErrorDetail(where, self._unknown(key)))
+                details.append(ErrorDetail(key_field, self._unknown(key)))
                 continue
             if key in seen:
                 details.append(
-                    ErrorDetail(where, f"the same series as series[{seen[key]}]; ask once")
+                    ErrorDetail(key_field, f"the same series as series[{seen[key]}]; ask once")
                 )
                 continue
             seen[key] = i
@@ -324,6 +331,10 @@ class ForecastService:
 
     def disclosure(self) -> dict[str, str]:
         return disclosure(self.loaded.name, text=FORECAST_DISCLOSURE_TEXT)
+
+
+def _join(where: str, name: str) -> str:
+    return f"{where}.{name}" if where else name
 
 
 def _summary(details: list[ErrorDetail]) -> str:

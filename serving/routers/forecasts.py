@@ -107,19 +107,7 @@ def forecast_plot(
         )
     weeks = service.check_horizon(int(horizon))
     item = {name: request.query_params.get(name) for name in fields}
-    try:
-        [checked] = service.check_series([item], weeks, None)
-    except InputValidationError as exc:  # name the query parameters, not a body's fields
-        raise InputValidationError(
-            exc.message.replace("series[0].", "").replace("series[0]", ",".join(fields)),
-            [
-                ErrorDetail(
-                    d.field.replace("series[0].", "").replace("series[0]", ",".join(fields)),
-                    d.message,
-                )
-                for d in exc.details
-            ],
-        ) from exc
+    [checked] = service.check_series([item], weeks, None, in_body=False)
     [forecast] = service.forecaster.forecast(keys=[checked.key], horizon=weeks, explain="none")
     title = " / ".join(f"{k}={v}" for k, v in item.items())
     panel = ForecastPanel(service.forecaster.history_[checked.key], forecast, title)
