@@ -13,7 +13,7 @@ from typing import Any
 
 import pandas as pd
 
-from models.contract import HCP_LEADS
+from candor.models.contract import HCP_LEADS
 
 Lead = dict[str, Any]
 

@@ -18,10 +18,10 @@ import warnings
 import numpy as np
 import pandas as pd
 
-from models.forecaster import INTERVAL_LEVELS
-from training.forecast.backtest import BacktestConfig
-from training.forecast.data import Panel
-from training.forecast.metrics import Forecasts
+from candor.models.forecaster import INTERVAL_LEVELS
+from candor.training.forecast.backtest import BacktestConfig
+from candor.training.forecast.data import Panel
+from candor.training.forecast.metrics import Forecasts
 
 MLFORECAST_RECURSIVE = "mlforecast_recursive"
 MLFORECAST_DIRECT = "mlforecast_direct"

@@ -35,10 +35,10 @@ from bench_leads import Lead, batches, candor_body, load_leads, mlflow_body
 from bench_report import Conditions, ServerFigures, render
 from bench_servers import Server, candor_server, free_port, mlflow_server, server_env
 
-from models.settings import Settings
-from serving.audit.factory import open_store
-from serving.model_store import load_champion
-from serving.scoring import LeadScoringService
+from candor.models.settings import Settings
+from candor.serving.audit.factory import open_store
+from candor.serving.model_store import load_champion
+from candor.serving.scoring import LeadScoringService
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_DATA = REPO / "data_samples" / "hcp_leads.csv"
@@ -72,7 +72,7 @@ def isolate_environment() -> None:
 
 
 def train(data: Path, settings: Settings) -> None:
-    from training.pipeline import train_leads  # serving code never imports training
+    from candor.training.pipeline import train_leads  # serving code never imports training
 
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=".*input example was not provided.*")

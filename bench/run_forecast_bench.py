@@ -21,17 +21,22 @@ from pathlib import Path
 
 from forecast_mlforecast import MLFORECAST_DIRECT, MLFORECAST_RECURSIVE, mlforecast_backtest
 
-from models.contract import load_sales_contract
-from training.forecast.backtest import (
+from candor.models.contract import load_sales_contract
+from candor.training.forecast.backtest import (
     AUTO_ETS,
     MODEL,
     BacktestConfig,
     BacktestResult,
     run_backtest,
 )
-from training.forecast.data import read_panel
-from training.forecast.fit import BoosterParams
-from training.forecast.report import metrics_table, overall_table, relative_mase, series_table
+from candor.training.forecast.data import read_panel
+from candor.training.forecast.fit import BoosterParams
+from candor.training.forecast.report import (
+    metrics_table,
+    overall_table,
+    relative_mase,
+    series_table,
+)
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_DATA = REPO.parent / "shared" / "data" / "salesweekly.csv"

@@ -37,10 +37,10 @@ def main() -> int:
     from auth_support import bearer
     from fastapi.testclient import TestClient
 
-    from models.settings import Settings, get_settings
-    from serving.app import create_app
-    from training.forecast.backtest import BacktestConfig
-    from training.forecast.pipeline import train_forecast
+    from candor.models.settings import Settings, get_settings
+    from candor.serving.app import create_app
+    from candor.training.forecast.backtest import BacktestConfig
+    from candor.training.forecast.pipeline import train_forecast
 
     with tempfile.TemporaryDirectory() as home:
         settings = Settings(home=Path(home), mlflow_tracking_uri=None)

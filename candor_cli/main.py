@@ -8,12 +8,12 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from models.errors import CandorError
-from models.settings import get_settings
+from candor.models.errors import CandorError
+from candor.models.settings import get_settings
 
 
 def _generate(args: argparse.Namespace) -> int:
-    from data_samples.generate_leads import generate_leads
+    from candor.data_samples.generate_leads import generate_leads
 
     if args.rows < 1:
         raise SystemExit(f"--rows must be at least 1, got {args.rows}")
@@ -26,7 +26,7 @@ def _generate(args: argparse.Namespace) -> int:
 
 
 def _generate_sales(args: argparse.Namespace) -> int:
-    from data_samples.generate_sales import generate_sales
+    from candor.data_samples.generate_sales import generate_sales
 
     if args.weeks < 1:
         raise SystemExit(f"--weeks must be at least 1, got {args.weeks}")
@@ -40,8 +40,8 @@ def _generate_sales(args: argparse.Namespace) -> int:
 
 
 def _train_forecast(args: argparse.Namespace) -> int:
-    from training.forecast.backtest import BacktestConfig
-    from training.forecast.pipeline import train_forecast
+    from candor.training.forecast.backtest import BacktestConfig
+    from candor.training.forecast.pipeline import train_forecast
 
     backtest = BacktestConfig(
         eval_weeks=args.eval_weeks,
@@ -74,7 +74,7 @@ def _train_forecast(args: argparse.Namespace) -> int:
 
 
 def _train_leads(args: argparse.Namespace) -> int:
-    from training.pipeline import train_leads
+    from candor.training.pipeline import train_leads
 
     summary = train_leads(
         data=args.data,
@@ -118,7 +118,7 @@ def _train_leads(args: argparse.Namespace) -> int:
 def _models_promote(args: argparse.Namespace) -> int:
     import getpass
 
-    from training import tracking
+    from candor.training import tracking
 
     by = args.by
     if by is None:
@@ -141,14 +141,14 @@ def _models_promote(args: argparse.Namespace) -> int:
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
-    from serving.app import create_app
+    from candor.serving.app import create_app
 
     uvicorn.run(create_app(), host=args.host, port=args.port, log_level=args.log_level)
     return 0
 
 
 def _store():  # type: ignore[no-untyped-def]
-    from serving.audit.factory import open_store
+    from candor.serving.audit.factory import open_store
 
     return open_store(get_settings())
 

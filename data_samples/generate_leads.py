@@ -38,7 +38,7 @@ from collections.abc import Callable, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from models.contract import HCP_LEADS
+from candor.models.contract import HCP_LEADS
 
 # --- Column layout -------------------------------------------------------------------------
 

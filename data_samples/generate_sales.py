@@ -53,8 +53,8 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
-from models.contract import SALES_WEEKLY
-from models.forecaster import holiday_days
+from candor.models.contract import SALES_WEEKLY
+from candor.models.forecaster import holiday_days
 
 COLUMNS: tuple[str, ...] = tuple(SALES_WEEKLY.names)
 START_WEEK = "2021-01-04"  # a Monday

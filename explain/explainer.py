@@ -8,9 +8,9 @@ from typing import Any
 
 import numpy as np
 
-from explain.reasons import describe
-from models.contract import Contract
-from models.features import FeatureMatrix, FeatureSchema, display_value
+from candor.explain.reasons import describe
+from candor.models.contract import Contract
+from candor.models.features import FeatureMatrix, FeatureSchema, display_value
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from models.contract import Field, Kind
+from candor.models.contract import Field, Kind
 
 STRONG_LOG_ODDS = 0.5  # a contribution this large moves a 50% lead past 62%
 SLIGHT_LOG_ODDS = 0.1

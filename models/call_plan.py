@@ -39,7 +39,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from enum import StrEnum
 
-from models.errors import ErrorDetail, InputValidationError
+from candor.models.errors import ErrorDetail, InputValidationError
 
 CONTACT_WINDOW_DAYS = 30
 LOW_GRADES = frozenset({"C", "D"})

@@ -30,7 +30,7 @@ from typing import Any
 
 import yaml
 
-from models.errors import ContractError
+from candor.models.errors import ContractError
 
 
 class Role(StrEnum):

@@ -23,8 +23,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from models.contract import Contract, Field, Kind, Role
-from models.errors import ErrorDetail, InputValidationError
+from candor.models.contract import Contract, Field, Kind, Role
+from candor.models.errors import ErrorDetail, InputValidationError
 
 _TRUE = frozenset({"true", "yes", "y", "1", "t"})
 _FALSE = frozenset({"false", "no", "n", "0", "f"})

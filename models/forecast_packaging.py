@@ -21,10 +21,10 @@ from mlflow.pyfunc import PythonModel
 from mlflow.tracking import MlflowClient
 from mlflow.types.schema import ColSpec, ParamSchema, ParamSpec, Schema
 
-from models.contract import SalesContract
-from models.errors import ErrorDetail, InputValidationError, ModelNotAvailableError
-from models.forecaster import INTERVAL_LEVELS, SalesForecaster, unwrap_forecaster
-from models.settings import Settings
+from candor.models.contract import SalesContract
+from candor.models.errors import ErrorDetail, InputValidationError, ModelNotAvailableError
+from candor.models.forecaster import INTERVAL_LEVELS, SalesForecaster, unwrap_forecaster
+from candor.models.settings import Settings
 
 FORECASTER_ARTIFACT = "forecaster"
 METRIC_PREFIX = "backtest_"

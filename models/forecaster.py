@@ -49,14 +49,14 @@ import numpy as np
 import yaml
 from scipy.signal import lfilter
 
-from models.contract import (
+from candor.models.contract import (
     Kind,
     SalesContract,
     WeekLabel,
     dump_sales_contract,
     sales_contract_from_dict,
 )
-from models.errors import ErrorDetail, InputValidationError
+from candor.models.errors import ErrorDetail, InputValidationError
 
 MAX_HORIZON = 26  # weeks
 LEVEL_WINDOW = 26  # weeks in the level that scales the target (13 and 52 did worse)

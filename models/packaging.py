@@ -14,9 +14,9 @@ from mlflow.models.signature import ModelSignature
 from mlflow.pyfunc import PyFuncModel, PythonModel
 from mlflow.types.schema import ColSpec, Schema
 
-from models.contract import Contract, Kind, Role
-from models.features import build_features
-from models.scorer import LeadScorer
+from candor.models.contract import Contract, Kind, Role
+from candor.models.features import build_features
+from candor.models.scorer import LeadScorer
 
 SCORER_ARTIFACT = "scorer"
 

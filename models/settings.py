@@ -14,7 +14,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from models.policy import ForecastPolicy, ScoringPolicy
+from candor.models.policy import ForecastPolicy, ScoringPolicy
 
 LEAD_MODEL_NAME = "candor-lead-scorer"
 FORECAST_MODEL_NAME = "candor-sales-forecaster"

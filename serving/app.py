@@ -10,16 +10,16 @@ from typing import Any
 from fastapi import FastAPI
 from pydantic import TypeAdapter
 
-from models.errors import CandorError
-from models.forecast_packaging import load_forecaster
-from models.settings import Settings, get_settings
-from serving.audit.factory import open_store
-from serving.errors import install_error_handlers
-from serving.forecasting import ForecastService
-from serving.lead_schema import lead_model_for
-from serving.limits import BodySizeLimit
-from serving.model_store import load_champion
-from serving.routers import (
+from candor.models.errors import CandorError
+from candor.models.forecast_packaging import load_forecaster
+from candor.models.settings import Settings, get_settings
+from candor.serving.audit.factory import open_store
+from candor.serving.errors import install_error_handlers
+from candor.serving.forecasting import ForecastService
+from candor.serving.lead_schema import lead_model_for
+from candor.serving.limits import BodySizeLimit
+from candor.serving.model_store import load_champion
+from candor.serving.routers import (
     call_plans,
     forecasts,
     leads,
@@ -28,8 +28,8 @@ from serving.routers import (
     reviews,
     system,
 )
-from serving.scoring import LeadScoringService
-from serving.web.router import mount_review_page
+from candor.serving.scoring import LeadScoringService
+from candor.serving.web.router import mount_review_page
 
 log = logging.getLogger("candor.serving")
 

@@ -7,16 +7,16 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from models.errors import (
+from candor.models.errors import (
     AuditUnavailableError,
     AuthenticationError,
     ModelNotAvailableError,
     PermissionDeniedError,
 )
-from models.settings import Settings, get_settings
-from serving.audit.store import AuditStore, Caller
-from serving.forecasting import ForecastService
-from serving.scoring import LeadScoringService
+from candor.models.settings import Settings, get_settings
+from candor.serving.audit.store import AuditStore, Caller
+from candor.serving.forecasting import ForecastService
+from candor.serving.scoring import LeadScoringService
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 

@@ -9,7 +9,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from models.errors import (
+from candor.models.errors import (
     AuditUnavailableError,
     AuthenticationError,
     CandorError,

@@ -19,12 +19,12 @@ from typing import Any
 
 import numpy as np
 
-from models.contract import Kind, SalesContract
-from models.errors import ErrorDetail, InputValidationError
-from models.forecast_packaging import LoadedForecaster
-from models.forecaster import SeriesForecast, week_starts
-from models.policy import Backcast, ForecastPolicy, review_forecast
-from models.transparency import FORECAST_DISCLOSURE_TEXT, disclosure
+from candor.models.contract import Kind, SalesContract
+from candor.models.errors import ErrorDetail, InputValidationError
+from candor.models.forecast_packaging import LoadedForecaster
+from candor.models.forecaster import SeriesForecast, week_starts
+from candor.models.policy import Backcast, ForecastPolicy, review_forecast
+from candor.models.transparency import FORECAST_DISCLOSURE_TEXT, disclosure
 
 Key = tuple[str, ...]
 

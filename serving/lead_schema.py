@@ -6,7 +6,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
-from models.contract import Contract, Kind, Role
+from candor.models.contract import Contract, Kind, Role
 
 
 def _python_type(contract: Contract, name: str) -> Any:

@@ -15,10 +15,10 @@ from typing import Any
 from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
 
-from models.errors import ErrorDetail, NotFoundError
-from models.run_artifacts import run_json
-from models.settings import Settings
-from models.transparency import CARDS, disclosure
+from candor.models.errors import ErrorDetail, NotFoundError
+from candor.models.run_artifacts import run_json
+from candor.models.settings import Settings
+from candor.models.transparency import CARDS, disclosure
 
 # what the card says about the model, from the run's parameters (those a run has)
 MODEL_PARAMS = {

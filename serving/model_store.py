@@ -9,10 +9,10 @@ import mlflow
 from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
 
-from models.errors import ModelNotAvailableError
-from models.packaging import unwrap_scorer
-from models.scorer import LeadScorer
-from models.settings import Settings
+from candor.models.errors import ModelNotAvailableError
+from candor.models.packaging import unwrap_scorer
+from candor.models.scorer import LeadScorer
+from candor.models.settings import Settings
 
 
 @dataclass(frozen=True)

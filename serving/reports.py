@@ -14,7 +14,7 @@ import math
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from models.policy import GRADES, ReviewCode
+from candor.models.policy import GRADES, ReviewCode
 
 POSITIVE_GRADES = frozenset({"A", "B"})  # grades that predict a conversion
 Z_95 = 1.959963984540054  # standard normal 97.5% quantile: a two-sided 95% interval

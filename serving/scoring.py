@@ -12,16 +12,16 @@ from typing import Any
 
 import numpy as np
 
-from explain.explainer import explain_rows
-from models.features import (
+from candor.explain.explainer import explain_rows
+from candor.models.features import (
     FeatureMatrix,
     build_features,
     columns_from_records,
     out_of_range,
     parse_bool,
 )
-from models.policy import ScoringPolicy, confidence_level, grade, review
-from serving.model_store import LoadedModel
+from candor.models.policy import ScoringPolicy, confidence_level, grade, review
+from candor.serving.model_store import LoadedModel
 
 CALIBRATION_METHOD = "inductive Venn-Abers"
 # A suppressed lead still carries every key of a result, so clients read null, not KeyError.

@@ -5,8 +5,8 @@ from __future__ import annotations
 import uuid
 from functools import lru_cache
 
-from models.settings import Settings
-from serving.audit.factory import open_store
+from candor.models.settings import Settings
+from candor.serving.audit.factory import open_store
 
 ROLES = ("scorer", "reviewer", "admin")
 

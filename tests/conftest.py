@@ -9,7 +9,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from models.settings import Settings, get_settings
+from candor.models.settings import Settings, get_settings
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLE_LEADS = REPO / "data_samples" / "hcp_leads.csv"
@@ -46,7 +46,7 @@ def make_settings(home: Path, **overrides: object) -> Settings:
 @pytest.fixture(scope="session")
 def trained_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A CANDOR_HOME whose MLflow store holds a champion trained on the sample data."""
-    from training.pipeline import train_leads
+    from candor.training.pipeline import train_leads
 
     home = tmp_path_factory.mktemp("candor_home")
     summary = train_leads(data=SAMPLE_LEADS, settings=make_settings(home))
@@ -68,8 +68,8 @@ def forecast_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     """A CANDOR_HOME whose MLflow store holds a forecast champion trained on the sample sales
     (a short backtest without baselines: the forecasting behaviour, not its accuracy, is under
     test here; the accuracy is measured by ``make bench``)."""
-    from training.forecast.backtest import BacktestConfig
-    from training.forecast.pipeline import train_forecast
+    from candor.training.forecast.backtest import BacktestConfig
+    from candor.training.forecast.pipeline import train_forecast
 
     home = tmp_path_factory.mktemp("forecast_home")
     settings = make_settings(home)
@@ -85,7 +85,7 @@ def forecast_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
 
 @pytest.fixture(scope="session")
 def scorer(trained_settings: Settings):  # type: ignore[no-untyped-def]
-    from serving.model_store import load_champion
+    from candor.serving.model_store import load_champion
 
     return load_champion(trained_settings).scorer
 
@@ -96,7 +96,7 @@ def client(trained_settings: Settings) -> Iterator[object]:
     from auth_support import bearer
     from fastapi.testclient import TestClient
 
-    from serving.app import create_app
+    from candor.serving.app import create_app
 
     app = create_app()
     app.dependency_overrides[get_settings] = lambda: trained_settings

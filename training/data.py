@@ -8,9 +8,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from models.contract import Contract, Kind
-from models.errors import DataValidationError, ErrorDetail
-from models.features import is_missing, parse_bool
+from candor.models.contract import Contract, Kind
+from candor.models.errors import DataValidationError, ErrorDetail
+from candor.models.features import is_missing, parse_bool
 
 MIN_PER_CLASS = 40
 

@@ -72,9 +72,9 @@ import numpy as np
 from fairlearn.metrics import MetricFrame, count, selection_rate
 from sklearn.base import BaseEstimator, ClassifierMixin
 
-from models.contract import Contract, Role
-from models.features import is_missing
-from training.metrics import expected_calibration_error
+from candor.models.contract import Contract, Role
+from candor.models.features import is_missing
+from candor.training.metrics import expected_calibration_error
 
 PROTECTED = "protected"
 SEGMENT = "audit_segment"

@@ -13,8 +13,8 @@ from dataclasses import asdict, dataclass
 import numpy as np
 from sklearn.metrics import roc_auc_score
 
-from models.contract import AFTER_THE_FACT_TOKENS, Contract, Kind, name_tokens
-from models.features import FeatureMatrix
+from candor.models.contract import AFTER_THE_FACT_TOKENS, Contract, Kind, name_tokens
+from candor.models.features import FeatureMatrix
 
 AUC_THRESHOLD = 0.90
 

@@ -26,17 +26,17 @@ import mlflow
 import numpy as np
 from sklearn.metrics import roc_auc_score
 
-from explain.explainer import global_importance
-from explain.plots import GroupBar, calibration_plot, fairness_plot, importance_plot
-from models.contract import HCP_LEADS, Contract, dump_contract, load_contract
-from models.errors import CandorError, ErrorDetail, ModelIncompatibleError
-from models.features import build_features, fit_schema
-from models.settings import Settings
-from training import fairness, tracking
-from training.data import columns_of, read_table, validate_frame
-from training.fit import FitResult, fit_lead_scorer, split_indices
-from training.leakage import LeakageFinding, scan
-from training.metrics import reliability_curve
+from candor.explain.explainer import global_importance
+from candor.explain.plots import GroupBar, calibration_plot, fairness_plot, importance_plot
+from candor.models.contract import HCP_LEADS, Contract, dump_contract, load_contract
+from candor.models.errors import CandorError, ErrorDetail, ModelIncompatibleError
+from candor.models.features import build_features, fit_schema
+from candor.models.settings import Settings
+from candor.training import fairness, tracking
+from candor.training.data import columns_of, read_table, validate_frame
+from candor.training.fit import FitResult, fit_lead_scorer, split_indices
+from candor.training.leakage import LeakageFinding, scan
+from candor.training.metrics import reliability_curve
 
 log = logging.getLogger("candor.training")
 

@@ -11,16 +11,16 @@ import mlflow
 from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
 
-from models import pyfunc_entry_path, run_artifacts
-from models.errors import CandorError, ErrorDetail, NotFoundError
-from models.packaging import (
+from candor.models import pyfunc_entry_path, run_artifacts
+from candor.models.errors import CandorError, ErrorDetail, NotFoundError
+from candor.models.packaging import (
     SCORER_ARTIFACT,
     signature_for,
     synthetic_input_example,
     unwrap_scorer,
 )
-from models.scorer import LeadScorer
-from models.settings import Settings
+from candor.models.scorer import LeadScorer
+from candor.models.settings import Settings
 
 # Given explicitly: inferring requirements costs ~20 s per log_model (PERFORMANCE.md).
 _REQUIREMENTS = [

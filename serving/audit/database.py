@@ -9,7 +9,7 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event
 
-from models.settings import Settings
+from candor.models.settings import Settings
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from models.settings import Settings
-from serving.audit.database import database_url, make_engine, migrate
-from serving.audit.secrets import pseudonymisation_key
-from serving.audit.store import AuditStore
+from candor.models.settings import Settings
+from candor.serving.audit.database import database_url, make_engine, migrate
+from candor.serving.audit.secrets import pseudonymisation_key
+from candor.serving.audit.store import AuditStore
 
 
 def open_store(settings: Settings) -> AuditStore:

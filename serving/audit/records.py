@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from serving.audit.store import NewRecord
+from candor.serving.audit.store import NewRecord
 
 
 def records_for(

@@ -8,7 +8,7 @@ import os
 import secrets
 from pathlib import Path
 
-from models.settings import Settings
+from candor.models.settings import Settings
 
 KEY_FILE = "audit.key"
 

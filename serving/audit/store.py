@@ -16,17 +16,17 @@ from typing import Any, cast
 from sqlalchemy import Connection, Engine, Table, exists, func, insert, select, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
-from models.errors import (
+from candor.models.errors import (
     AuditUnavailableError,
     ConflictError,
     ErrorDetail,
     InputValidationError,
     NotFoundError,
 )
-from models.policy import GRADES
-from serving.audit.chain import ChainReport, canonical_json, record_hash, verify_chain
-from serving.audit.secrets import hash_api_secret, lead_key, new_api_secret
-from serving.audit.tables import (
+from candor.models.policy import GRADES
+from candor.serving.audit.chain import ChainReport, canonical_json, record_hash, verify_chain
+from candor.serving.audit.secrets import hash_api_secret, lead_key, new_api_secret
+from candor.serving.audit.tables import (
     ApiKey,
     AuditRecord,
     AuditReviewReason,

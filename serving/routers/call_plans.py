@@ -15,7 +15,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 
-from models.call_plan import (
+from candor.models.call_plan import (
     Candidate,
     PlanRules,
     default_min_share,
@@ -24,13 +24,18 @@ from models.call_plan import (
     recent_contacts,
     window_start,
 )
-from models.contract import Contract, Field, Role
-from models.errors import ErrorDetail, InputValidationError
-from models.transparency import disclosure
-from serving.audit.records import records_for
-from serving.dependencies import AuditDep, ScorerDep, ScoringDep, SettingsDep
-from serving.routers.leads import validate_leads
-from serving.schemas import CallPlanRequest, CallPlanResponse, ErrorResponse, parse_observed_at
+from candor.models.contract import Contract, Field, Role
+from candor.models.errors import ErrorDetail, InputValidationError
+from candor.models.transparency import disclosure
+from candor.serving.audit.records import records_for
+from candor.serving.dependencies import AuditDep, ScorerDep, ScoringDep, SettingsDep
+from candor.serving.routers.leads import validate_leads
+from candor.serving.schemas import (
+    CallPlanRequest,
+    CallPlanResponse,
+    ErrorResponse,
+    parse_observed_at,
+)
 
 router = APIRouter(tags=["call plans"])
 

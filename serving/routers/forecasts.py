@@ -14,12 +14,12 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from explain.forecast_plots import ForecastPanel, forecast_png
-from models.errors import ErrorDetail, InputValidationError, NotFoundError
-from models.transparency import FORECAST_DISCLOSURE_TEXT, model_card_path
-from serving.audit.records import forecast_records
-from serving.dependencies import AuditDep, ForecastDep, ReviewerDep, ScorerDep, SettingsDep
-from serving.schemas import ErrorResponse, ForecastRequest, ForecastResponse
+from candor.explain.forecast_plots import ForecastPanel, forecast_png
+from candor.models.errors import ErrorDetail, InputValidationError, NotFoundError
+from candor.models.transparency import FORECAST_DISCLOSURE_TEXT, model_card_path
+from candor.serving.audit.records import forecast_records
+from candor.serving.dependencies import AuditDep, ForecastDep, ReviewerDep, ScorerDep, SettingsDep
+from candor.serving.schemas import ErrorResponse, ForecastRequest, ForecastResponse
 
 router = APIRouter(tags=["forecasts"])
 PLOT_WEEKS = 13

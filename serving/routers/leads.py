@@ -8,12 +8,12 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 
-from models.errors import ErrorDetail, InputValidationError
-from models.transparency import disclosure
-from serving.audit.records import records_for
-from serving.dependencies import AuditDep, ScorerDep, ScoringDep, SettingsDep
-from serving.errors import summarise, validation_details
-from serving.schemas import ErrorResponse, ScoreRequest, ScoreResponse
+from candor.models.errors import ErrorDetail, InputValidationError
+from candor.models.transparency import disclosure
+from candor.serving.audit.records import records_for
+from candor.serving.dependencies import AuditDep, ScorerDep, ScoringDep, SettingsDep
+from candor.serving.errors import summarise, validation_details
+from candor.serving.schemas import ErrorResponse, ScoreRequest, ScoreResponse
 
 router = APIRouter(prefix="/v1/leads", tags=["leads"])
 

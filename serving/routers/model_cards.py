@@ -8,8 +8,8 @@ from typing import Any, Literal
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse
 
-from serving.dependencies import SettingsDep
-from serving.model_card import build_card, render_html
+from candor.serving.dependencies import SettingsDep
+from candor.serving.model_card import build_card, render_html
 
 router = APIRouter(tags=["transparency"])
 

@@ -7,11 +7,17 @@ from typing import Any
 
 from fastapi import APIRouter
 
-from models.errors import ErrorDetail, InputValidationError
-from serving.dependencies import AuditDep, ReviewerDep
-from serving.reports import error_report
-from serving.routers.reviews import AUTH_ERRORS
-from serving.schemas import ErrorReport, ErrorResponse, OutcomeIn, OutcomeResult, parse_observed_at
+from candor.models.errors import ErrorDetail, InputValidationError
+from candor.serving.dependencies import AuditDep, ReviewerDep
+from candor.serving.reports import error_report
+from candor.serving.routers.reviews import AUTH_ERRORS
+from candor.serving.schemas import (
+    ErrorReport,
+    ErrorResponse,
+    OutcomeIn,
+    OutcomeResult,
+    parse_observed_at,
+)
 
 router = APIRouter(tags=["outcomes"])
 

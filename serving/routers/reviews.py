@@ -9,10 +9,10 @@ from typing import Any
 
 from fastapi import APIRouter, Query, Request
 
-from models.errors import ErrorDetail, InputValidationError, NotFoundError
-from models.policy import ForecastReviewCode, ReviewCode
-from serving.dependencies import AnyCallerDep, AuditDep, ReviewerDep
-from serving.schemas import (
+from candor.models.errors import ErrorDetail, InputValidationError, NotFoundError
+from candor.models.policy import ForecastReviewCode, ReviewCode
+from candor.serving.dependencies import AnyCallerDep, AuditDep, ReviewerDep
+from candor.serving.schemas import (
     DecisionIn,
     DecisionResult,
     ErrorResponse,

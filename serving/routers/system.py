@@ -7,9 +7,9 @@ from typing import Any
 import yaml
 from fastapi import APIRouter, Request
 
-from models.contract import dump_contract
-from serving.dependencies import ScoringDep
-from serving.schemas import ModelInfo
+from candor.models.contract import dump_contract
+from candor.serving.dependencies import ScoringDep
+from candor.serving.schemas import ModelInfo
 
 router = APIRouter(tags=["system"])
 

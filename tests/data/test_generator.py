@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from data_samples.generate_leads import (
+from candor.data_samples.generate_leads import (
     DRIVERS,
     NO_DIRECT_EFFECT,
     generate_leads,
@@ -14,7 +14,7 @@ from data_samples.generate_leads import (
     true_logit_terms,
     true_probability,
 )
-from models.contract import HCP_LEADS, Kind, Role
+from candor.models.contract import HCP_LEADS, Kind, Role
 
 
 @pytest.fixture(scope="module")

@@ -8,11 +8,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from data_samples.generate_leads import generate_leads
-from models.contract import HCP_LEADS
-from models.errors import DataValidationError
-from models.features import build_features, fit_schema
-from training.data import MIN_PER_CLASS, columns_of, read_table, validate_frame
+from candor.data_samples.generate_leads import generate_leads
+from candor.models.contract import HCP_LEADS
+from candor.models.errors import DataValidationError
+from candor.models.features import build_features, fit_schema
+from candor.training.data import MIN_PER_CLASS, columns_of, read_table, validate_frame
 
 
 @pytest.fixture(scope="module")

@@ -19,7 +19,7 @@ from browser_support import CHROMIUM, CHROMIUM_ARGS, SCREENSHOTS, playwright_api
 from conftest import SAMPLE_LEADS, make_settings
 from live_server import candor_serve, get_json, post_json
 
-from models.settings import Settings
+from candor.models.settings import Settings
 
 HORIZON = 6  # weeks
 
@@ -31,7 +31,7 @@ def forecast_and_leads_home(
     """The session's forecaster with a lead scorer beside it: /healthz (which `candor_serve`
     waits on) is "ok" only when a lead scorer is served. The forecast home's MLflow store is
     copied (its artifacts stay where they are) so that the session fixture is left unchanged."""
-    from training.pipeline import train_leads
+    from candor.training.pipeline import train_leads
 
     home = tmp_path_factory.mktemp("forecast_and_leads_home")
     shutil.copy2(forecast_settings.home / "mlflow.db", home / "mlflow.db")

@@ -16,7 +16,7 @@ from auth_support import bearer
 from browser_support import CHROMIUM, CHROMIUM_ARGS, SCREENSHOTS, playwright_api, sign_in
 from live_server import candor_serve, get_json, post_json
 
-from models.settings import Settings
+from candor.models.settings import Settings
 
 DEMO_REQUEST = Path(__file__).resolve().parents[2] / "data_samples" / "demo_request.json"
 

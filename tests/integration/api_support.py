@@ -18,10 +18,10 @@ import pandas as pd
 from auth_support import bearer
 from fastapi.testclient import TestClient
 
-from models.contract import HCP_LEADS
-from models.policy import ReviewCode
-from models.settings import Settings, get_settings
-from serving.app import create_app
+from candor.models.contract import HCP_LEADS
+from candor.models.policy import ReviewCode
+from candor.models.settings import Settings, get_settings
+from candor.serving.app import create_app
 
 REPO = Path(__file__).resolve().parents[2]
 DEMO_REQUEST = REPO / "data_samples" / "demo_request.json"

@@ -12,10 +12,10 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy import Engine, text
 
-from models.errors import InputValidationError, NotFoundError
-from serving.audit.database import make_engine, migrate
-from serving.audit.store import AuditStore, NewRecord
-from serving.audit.tables import Base
+from candor.models.errors import InputValidationError, NotFoundError
+from candor.serving.audit.database import make_engine, migrate
+from candor.serving.audit.store import AuditStore, NewRecord
+from candor.serving.audit.tables import Base
 
 KEY = b"k" * 32
 

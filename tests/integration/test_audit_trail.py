@@ -13,9 +13,9 @@ from auth_support import bearer
 from live_server import candor_serve, post_json
 from sqlalchemy import text
 
-from candor_cli.main import main as candor_main
-from models.settings import Settings, get_settings
-from serving.audit.factory import open_store
+from candor.cli.main import main as candor_main
+from candor.models.settings import Settings, get_settings
+from candor.serving.audit.factory import open_store
 
 
 @pytest.fixture()
@@ -145,8 +145,8 @@ def test_the_service_audits_to_postgresql_when_configured(
     trained_settings: Settings, postgres_url: str
 ) -> None:
     """CANDOR_DATABASE_URL pointing at PostgreSQL: migrations, keys, scores and the chain."""
-    from serving.audit.database import make_engine
-    from serving.audit.tables import Base
+    from candor.serving.audit.database import make_engine
+    from candor.serving.audit.tables import Base
 
     engine = make_engine(postgres_url)
     Base.metadata.drop_all(engine)  # the server is shared by the session: start empty

@@ -10,7 +10,7 @@ import pytest
 from api_support import SCORE, demo_lead, error_of, serve
 from fastapi.testclient import TestClient
 
-from models.settings import Settings
+from candor.models.settings import Settings
 
 JSON = {"content-type": "application/json"}
 

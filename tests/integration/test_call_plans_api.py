@@ -17,11 +17,11 @@ import pytest
 from api_support import demo_lead, error_of, serve
 from fastapi.testclient import TestClient
 
-from data_samples.generate_leads import generate_leads
-from models.contract import HCP_LEADS
-from models.settings import Settings
-from serving.audit.factory import open_store
-from serving.audit.store import AuditStore
+from candor.data_samples.generate_leads import generate_leads
+from candor.models.contract import HCP_LEADS
+from candor.models.settings import Settings
+from candor.serving.audit.factory import open_store
+from candor.serving.audit.store import AuditStore
 
 PLANS = "/v1/call-plans"
 TERRITORY = "territory_type"
@@ -303,8 +303,8 @@ def test_a_bad_lead_is_422_naming_its_index_and_field(
 def bare_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[AuditStore]:
     from sqlalchemy import text
 
-    from serving.audit.database import make_engine, migrate
-    from serving.audit.tables import Base
+    from candor.serving.audit.database import make_engine, migrate
+    from candor.serving.audit.tables import Base
 
     if request.param == "sqlite":
         url = f"sqlite:///{tmp_path / 'audit.db'}"
@@ -340,7 +340,7 @@ def test_touches_are_counted_per_lead_within_the_window(bare_store: AuditStore) 
 def test_touches_store_the_keyed_hash_never_the_lead_id(bare_store: AuditStore) -> None:
     from sqlalchemy import select
 
-    from serving.audit.store import TOUCHES
+    from candor.serving.audit.store import TOUCHES
 
     bare_store.record_touches(["L-secret"], plan_id="p1", requested_by="crm")
 

@@ -9,7 +9,7 @@ import pytest
 from api_support import SCORE, demo_lead, serve
 from fastapi.testclient import TestClient
 
-from models.settings import Settings
+from candor.models.settings import Settings
 
 SENSITIVE = ("prescribing_decile", "patient_volume_band")
 

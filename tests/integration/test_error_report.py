@@ -15,8 +15,8 @@ from api_support import SCORE, leads_from_frame, serve, with_overrides, with_pol
 from auth_support import bearer
 from fastapi.testclient import TestClient
 
-from models.policy import GRADES, ReviewCode
-from models.settings import Settings
+from candor.models.policy import GRADES, ReviewCode
+from candor.models.settings import Settings
 
 REPORT = "/v1/reports/errors"
 N_LEADS = 200

@@ -13,9 +13,9 @@ from api_support import serve
 from conftest import FORECAST_HORIZON
 from fastapi.testclient import TestClient
 
-from models.settings import Settings
-from models.transparency import FORECAST_DISCLOSURE_TEXT
-from serving.audit.factory import open_store
+from candor.models.settings import Settings
+from candor.models.transparency import FORECAST_DISCLOSURE_TEXT
+from candor.serving.audit.factory import open_store
 
 FORECASTS = "/v1/forecasts"
 PLOT = "/v1/forecasts/plot.png"

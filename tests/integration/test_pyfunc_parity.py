@@ -12,9 +12,9 @@ import mlflow
 import numpy as np
 import pandas as pd
 
-from models.settings import Settings
-from serving.model_store import load_champion
-from serving.scoring import LeadScoringService
+from candor.models.settings import Settings
+from candor.serving.model_store import load_champion
+from candor.serving.scoring import LeadScoringService
 
 
 def test_service_scores_equal_the_registered_pyfunc(

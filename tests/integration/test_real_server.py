@@ -8,7 +8,7 @@ from api_support import DEMO_REQUEST, SCORE
 from auth_support import bearer
 from live_server import candor_serve, post_json
 
-from models.settings import Settings
+from candor.models.settings import Settings
 
 
 def test_candor_serve_scores_the_demo_request(

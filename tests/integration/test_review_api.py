@@ -10,7 +10,7 @@ import pytest
 from api_support import SCORE, demo_lead, expected_grade, leads_from_frame, serve, with_policy
 from fastapi.testclient import TestClient
 
-from models.settings import Settings
+from candor.models.settings import Settings
 
 
 @pytest.fixture(scope="module")

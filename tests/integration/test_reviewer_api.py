@@ -27,8 +27,8 @@ from api_support import (
 from auth_support import bearer
 from fastapi.testclient import TestClient
 
-from models.contract import HCP_LEADS
-from models.settings import Settings
+from candor.models.contract import HCP_LEADS
+from candor.models.settings import Settings
 
 QUEUE = "/v1/reviews"
 PII_FIELDS = {f.name for f in HCP_LEADS.pii_fields}

@@ -21,8 +21,8 @@ from api_support import (
 )
 from fastapi.testclient import TestClient
 
-from models.settings import LEAD_MODEL_NAME, Settings
-from serving.schemas import ScoreResponse
+from candor.models.settings import LEAD_MODEL_NAME, Settings
+from candor.serving.schemas import ScoreResponse
 
 RESULT_KEYS = {
     "lead_id",

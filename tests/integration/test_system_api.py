@@ -10,8 +10,8 @@ import pytest
 from api_support import SCORE, demo_body, error_of, serve, with_overrides
 from fastapi.testclient import TestClient
 
-from models.contract import HCP_LEADS
-from models.settings import LEAD_MODEL_NAME, Settings
+from candor.models.contract import HCP_LEADS
+from candor.models.settings import LEAD_MODEL_NAME, Settings
 
 
 @pytest.fixture(scope="module")

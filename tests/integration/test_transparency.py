@@ -10,8 +10,8 @@ import pytest
 from api_support import SCORE, demo_body, serve
 from fastapi.testclient import TestClient
 
-from models.settings import Settings
-from models.transparency import DISCLOSURE_TEXT
+from candor.models.settings import Settings
+from candor.models.transparency import DISCLOSURE_TEXT
 
 SAMPLE = Path(__file__).resolve().parents[2] / "data_samples" / "hcp_leads.csv"
 CARD = "/v1/models/candor-lead-scorer/card"

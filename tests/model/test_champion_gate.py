@@ -11,10 +11,10 @@ import pytest
 from conftest import keep_mlflow_state, make_settings
 from mlflow.tracking import MlflowClient
 
-from data_samples.generate_leads import generate_leads
-from models.settings import Settings
-from training import tracking
-from training.pipeline import TrainingSummary, train_leads
+from candor.data_samples.generate_leads import generate_leads
+from candor.models.settings import Settings
+from candor.training import tracking
+from candor.training.pipeline import TrainingSummary, train_leads
 
 WEAKENED = ["webinars_attended_90d", "samples_requested_90d", "rep_visits_90d"]
 

@@ -10,12 +10,12 @@ import pytest
 from conftest import SAMPLE_LEADS, keep_mlflow_state, make_settings
 from mlflow.tracking import MlflowClient
 
-from candor_cli.main import main as candor
-from models.errors import CandorError, NotFoundError
-from models.settings import Settings, get_settings
-from training import tracking
-from training.fairness import RATIO
-from training.pipeline import TrainingSummary, train_leads
+from candor.cli.main import main as candor
+from candor.models.errors import CandorError, NotFoundError
+from candor.models.settings import Settings, get_settings
+from candor.training import tracking
+from candor.training.fairness import RATIO
+from candor.training.pipeline import TrainingSummary, train_leads
 
 
 @dataclass

@@ -17,15 +17,15 @@ import pytest
 from conftest import keep_mlflow_state, make_settings
 from mlflow.tracking import MlflowClient
 
-from models.contract import SALES_WEEKLY
-from models.errors import InputValidationError
-from models.forecast_packaging import LoadedForecaster, load_forecaster
-from models.forecaster import FEATURE_GROUPS, SalesForecaster, build_features
-from models.settings import Settings
-from training.forecast.backtest import AUTO_ETS, MODEL, SEASONAL_NAIVE, BacktestConfig
-from training.forecast.data import read_panel
-from training.forecast.fit import BoosterParams
-from training.forecast.pipeline import (
+from candor.models.contract import SALES_WEEKLY
+from candor.models.errors import InputValidationError
+from candor.models.forecast_packaging import LoadedForecaster, load_forecaster
+from candor.models.forecaster import FEATURE_GROUPS, SalesForecaster, build_features
+from candor.models.settings import Settings
+from candor.training.forecast.backtest import AUTO_ETS, MODEL, SEASONAL_NAIVE, BacktestConfig
+from candor.training.forecast.data import read_panel
+from candor.training.forecast.fit import BoosterParams
+from candor.training.forecast.pipeline import (
     ForecastTrainingSummary,
     data_fingerprint,
     forecast_gate,

@@ -11,11 +11,11 @@ import pytest
 import yaml
 from conftest import keep_mlflow_state, make_settings
 
-from data_samples.generate_leads import generate_leads
-from models.contract import HCP_LEADS
-from training import tracking
-from training.leakage import AUC_THRESHOLD, LeakageFinding, single_feature_auc
-from training.pipeline import TrainingSummary, train_leads
+from candor.data_samples.generate_leads import generate_leads
+from candor.models.contract import HCP_LEADS
+from candor.training import tracking
+from candor.training.leakage import AUC_THRESHOLD, LeakageFinding, single_feature_auc
+from candor.training.pipeline import TrainingSummary, train_leads
 
 LEAK = "followup_outcome_code"
 

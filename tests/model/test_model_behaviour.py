@@ -10,12 +10,12 @@ import pandas as pd
 import pytest
 from sklearn.metrics import roc_auc_score
 
-from data_samples.generate_leads import generate_leads, true_driver_ranking
-from explain.explainer import explain_rows, global_importance
-from models.contract import HCP_LEADS
-from models.features import build_features, columns_from_records
-from training.data import columns_of
-from training.metrics import expected_calibration_error
+from candor.data_samples.generate_leads import generate_leads, true_driver_ranking
+from candor.explain.explainer import explain_rows, global_importance
+from candor.models.contract import HCP_LEADS
+from candor.models.features import build_features, columns_from_records
+from candor.training.data import columns_of
+from candor.training.metrics import expected_calibration_error
 
 STRONG_DRIVERS = ["webinars_attended_90d", "samples_requested_90d", "rep_visits_90d"]
 

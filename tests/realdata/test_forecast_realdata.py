@@ -13,12 +13,12 @@ import numpy as np
 import pytest
 from conftest import keep_mlflow_state, make_settings
 
-from candor_cli.main import main as candor
-from models.contract import load_sales_contract
-from models.forecast_packaging import load_forecaster
-from models.settings import get_settings
-from training.forecast.backtest import AUTO_ETS, MODEL, SEASONAL_NAIVE
-from training.forecast.data import read_panel
+from candor.cli.main import main as candor
+from candor.models.contract import load_sales_contract
+from candor.models.forecast_packaging import load_forecaster
+from candor.models.settings import get_settings
+from candor.training.forecast.backtest import AUTO_ETS, MODEL, SEASONAL_NAIVE
+from candor.training.forecast.data import read_panel
 
 pytestmark = pytest.mark.realdata
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from models.contract import load_contract
+from candor.models.contract import load_contract
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -38,7 +38,7 @@ def test_training_warns_about_leaks_and_excludes_them(
 ) -> None:
     from conftest import make_settings
 
-    from training.pipeline import train_leads
+    from candor.training.pipeline import train_leads
 
     summary = train_leads(
         data=shared_data / "Leads.csv", settings=make_settings(tmp_path), contract_path=CONTRACT
@@ -61,9 +61,9 @@ def test_undeclared_leak_is_caught_by_its_auc(shared_data: Path) -> None:
     """A user who forgets to declare Tags still gets warned: the single-feature AUC guard."""
     import numpy as np
 
-    from training.data import columns_of, read_table, validate_frame
-    from training.fit import split_indices
-    from training.pipeline import leakage_findings
+    from candor.training.data import columns_of, read_table, validate_frame
+    from candor.training.fit import split_indices
+    from candor.training.pipeline import leakage_findings
 
     contract = load_contract(CONTRACT).with_every_input()
     frame = read_table(shared_data / "Leads.csv", contract)

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from models.call_plan import (
+from candor.models.call_plan import (
     Basis,
     Candidate,
     ExclusionReason,
@@ -20,8 +20,8 @@ from models.call_plan import (
     recent_contacts,
     window_start,
 )
-from models.errors import InputValidationError
-from models.policy import ScoringPolicy, grade
+from candor.models.errors import InputValidationError
+from candor.models.policy import ScoringPolicy, grade
 
 POLICY = ScoringPolicy()
 TERRITORY = "territory_type"

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 import yaml
 
-from models.contract import (
+from candor.models.contract import (
     HCP_LEADS,
     ConsentScope,
     Contract,
@@ -20,7 +20,7 @@ from models.contract import (
     dump_contract,
     load_contract,
 )
-from models.errors import ContractError
+from candor.models.errors import ContractError
 
 
 def hcp_dict() -> dict[str, Any]:

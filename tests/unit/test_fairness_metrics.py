@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from conftest import make_settings
 
-from training.fairness import (
+from candor.training.fairness import (
     DIFFERENCE,
     PROTECTED,
     RATIO,

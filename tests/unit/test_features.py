@@ -10,9 +10,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from models.contract import HCP_LEADS, ConsentScope, Contract, Field, Kind, Role
-from models.errors import InputValidationError
-from models.features import (
+from candor.models.contract import HCP_LEADS, ConsentScope, Contract, Field, Kind, Role
+from candor.models.errors import InputValidationError
+from candor.models.features import (
     FeatureSchema,
     build_features,
     columns_from_records,
@@ -20,7 +20,7 @@ from models.features import (
     fit_schema,
     out_of_range,
 )
-from training.data import columns_of, read_table
+from candor.training.data import columns_of, read_table
 
 SAMPLE = Path(__file__).resolve().parents[2] / "data_samples" / "hcp_leads.csv"
 

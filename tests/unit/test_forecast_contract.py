@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 import yaml
 
-from models.contract import (
+from candor.models.contract import (
     SALES_WEEKLY,
     GapPolicy,
     Kind,
@@ -18,7 +18,7 @@ from models.contract import (
     load_sales_contract,
     sales_contract_from_dict,
 )
-from models.errors import ContractError
+from candor.models.errors import ContractError
 
 REPO = Path(__file__).resolve().parents[2]
 PHARMACY = REPO / "data_samples" / "contracts" / "pharmacy_sales_weekly.yaml"

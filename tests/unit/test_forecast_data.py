@@ -9,9 +9,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from models.contract import SALES_WEEKLY, GapPolicy, load_sales_contract
-from models.errors import DataValidationError
-from training.forecast.data import check_aligned, check_lengths, read_panel
+from candor.models.contract import SALES_WEEKLY, GapPolicy, load_sales_contract
+from candor.models.errors import DataValidationError
+from candor.training.forecast.data import check_aligned, check_lengths, read_panel
 
 REPO = Path(__file__).resolve().parents[2]
 PHARMACY = load_sales_contract(REPO / "data_samples" / "contracts" / "pharmacy_sales_weekly.yaml")

@@ -8,9 +8,9 @@ from datetime import date
 import numpy as np
 import pytest
 
-from models.contract import SALES_WEEKLY, WeekLabel
-from models.errors import InputValidationError
-from models.forecaster import (
+from candor.models.contract import SALES_WEEKLY, WeekLabel
+from candor.models.errors import InputValidationError
+from candor.models.forecaster import (
     FEATURE_GROUPS,
     FeatureLayout,
     SeriesHistory,

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from data_samples.generate_sales import (
+from candor.data_samples.generate_sales import (
     DEFAULT_WEEKS,
     RESPIRATORY,
     expected_units,
@@ -17,8 +17,8 @@ from data_samples.generate_sales import (
     seasonal_factor,
     week_starts,
 )
-from models.contract import SALES_WEEKLY
-from training.forecast.data import read_panel
+from candor.models.contract import SALES_WEEKLY
+from candor.training.forecast.data import read_panel
 
 REPO = Path(__file__).resolve().parents[2]
 SAMPLE = REPO / "data_samples" / "sales_weekly.csv"
@@ -114,7 +114,7 @@ def test_promotion_weeks_sell_more_in_the_data(sales: pd.DataFrame) -> None:
 
 
 def test_cli_writes_the_sample(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    from candor_cli.main import main
+    from candor.cli.main import main
 
     out = tmp_path / "sales.csv"
     assert main(["data", "generate", "sales", "--out", str(out), "--seed", "11"]) == 0

@@ -7,8 +7,12 @@ import math
 import numpy as np
 import pytest
 
-from training.forecast.conformal import conformal_quantile, online_quantiles, quantiles_by_step
-from training.forecast.metrics import (
+from candor.training.forecast.conformal import (
+    conformal_quantile,
+    online_quantiles,
+    quantiles_by_step,
+)
+from candor.training.forecast.metrics import (
     Forecasts,
     metric_table,
     naive1_scale,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from models.policy import Backcast, ForecastPolicy, review_forecast
+from candor.models.policy import Backcast, ForecastPolicy, review_forecast
 
 POLICY = ForecastPolicy()
 

@@ -7,7 +7,7 @@ import uuid
 
 import pytest
 
-from models.policy import (
+from candor.models.policy import (
     ConfidenceLevel,
     ReviewCode,
     ScoringPolicy,

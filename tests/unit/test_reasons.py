@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from explain.reasons import describe, direction
-from models.contract import HCP_LEADS, Field, Kind, Role
+from candor.explain.reasons import describe, direction
+from candor.models.contract import HCP_LEADS, Field, Kind, Role
 
 WEBINARS = HCP_LEADS["webinars_attended_90d"]
 DECILE = HCP_LEADS["prescribing_decile"]

@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from models.policy import GRADES, ReviewCode
-from serving.reports import error_report, group_errors, is_error, wilson_interval
+from candor.models.policy import GRADES, ReviewCode
+from candor.serving.reports import error_report, group_errors, is_error, wilson_interval
 
 
 def row(

@@ -25,19 +25,19 @@ from typing import Any
 
 import numpy as np
 
-from models.contract import SalesContract
-from models.forecaster import (
+from candor.models.contract import SalesContract
+from candor.models.forecaster import (
     INTERVAL_LEVELS,
     MIN_ORIGIN,
     FeatureLayout,
     build_features,
     noise_scale,
 )
-from training.forecast import baselines
-from training.forecast.conformal import online_quantiles, quantiles_by_step
-from training.forecast.data import Panel
-from training.forecast.fit import BoosterParams, categories_of, codes_of, fit_boosters
-from training.forecast.metrics import Forecasts, metric_table, naive1_scale
+from candor.training.forecast import baselines
+from candor.training.forecast.conformal import online_quantiles, quantiles_by_step
+from candor.training.forecast.data import Panel
+from candor.training.forecast.fit import BoosterParams, categories_of, codes_of, fit_boosters
+from candor.training.forecast.metrics import Forecasts, metric_table, naive1_scale
 
 MODEL = "lightgbm_direct"
 SEASONAL_NAIVE = "seasonal_naive"

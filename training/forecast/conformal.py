@@ -16,7 +16,7 @@ import math
 
 import numpy as np
 
-from models.forecaster import INTERVAL_LEVELS
+from candor.models.forecaster import INTERVAL_LEVELS
 
 
 def conformal_quantile(residuals: np.ndarray, level: int) -> float:

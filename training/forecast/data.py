@@ -13,10 +13,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from models.contract import GapPolicy, Kind, SalesContract
-from models.errors import DataValidationError, ErrorDetail
-from models.forecaster import SeriesHistory
-from training.data import read_file
+from candor.models.contract import GapPolicy, Kind, SalesContract
+from candor.models.errors import DataValidationError, ErrorDetail
+from candor.models.forecaster import SeriesHistory
+from candor.training.data import read_file
 
 Panel = dict[tuple[str, ...], SeriesHistory]
 

@@ -8,8 +8,8 @@ from typing import Any
 import lightgbm as lgb
 import numpy as np
 
-from models.contract import SalesContract
-from models.forecaster import (
+from candor.models.contract import SalesContract
+from candor.models.forecaster import (
     HISTORY_WEEKS,
     MIN_ORIGIN,
     FeatureLayout,
@@ -17,7 +17,7 @@ from models.forecaster import (
     build_features,
     noise_scale,
 )
-from training.forecast.data import Panel
+from candor.training.forecast.data import Panel
 
 
 @dataclass(frozen=True)

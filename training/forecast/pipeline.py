@@ -32,18 +32,23 @@ from typing import Any
 import mlflow
 import pandas as pd
 
-from explain.forecast_plots import ForecastPanel, forecast_plot
-from models.contract import SALES_WEEKLY, SalesContract, dump_sales_contract, load_sales_contract
-from models.errors import CandorError, ErrorDetail
-from models.forecast_packaging import METRIC_PREFIX, load_forecaster
-from models.forecaster import LEVEL_WINDOW, MAX_HORIZON, FeatureLayout, SalesForecaster
-from models.settings import Settings
-from training import tracking
-from training.forecast.backtest import MODEL, BacktestConfig, BacktestResult, run_backtest
-from training.forecast.data import Panel, check_lengths, read_panel
-from training.forecast.fit import BoosterParams, fit_forecaster
-from training.forecast.report import overall_table, series_table
-from training.forecast.tracking import log_forecaster
+from candor.explain.forecast_plots import ForecastPanel, forecast_plot
+from candor.models.contract import (
+    SALES_WEEKLY,
+    SalesContract,
+    dump_sales_contract,
+    load_sales_contract,
+)
+from candor.models.errors import CandorError, ErrorDetail
+from candor.models.forecast_packaging import METRIC_PREFIX, load_forecaster
+from candor.models.forecaster import LEVEL_WINDOW, MAX_HORIZON, FeatureLayout, SalesForecaster
+from candor.models.settings import Settings
+from candor.training import tracking
+from candor.training.forecast.backtest import MODEL, BacktestConfig, BacktestResult, run_backtest
+from candor.training.forecast.data import Panel, check_lengths, read_panel
+from candor.training.forecast.fit import BoosterParams, fit_forecaster
+from candor.training.forecast.report import overall_table, series_table
+from candor.training.forecast.tracking import log_forecaster
 
 log = logging.getLogger("candor.training.forecast")
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from training.forecast.backtest import BacktestResult
+from candor.training.forecast.backtest import BacktestResult
 
 COLUMNS: tuple[tuple[str, str, str], ...] = (
     # (metric key, header, format)

@@ -10,13 +10,13 @@ from pathlib import Path
 
 import mlflow
 
-from models.forecast_packaging import (
+from candor.models.forecast_packaging import (
     FORECASTER_ARTIFACT,
     forecast_entry_path,
     input_example,
     signature_for,
 )
-from models.forecaster import SalesForecaster
+from candor.models.forecaster import SalesForecaster
 
 # Given explicitly: inferring requirements costs ~20 s per log_model (PERFORMANCE.md).
 _REQUIREMENTS = [

@@ -3,7 +3,7 @@
 from alembic import context
 from sqlalchemy import create_engine
 
-from serving.audit.tables import Base
+from candor.serving.audit.tables import Base
 
 
 def _run(connection) -> None:  # type: ignore[no-untyped-def]
