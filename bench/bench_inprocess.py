@@ -10,8 +10,8 @@ from itertools import cycle, islice
 import numpy as np
 from bench_leads import Lead
 
-from candor.models.features import build_features, columns_from_records
-from candor.serving.scoring import LeadScoringService
+from candor.models.leads.features import build_features, columns_from_records
+from candor.serving.services.leads import LeadScoringService
 
 
 @dataclass(frozen=True)

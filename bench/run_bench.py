@@ -38,7 +38,7 @@ from bench_servers import Server, candor_server, free_port, mlflow_server, serve
 from candor.models.settings import Settings
 from candor.serving.audit.factory import open_store
 from candor.serving.model_store import load_champion
-from candor.serving.scoring import LeadScoringService
+from candor.serving.services.leads import LeadScoringService
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_DATA = REPO / "data_samples" / "hcp_leads.csv"

@@ -15,8 +15,8 @@ from mlflow.pyfunc import PyFuncModel, PythonModel
 from mlflow.types.schema import ColSpec, Schema
 
 from candor.models.contract import Contract, Kind, Role
-from candor.models.features import build_features
-from candor.models.scorer import LeadScorer
+from candor.models.leads.features import build_features
+from candor.models.leads.scorer import LeadScorer
 
 SCORER_ARTIFACT = "scorer"
 

@@ -15,7 +15,6 @@ from candor.models.forecast_packaging import load_forecaster
 from candor.models.settings import Settings, get_settings
 from candor.serving.audit.factory import open_store
 from candor.serving.errors import install_error_handlers
-from candor.serving.forecasting import ForecastService
 from candor.serving.lead_schema import lead_model_for
 from candor.serving.limits import BodySizeLimit
 from candor.serving.model_store import load_champion
@@ -28,7 +27,8 @@ from candor.serving.routers import (
     reviews,
     system,
 )
-from candor.serving.scoring import LeadScoringService
+from candor.serving.services.forecasts import ForecastService
+from candor.serving.services.leads import LeadScoringService
 from candor.serving.web.router import mount_review_page
 
 log = logging.getLogger("candor.serving")

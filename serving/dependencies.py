@@ -15,8 +15,8 @@ from candor.models.errors import (
 )
 from candor.models.settings import Settings, get_settings
 from candor.serving.audit.store import AuditStore, Caller
-from candor.serving.forecasting import ForecastService
-from candor.serving.scoring import LeadScoringService
+from candor.serving.services.forecasts import ForecastService
+from candor.serving.services.leads import LeadScoringService
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 

@@ -10,8 +10,8 @@ from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
 
 from candor.models.errors import ModelNotAvailableError
+from candor.models.leads.scorer import LeadScorer
 from candor.models.packaging import unwrap_scorer
-from candor.models.scorer import LeadScorer
 from candor.models.settings import Settings
 
 

@@ -10,7 +10,7 @@ import pandas as pd
 
 from candor.models.contract import Contract, Kind
 from candor.models.errors import DataValidationError, ErrorDetail
-from candor.models.features import is_missing, parse_bool
+from candor.models.leads.features import is_missing, parse_bool
 
 MIN_PER_CLASS = 40
 

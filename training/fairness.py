@@ -73,7 +73,7 @@ from fairlearn.metrics import MetricFrame, count, selection_rate
 from sklearn.base import BaseEstimator, ClassifierMixin
 
 from candor.models.contract import Contract, Role
-from candor.models.features import is_missing
+from candor.models.leads.features import is_missing
 from candor.training.metrics import expected_calibration_error
 
 PROTECTED = "protected"

@@ -18,8 +18,8 @@ import numpy as np
 from sklearn.model_selection import train_test_split
 
 from candor.models.contract import Contract
-from candor.models.features import FeatureSchema, build_features, fit_schema
-from candor.models.scorer import LeadScorer, VennAbersCalibration, sigmoid
+from candor.models.leads.features import FeatureSchema, build_features, fit_schema
+from candor.models.leads.scorer import LeadScorer, VennAbersCalibration, sigmoid
 from candor.training.metrics import classification_metrics
 
 SPLIT_SHARES = {"train": 0.50, "valid": 0.15, "calibration": 0.15, "holdout": 0.20}

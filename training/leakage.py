@@ -14,7 +14,7 @@ import numpy as np
 from sklearn.metrics import roc_auc_score
 
 from candor.models.contract import AFTER_THE_FACT_TOKENS, Contract, Kind, name_tokens
-from candor.models.features import FeatureMatrix
+from candor.models.leads.features import FeatureMatrix
 
 AUC_THRESHOLD = 0.90
 

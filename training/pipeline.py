@@ -26,11 +26,11 @@ import mlflow
 import numpy as np
 from sklearn.metrics import roc_auc_score
 
-from candor.explain.explainer import global_importance
-from candor.explain.plots import GroupBar, calibration_plot, fairness_plot, importance_plot
+from candor.explain.lead_explanations import global_importance
+from candor.explain.lead_plots import GroupBar, calibration_plot, fairness_plot, importance_plot
 from candor.models.contract import HCP_LEADS, Contract, dump_contract, load_contract
 from candor.models.errors import CandorError, ErrorDetail, ModelIncompatibleError
-from candor.models.features import build_features, fit_schema
+from candor.models.leads.features import build_features, fit_schema
 from candor.models.settings import Settings
 from candor.training import fairness, tracking
 from candor.training.data import columns_of, read_table, validate_frame

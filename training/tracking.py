@@ -13,13 +13,13 @@ from mlflow.tracking import MlflowClient
 
 from candor.models import pyfunc_entry_path, run_artifacts
 from candor.models.errors import CandorError, ErrorDetail, NotFoundError
+from candor.models.leads.scorer import LeadScorer
 from candor.models.packaging import (
     SCORER_ARTIFACT,
     signature_for,
     synthetic_input_example,
     unwrap_scorer,
 )
-from candor.models.scorer import LeadScorer
 from candor.models.settings import Settings
 
 # Given explicitly: inferring requirements costs ~20 s per log_model (PERFORMANCE.md).

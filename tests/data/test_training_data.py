@@ -11,7 +11,7 @@ import pytest
 from candor.data_samples.generate_leads import generate_leads
 from candor.models.contract import HCP_LEADS
 from candor.models.errors import DataValidationError
-from candor.models.features import build_features, fit_schema
+from candor.models.leads.features import build_features, fit_schema
 from candor.training.data import MIN_PER_CLASS, columns_of, read_table, validate_frame
 
 

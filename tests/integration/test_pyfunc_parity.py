@@ -14,7 +14,7 @@ import pandas as pd
 
 from candor.models.settings import Settings
 from candor.serving.model_store import load_champion
-from candor.serving.scoring import LeadScoringService
+from candor.serving.services.leads import LeadScoringService
 
 
 def test_service_scores_equal_the_registered_pyfunc(

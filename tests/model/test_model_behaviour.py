@@ -11,9 +11,9 @@ import pytest
 from sklearn.metrics import roc_auc_score
 
 from candor.data_samples.generate_leads import generate_leads, true_driver_ranking
-from candor.explain.explainer import explain_rows, global_importance
+from candor.explain.lead_explanations import explain_rows, global_importance
 from candor.models.contract import HCP_LEADS
-from candor.models.features import build_features, columns_from_records
+from candor.models.leads.features import build_features, columns_from_records
 from candor.training.data import columns_of
 from candor.training.metrics import expected_calibration_error
 

@@ -12,7 +12,7 @@ import pytest
 
 from candor.models.contract import HCP_LEADS, ConsentScope, Contract, Field, Kind, Role
 from candor.models.errors import InputValidationError
-from candor.models.features import (
+from candor.models.leads.features import (
     FeatureSchema,
     build_features,
     columns_from_records,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from candor.explain.reasons import describe, direction
+from candor.explain.lead_reasons import describe, direction
 from candor.models.contract import HCP_LEADS, Field, Kind, Role
 
 WEBINARS = HCP_LEADS["webinars_attended_90d"]

@@ -21,7 +21,7 @@ import yaml
 from venn_abers import calc_p0p1, calc_probs
 
 from candor.models.contract import Contract, contract_from_dict, dump_contract
-from candor.models.features import FeatureSchema
+from candor.models.leads.features import FeatureSchema
 
 BOOSTER_FILE = "booster.txt"
 SCHEMA_FILE = "feature_schema.json"

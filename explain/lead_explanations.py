@@ -8,9 +8,9 @@ from typing import Any
 
 import numpy as np
 
-from candor.explain.reasons import describe
+from candor.explain.lead_reasons import describe
 from candor.models.contract import Contract
-from candor.models.features import FeatureMatrix, FeatureSchema, display_value
+from candor.models.leads.features import FeatureMatrix, FeatureSchema, display_value
 
 
 @dataclass(frozen=True)

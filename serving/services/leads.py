@@ -12,8 +12,8 @@ from typing import Any
 
 import numpy as np
 
-from candor.explain.explainer import explain_rows
-from candor.models.features import (
+from candor.explain.lead_explanations import explain_rows
+from candor.models.leads.features import (
     FeatureMatrix,
     build_features,
     columns_from_records,

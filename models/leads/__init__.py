@@ -1,0 +1,1 @@
+"""Lead scoring: the feature matrix built from the contract and the calibrated scorer."""

@@ -1,0 +1,1 @@
+"""Services: one per kind of result (leads, forecasts), between the routers and the core."""
