@@ -39,7 +39,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from enum import StrEnum
 
-from candor.models.errors import ErrorDetail, InputValidationError
+from candor.models.errors import ErrorDetail, InputValidationError, raise_if_invalid
 
 CONTACT_WINDOW_DAYS = 30
 LOW_GRADES = frozenset({"C", "D"})
@@ -123,7 +123,7 @@ class PlanRules:
                 problems.append(
                     ErrorDetail(f"min_share.{name}", f"expected a share from 0 to 1, got {share!r}")
                 )
-        _raise_if(problems)
+        raise_if_invalid(problems)
 
 
 @dataclass(frozen=True)
@@ -417,7 +417,7 @@ def _groups(ranked: Sequence[Candidate], rules: PlanRules) -> list[_Group]:
             _Group(name, value, share, required[value], tuple(members[value]))
             for value in sorted(members)
         ]
-    _raise_if(problems)
+    raise_if_invalid(problems)
     return groups
 
 
@@ -464,10 +464,3 @@ def _refuse_duplicates(lead_ids: Sequence[str]) -> None:
             f"field 'leads': lead ids must be unique in a call plan; repeated: {shown}",
             [ErrorDetail("leads", f"lead_id {i!r} appears more than once") for i in repeated[:5]],
         )
-
-
-def _raise_if(problems: Sequence[ErrorDetail]) -> None:
-    if problems:
-        first = problems[0]
-        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
-        raise InputValidationError(f"field {first.field!r}: {first.message}{more}", list(problems))

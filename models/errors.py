@@ -7,7 +7,8 @@ names the field, the value received and what was expected (for people), and opti
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 
@@ -26,86 +27,99 @@ class ErrorDetail:
         return out
 
 
-@dataclass
 class CandorError(Exception):
-    """Base class: a user-facing failure with a stable code."""
+    """Base class: a user-facing failure with a stable code (a subclass's ``code``, or given)."""
 
-    message: str
-    details: list[ErrorDetail] = field(default_factory=list)
     code: str = "candor_error"
 
-    def __post_init__(self) -> None:
-        super().__init__(self.message)
+    def __init__(
+        self, message: str, details: Sequence[ErrorDetail] = (), *, code: str | None = None
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details = list(details)
+        if code is not None:
+            self.code = code
 
     def __str__(self) -> str:
         return self.message
 
 
-@dataclass
+def summarise(details: Sequence[ErrorDetail], *, noun: str = "field") -> str:
+    """The first offending field in words, with how many more: the message of a 4xx.
+
+    ``lead 3, field 'specialty': ... (and 2 more)``; ``noun`` names what the field is (a body
+    field, a query parameter).
+    """
+    if not details:
+        return f"{noun} 'body': invalid"
+    first = details[0]
+    where = f"lead {first.lead_index}, " if first.lead_index is not None else ""
+    more = f" (and {len(details) - 1} more)" if len(details) > 1 else ""
+    return f"{where}{noun} {first.field!r}: {first.message}{more}"
+
+
+def raise_if_invalid(problems: Sequence[ErrorDetail], *, noun: str = "field") -> None:
+    """Raise one :class:`InputValidationError` naming every problem, if there are any."""
+    if problems:
+        raise InputValidationError(summarise(problems, noun=noun), problems)
+
+
 class ContractError(CandorError):
     """The data contract itself is invalid (for example a PII field declared a feature)."""
 
-    code: str = "contract_invalid"
+    code = "contract_invalid"
 
 
-@dataclass
 class DataValidationError(CandorError):
     """Training data does not fit the contract (missing target, unknown column, too few rows)."""
 
-    code: str = "data_invalid"
+    code = "data_invalid"
 
 
-@dataclass
 class InputValidationError(CandorError):
     """A request's leads do not fit the contract (unknown field, wrong type, bad size)."""
 
-    code: str = "input_invalid"
+    code = "input_invalid"
 
 
-@dataclass
 class ModelNotAvailableError(CandorError):
     """No champion model could be loaded."""
 
-    code: str = "model_unavailable"
+    code = "model_unavailable"
 
 
-@dataclass
 class NotFoundError(CandorError):
     """A score, key or lead that does not exist."""
 
-    code: str = "not_found"
+    code = "not_found"
 
 
-@dataclass
 class ConflictError(CandorError):
     """The request contradicts stored state (for example a key name already taken)."""
 
-    code: str = "conflict"
+    code = "conflict"
 
 
-@dataclass
 class AuditUnavailableError(CandorError):
     """The audit store cannot be written: no unaudited score may leave the service."""
 
-    code: str = "audit_unavailable"
+    code = "audit_unavailable"
 
 
-@dataclass
 class AuthenticationError(CandorError):
     """Missing, unknown or revoked API key."""
 
-    code: str = "unauthenticated"
+    code = "unauthenticated"
 
 
-@dataclass
 class PermissionDeniedError(CandorError):
     """A valid key whose role does not allow this action."""
 
-    code: str = "forbidden"
+    code = "forbidden"
 
 
-@dataclass
 class ModelIncompatibleError(CandorError):
     """A model cannot be evaluated on data described by another contract."""
 
-    code: str = "model_incompatible"
+    code = "model_incompatible"

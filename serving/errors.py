@@ -16,11 +16,13 @@ from candor.models.errors import (
     ConflictError,
     ContractError,
     DataValidationError,
+    ErrorDetail,
     InputValidationError,
     ModelIncompatibleError,
     ModelNotAvailableError,
     NotFoundError,
     PermissionDeniedError,
+    summarise,
 )
 
 STATUS_BY_ERROR: dict[type[CandorError], int] = {
@@ -46,37 +48,27 @@ def error_response(
     )
 
 
-def _loc_to_detail(loc: tuple[Any, ...], message: str) -> dict[str, Any]:
+def _loc_to_detail(loc: tuple[Any, ...], message: str) -> ErrorDetail:
     """Turn a pydantic location such as ('body', 'leads', 3, 'specialty') into index + field."""
     parts = [p for p in loc if p != "body"]
-    detail: dict[str, Any] = {"message": message}
     if len(parts) >= 2 and parts[0] == "leads" and isinstance(parts[1], int):
-        detail["lead_index"] = parts[1]
-        detail["field"] = ".".join(str(p) for p in parts[2:]) or "leads"
-    else:
-        detail["field"] = ".".join(str(p) for p in parts) or "body"
-    return detail
+        return ErrorDetail(".".join(str(p) for p in parts[2:]) or "leads", message, parts[1])
+    return ErrorDetail(".".join(str(p) for p in parts) or "body", message)
 
 
-def validation_details(errors: list[Any]) -> list[dict[str, Any]]:
+def validation_details(errors: list[Any]) -> list[ErrorDetail]:
+    """pydantic's errors as offending fields, each with what was wrong."""
     out = []
     for err in errors:
         message = err.get("msg", "invalid")
         if err.get("type") == "json_invalid":  # loc holds a character offset, not a field
             offset = err.get("loc", ("body", "?"))[-1]
-            out.append({"field": "body", "message": f"{message} at character {offset}"})
+            out.append(ErrorDetail("body", f"{message} at character {offset}"))
             continue
         if "input" in err and err.get("type") != "missing" and not isinstance(err["input"], dict):
             message = f"{message}; got {err['input']!r}"
         out.append(_loc_to_detail(tuple(err.get("loc", ())), message))
     return out
-
-
-def summarise(details: list[dict[str, Any]]) -> str:
-    first = details[0] if details else {"field": "body", "message": "invalid"}
-    where = f"lead {first['lead_index']}, " if "lead_index" in first else ""
-    more = f" (and {len(details) - 1} more)" if len(details) > 1 else ""
-    return f"{where}field {first['field']!r}: {first['message']}{more}"
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -88,7 +80,9 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
         details = validation_details(list(exc.errors()))
-        return error_response(422, "input_invalid", summarise(details), details)
+        return error_response(
+            422, "input_invalid", summarise(details), [d.to_dict() for d in details]
+        )
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:

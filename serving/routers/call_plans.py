@@ -25,7 +25,7 @@ from candor.models.call_plan import (
     window_start,
 )
 from candor.models.contract import Contract, Field, Role
-from candor.models.errors import ErrorDetail, InputValidationError
+from candor.models.errors import ErrorDetail, InputValidationError, raise_if_invalid
 from candor.models.transparency import disclosure
 from candor.serving.audit.records import records_for
 from candor.serving.dependencies import AuditDep, ScorerDep, ScoringDep, SettingsDep
@@ -192,11 +192,7 @@ def supplied_touches(
                 continue
             moments.append(moment)
         counts[lead_id] = recent_contacts(moments, since=since)
-    if problems:
-        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
-        raise InputValidationError(
-            f"field {problems[0].field!r}: {problems[0].message}{more}", problems
-        )
+    raise_if_invalid(problems)
     return counts
 
 

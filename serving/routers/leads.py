@@ -8,11 +8,11 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 
-from candor.models.errors import ErrorDetail, InputValidationError
+from candor.models.errors import ErrorDetail, InputValidationError, summarise
 from candor.models.transparency import disclosure
 from candor.serving.audit.records import records_for
 from candor.serving.dependencies import AuditDep, ScorerDep, ScoringDep, SettingsDep
-from candor.serving.errors import summarise, validation_details
+from candor.serving.errors import validation_details
 from candor.serving.schemas import ErrorResponse, ScoreRequest, ScoreResponse
 
 router = APIRouter(prefix="/v1/leads", tags=["leads"])
@@ -30,10 +30,7 @@ def validate_leads(request: Request, leads: list[dict[str, Any]], limit: int) ->
         parsed = adapter.validate_python(leads)
     except ValidationError as exc:
         details = validation_details([{**e, "loc": ("leads", *e["loc"])} for e in exc.errors()])
-        raise InputValidationError(
-            summarise(details),
-            [ErrorDetail(d["field"], d["message"], d.get("lead_index")) for d in details],
-        ) from exc
+        raise InputValidationError(summarise(details), details) from exc
     return [lead.model_dump() for lead in parsed]
 
 

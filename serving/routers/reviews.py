@@ -9,7 +9,7 @@ from typing import Any
 
 from fastapi import APIRouter, Query, Request
 
-from candor.models.errors import ErrorDetail, InputValidationError, NotFoundError
+from candor.models.errors import ErrorDetail, InputValidationError, NotFoundError, raise_if_invalid
 from candor.models.policy import ForecastReviewCode, ReviewCode
 from candor.serving.dependencies import AnyCallerDep, AuditDep, ReviewerDep
 from candor.serving.schemas import (
@@ -87,12 +87,7 @@ def parse_queue_query(
                 f"expected the next_cursor of a previous page (a positive integer), got {cursor!r}",
             )
         )
-    if problems:
-        first = problems[0]
-        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
-        raise InputValidationError(
-            f"query parameter {first.field!r}: {first.message}{more}", problems
-        )
+    raise_if_invalid(problems, noun="query parameter")
     return QueueQuery(status=status, reason=reason, limit=size, cursor=below or None, kind=kind)
 
 
