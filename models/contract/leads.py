@@ -1,0 +1,152 @@
+"""The lead contract: every field of a lead, once, with its role.
+
+Training, serving and explain all derive what they need from a :class:`Contract`: the model's
+inputs, the PII that must never be a feature nor stored raw, the protected attributes kept
+apart for fairness audits, the consent flags, the target, and the plain-language names used in
+explanations (roles: :mod:`candor.models.contract.fields`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+from typing import Any
+
+from candor.models.contract.field_set import FieldSet, exactly_one, field_to_dict
+from candor.models.contract.fields import ConsentScope, Field, Kind, Role
+from candor.models.contract.vocabulary import PII_TOKENS, PROTECTED_TOKENS, name_tokens
+from candor.models.errors import ContractError
+
+
+@dataclass(frozen=True)
+class Contract(FieldSet[Field, Role]):
+    """A named, versioned set of fields; validated on construction."""
+
+    name: str
+    version: str
+    fields: tuple[Field, ...]
+    description: str = ""
+    positive_label: str = "converted"
+
+    def __post_init__(self) -> None:
+        _validate(self)
+
+    @property
+    def id_field(self) -> Field:
+        return self.with_role(Role.ID)[0]
+
+    @property
+    def target_field(self) -> Field:
+        return self.with_role(Role.TARGET)[0]
+
+    @property
+    def model_inputs(self) -> list[Field]:
+        """Features and sensitive fields in declared order, minus declared after-the-fact ones."""
+        return [f for f in self.fields if f.is_model_input and not f.after_the_fact]
+
+    @property
+    def after_the_fact_fields(self) -> list[Field]:
+        return [f for f in self.fields if f.is_model_input and f.after_the_fact]
+
+    @property
+    def pii_fields(self) -> list[Field]:
+        return self.with_role(Role.PII)
+
+    @property
+    def protected_fields(self) -> list[Field]:
+        return self.with_role(Role.PROTECTED)
+
+    @property
+    def sensitive_fields(self) -> list[Field]:
+        return [f for f in self.model_inputs if f.role is Role.SENSITIVE]
+
+    @property
+    def data_use_consent(self) -> Field | None:
+        found = [f for f in self.with_role(Role.CONSENT) if f.scope is ConsentScope.DATA_USE]
+        return found[0] if found else None
+
+    @property
+    def contact_opt_outs(self) -> list[Field]:
+        return [f for f in self.with_role(Role.CONSENT) if f.scope is ConsentScope.CONTACT]
+
+    @property
+    def audit_segments(self) -> list[Field]:
+        return [f for f in self.fields if f.audit_segment or f.role is Role.PROTECTED]
+
+    @property
+    def request_fields(self) -> list[Field]:
+        """Fields a scoring request may carry: everything but the target."""
+        return [f for f in self.fields if f.role is not Role.TARGET]
+
+    def without(self, names: Iterable[str]) -> Contract:
+        """A copy whose named model inputs are demoted to after-the-fact (dropped from training)."""
+        drop = set(names)
+        unknown = sorted(drop - set(self.names))
+        if unknown:
+            raise ContractError(
+                f"cannot exclude {unknown}: not in contract {self.name!r}; known: {self.names}"
+            )
+        return self._with_fields(
+            replace(f, after_the_fact=True) if f.name in drop and f.is_model_input else f
+            for f in self.fields
+        )
+
+    def with_every_input(self) -> Contract:
+        """A copy in which declared after-the-fact inputs count as inputs (for the leak scan)."""
+        return self._with_fields(replace(f, after_the_fact=False) for f in self.fields)
+
+    def _with_fields(self, new: Iterable[Field]) -> Contract:
+        return Contract(self.name, self.version, tuple(new), self.description, self.positive_label)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "version": self.version,
+            "description": self.description,
+            "positive_label": self.positive_label,
+            "fields": [field_to_dict(f) for f in self.fields],
+        }
+
+
+def _validate(contract: Contract) -> None:
+    problems: list[str] = []
+    seen: set[str] = set()
+    for f in contract.fields:
+        if f.name in seen:
+            problems.append(f"field {f.name!r} is declared twice")
+        seen.add(f.name)
+        if f.is_model_input and f.kind is None:
+            problems.append(
+                f"field {f.name!r} has role {f.role} but no kind "
+                f"(expected one of {[str(k) for k in Kind]})"
+            )
+        if f.role is Role.CONSENT and f.scope is None:
+            problems.append(
+                f"consent field {f.name!r} needs a scope "
+                f"(expected one of {[str(s) for s in ConsentScope]})"
+            )
+        if f.is_model_input:
+            tokens = name_tokens(f.name)
+            if tokens & PII_TOKENS:
+                problems.append(
+                    f"field {f.name!r} looks like PII and cannot be a model input "
+                    f"(role {f.role}); declare it with role: pii"
+                )
+            if tokens & PROTECTED_TOKENS:
+                problems.append(
+                    f"field {f.name!r} looks like a protected attribute and cannot be a model "
+                    f"input (role {f.role}); declare it with role: protected"
+                )
+    problems += exactly_one(contract, (Role.ID, Role.TARGET))
+    if len([f for f in contract.with_role(Role.CONSENT) if f.scope is ConsentScope.DATA_USE]) > 1:
+        problems.append("contract may have at most one consent field with scope data_use")
+    if contract.sensitive_fields and contract.data_use_consent is None:
+        problems.append(
+            "sensitive fields "
+            f"{[f.name for f in contract.sensitive_fields]} need a consent field with scope "
+            "data_use"
+        )
+    if not contract.model_inputs:
+        problems.append("contract declares no model inputs (role feature or sensitive)")
+    if problems:
+        raise ContractError(f"contract {contract.name!r} is invalid: " + "; ".join(problems))

@@ -1,0 +1,262 @@
+"""The sales contract: weekly units per series, described in the same terms as the lead contract.
+
+Each column once, with its role. Training, backtests and serving derive the series keys, the
+target and the covariates (and which of them are known for future weeks) from it. A wide
+export (one column per product) is described by a layout, so that a new file trains from a
+YAML contract without code changes (``data_samples/contracts/pharmacy_sales_weekly.yaml``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from candor.models.contract.field_set import FieldSet, exactly_one, field_to_dict
+from candor.models.contract.fields import Kind
+from candor.models.contract.vocabulary import PII_TOKENS, PROTECTED_TOKENS, name_tokens
+from candor.models.errors import ContractError
+
+
+class SalesRole(StrEnum):
+    DATE = "date"  # the week; one field
+    SERIES = "series"  # a key of the series (territory, product); at least one
+    TARGET = "target"  # units sold in the week; one field
+    COVARIATE = "covariate"  # a weekly driver of sales (rep calls, samples, promotions)
+
+
+class GapPolicy(StrEnum):
+    """What a missing week inside a series means."""
+
+    ERROR = "error"  # refuse the file, naming the series and the missing weeks
+    ZERO = "zero"  # nothing was sold: the week is added with 0 units and 0 for each covariate
+
+
+class WeekLabel(StrEnum):
+    """Which day of its week the date column gives (calendar features use the whole week)."""
+
+    START = "start"
+    END = "end"
+
+
+# Holiday calendars the forecaster knows (see ``models.forecast.calendar.holiday_days``).
+HOLIDAY_NAMES = frozenset(
+    {
+        "new_year",
+        "good_friday",
+        "easter_monday",
+        "labour_day",
+        "thanksgiving_us",
+        "christmas",
+        "boxing_day",
+        "orthodox_christmas",
+        "orthodox_easter",
+    }
+)
+
+MAX_SEASON_LENGTH = 52
+
+
+@dataclass(frozen=True)
+class SalesField:
+    """One column of a weekly sales table.
+
+    Attributes:
+        name: the column name after reshaping (for a wide file: the long-format name).
+        role: see :class:`SalesRole`.
+        kind: covariates only: numeric or boolean (a promotion flag).
+        known_in_future: covariates only: the value for a future week is known when the
+            forecast is made (a planned promotion, a call plan); otherwise only its history
+            is used, never its value in the forecast week.
+        description: what the column holds, with its unit.
+        display: a short plain-language name used in explanations.
+        unit: unit of the values (units sold, calls, samples).
+    """
+
+    name: str
+    role: SalesRole
+    kind: Kind | None = None
+    known_in_future: bool = False
+    description: str = ""
+    display: str = ""
+    unit: str = ""
+
+    @property
+    def label(self) -> str:
+        return self.display or self.name.replace("_", " ").capitalize()
+
+
+@dataclass(frozen=True)
+class WideLayout:
+    """A wide file: one date column and one value column per series.
+
+    Attributes:
+        value_columns: the columns that hold the target, one per series.
+        key: the series field whose value is the column name (for example ``product``).
+    """
+
+    value_columns: tuple[str, ...]
+    key: str
+
+
+@dataclass(frozen=True)
+class SalesContract(FieldSet[SalesField, SalesRole]):
+    """A named, versioned description of a weekly sales table; validated on construction.
+
+    Attributes:
+        date_format: ``strptime`` format of the date column (``%m/%d/%Y``); ``None``: ISO dates.
+        week_label: whether a date is the first or the last day of its week.
+        wide: set for wide files; ``None`` for long files (one row per series and week).
+        constants: series fields the file does not hold, with their single value (a file of
+            one pharmacy: ``{"territory": "pharmacy"}``).
+        gaps: what a missing week inside a series means (:class:`GapPolicy`).
+        holidays: holiday names (from :data:`HOLIDAY_NAMES`) flagged as calendar features.
+        season_length: weeks in a season (52: yearly seasonality of weekly data).
+    """
+
+    name: str
+    version: str
+    fields: tuple[SalesField, ...]
+    description: str = ""
+    date_format: str | None = None
+    week_label: WeekLabel = WeekLabel.START
+    wide: WideLayout | None = None
+    constants: tuple[tuple[str, str], ...] = ()
+    gaps: GapPolicy = GapPolicy.ERROR
+    holidays: tuple[str, ...] = ()
+    season_length: int = MAX_SEASON_LENGTH
+
+    def __post_init__(self) -> None:
+        _validate(self)
+
+    @property
+    def date_field(self) -> SalesField:
+        return self.with_role(SalesRole.DATE)[0]
+
+    @property
+    def target_field(self) -> SalesField:
+        return self.with_role(SalesRole.TARGET)[0]
+
+    @property
+    def series_fields(self) -> list[SalesField]:
+        return self.with_role(SalesRole.SERIES)
+
+    @property
+    def series_names(self) -> list[str]:
+        return [f.name for f in self.series_fields]
+
+    @property
+    def covariates(self) -> list[SalesField]:
+        return self.with_role(SalesRole.COVARIATE)
+
+    @property
+    def future_covariates(self) -> list[SalesField]:
+        """Covariates whose value in a forecast week is known when the forecast is made."""
+        return [f for f in self.covariates if f.known_in_future]
+
+    @property
+    def past_covariates(self) -> list[SalesField]:
+        """Covariates used only through their history."""
+        return [f for f in self.covariates if not f.known_in_future]
+
+    @property
+    def constant_values(self) -> dict[str, str]:
+        return dict(self.constants)
+
+    @property
+    def file_columns(self) -> list[str]:
+        """The columns the file itself must have (after the layout is taken into account)."""
+        if self.wide is not None:
+            return [self.date_field.name, *self.wide.value_columns]
+        constants = self.constant_values
+        return [f.name for f in self.fields if f.name not in constants]
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "name": self.name,
+            "version": self.version,
+            "description": self.description,
+        }
+        layout: dict[str, Any] = {"format": "wide" if self.wide else "long"}
+        if self.date_format:
+            layout["date_format"] = self.date_format
+        layout["week_label"] = str(self.week_label)
+        if self.wide is not None:
+            layout["key"] = self.wide.key
+            layout["value_columns"] = list(self.wide.value_columns)
+        if self.constants:
+            layout["constants"] = self.constant_values
+        out["layout"] = layout
+        out["gaps"] = str(self.gaps)
+        out["holidays"] = list(self.holidays)
+        out["season_length"] = self.season_length
+        out["fields"] = [field_to_dict(f) for f in self.fields]
+        return out
+
+
+def _validate(contract: SalesContract) -> None:
+    problems: list[str] = []
+    seen: set[str] = set()
+    for f in contract.fields:
+        if f.name in seen:
+            problems.append(f"field {f.name!r} is declared twice")
+        seen.add(f.name)
+        if f.role is SalesRole.COVARIATE:
+            if f.kind not in (Kind.NUMERIC, Kind.BOOLEAN):
+                problems.append(f"covariate {f.name!r} needs kind numeric or boolean, got {f.kind}")
+            tokens = name_tokens(f.name)
+            if tokens & (PII_TOKENS | PROTECTED_TOKENS):
+                problems.append(
+                    f"covariate {f.name!r} looks like personal data or a protected attribute "
+                    "and cannot drive a forecast"
+                )
+        elif f.kind is not None or f.known_in_future:
+            problems.append(f"field {f.name!r} (role {f.role}) takes no kind or known_in_future")
+    problems += exactly_one(contract, (SalesRole.DATE, SalesRole.TARGET))
+    if not contract.series_fields:
+        problems.append("contract needs at least one field with role series (e.g. product)")
+    series = set(contract.series_names)
+    for name, value in contract.constants:
+        if name not in series:
+            problems.append(f"constant {name!r} is not a series field; series: {sorted(series)}")
+        if not str(value):
+            problems.append(f"constant {name!r} needs a non-empty value")
+    if contract.wide is not None:
+        problems += _wide_problems(contract, contract.wide, series)
+    unknown_holidays = sorted(set(contract.holidays) - HOLIDAY_NAMES)
+    if unknown_holidays:
+        problems.append(f"unknown holiday(s) {unknown_holidays}; known: {sorted(HOLIDAY_NAMES)}")
+    if not 2 <= contract.season_length <= MAX_SEASON_LENGTH:
+        problems.append(
+            f"season_length must be between 2 and {MAX_SEASON_LENGTH} weeks, "
+            f"got {contract.season_length}"
+        )
+    if problems:
+        raise ContractError(f"sales contract {contract.name!r} is invalid: " + "; ".join(problems))
+
+
+def _wide_problems(contract: SalesContract, wide: WideLayout, series: set[str]) -> list[str]:
+    problems = []
+    if wide.key not in series:
+        problems.append(f"layout key {wide.key!r} must be a series field; series: {sorted(series)}")
+    if wide.key in contract.constant_values:
+        problems.append(f"layout key {wide.key!r} cannot also be a constant")
+    if not wide.value_columns:
+        problems.append("a wide layout needs at least one value column")
+    if len(set(wide.value_columns)) != len(wide.value_columns):
+        problems.append(f"value columns are listed twice: {list(wide.value_columns)}")
+    clash = sorted(set(wide.value_columns) & set(contract.names))
+    if clash:
+        problems.append(f"value columns {clash} clash with field names")
+    missing_keys = sorted(series - {wide.key} - set(contract.constant_values))
+    if missing_keys:
+        problems.append(
+            f"a wide file holds no column for series field(s) {missing_keys}: give them a "
+            "value under layout.constants"
+        )
+    if contract.covariates:
+        problems.append(
+            "a wide file holds one value per series and week: covariates "
+            f"{[f.name for f in contract.covariates]} need a long file"
+        )
+    return problems

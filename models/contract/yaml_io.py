@@ -1,0 +1,179 @@
+"""Contracts as YAML: what a sales-ops user writes to describe their own CRM or sales export.
+
+Errors name the file (``source``) and the field, so that a typo is found without reading code.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping
+from pathlib import Path
+from typing import Any, TypeVar
+
+import yaml
+
+from candor.models.contract.fields import ConsentScope, Field, Kind, Role
+from candor.models.contract.leads import Contract
+from candor.models.contract.sales import (
+    MAX_SEASON_LENGTH,
+    GapPolicy,
+    SalesContract,
+    SalesField,
+    SalesRole,
+    WeekLabel,
+    WideLayout,
+)
+from candor.models.errors import ContractError
+
+FieldT = TypeVar("FieldT", Field, SalesField)
+
+
+def contract_from_dict(raw: Mapping[str, Any], *, source: str = "contract") -> Contract:
+    """Build a contract from its dictionary form (as written in YAML)."""
+    fields = _fields(raw, source, Field, _lead_field_kwargs)
+    return Contract(
+        name=str(raw.get("name", "custom")),
+        version=str(raw.get("version", "1")),
+        fields=tuple(fields),
+        description=str(raw.get("description", "")),
+        positive_label=str(raw.get("positive_label", "converted")),
+    )
+
+
+def sales_contract_from_dict(raw: Mapping[str, Any], *, source: str = "contract") -> SalesContract:
+    """Build a sales contract from its dictionary form (as written in YAML)."""
+    fields = _fields(raw, source, SalesField, _sales_field_kwargs)
+    layout = raw.get("layout") or {}
+    if not isinstance(layout, Mapping):
+        raise ContractError(f"{source}: 'layout' must be a mapping")
+    known_layout = {"format", "date_format", "week_label", "key", "value_columns", "constants"}
+    unknown_layout = sorted(set(layout) - known_layout)
+    if unknown_layout:
+        raise ContractError(
+            f"{source}: unknown layout keys {unknown_layout}; allowed: {sorted(known_layout)}"
+        )
+    fmt = str(layout.get("format", "long"))
+    if fmt not in ("long", "wide"):
+        raise ContractError(f"{source}: layout.format must be 'long' or 'wide', got {fmt!r}")
+    wide = None
+    if fmt == "wide":
+        if "key" not in layout or "value_columns" not in layout:
+            raise ContractError(f"{source}: a wide layout needs 'key' and 'value_columns'")
+        wide = WideLayout(tuple(str(c) for c in layout["value_columns"]), str(layout["key"]))
+    constants = layout.get("constants") or {}
+    if not isinstance(constants, Mapping):
+        raise ContractError(f"{source}: layout.constants must be a mapping of field to value")
+    holidays = raw.get("holidays") or ()
+    if isinstance(holidays, str):
+        holidays = [holidays]
+    try:
+        return SalesContract(
+            name=str(raw.get("name", "custom-sales")),
+            version=str(raw.get("version", "1")),
+            fields=tuple(fields),
+            description=str(raw.get("description", "")),
+            date_format=str(layout["date_format"]) if layout.get("date_format") else None,
+            week_label=WeekLabel(str(layout.get("week_label", "start"))),
+            wide=wide,
+            constants=tuple((str(k), str(v)) for k, v in constants.items()),
+            gaps=GapPolicy(str(raw.get("gaps", "error"))),
+            holidays=tuple(str(h) for h in holidays),
+            season_length=int(raw.get("season_length", MAX_SEASON_LENGTH)),
+        )
+    except ValueError as exc:  # an unknown gap policy or week label
+        raise ContractError(f"{source}: {exc}") from exc
+
+
+def load_contract(path: str | Path) -> Contract:
+    """Read a YAML contract file; errors name the file and the field."""
+    return contract_from_dict(_read(Path(path)), source=str(path))
+
+
+def load_sales_contract(path: str | Path) -> SalesContract:
+    """Read a YAML sales contract; errors name the file and the field."""
+    return sales_contract_from_dict(_read(Path(path)), source=str(path))
+
+
+def dump_contract(contract: Contract) -> str:
+    return _dump(contract)
+
+
+def dump_sales_contract(contract: SalesContract) -> str:
+    return _dump(contract)
+
+
+def _dump(contract: Contract | SalesContract) -> str:
+    return yaml.safe_dump(contract.to_dict(), sort_keys=False, allow_unicode=True)
+
+
+def _read(path: Path) -> Any:
+    try:
+        return yaml.safe_load(path.read_text())
+    except FileNotFoundError as exc:
+        raise ContractError(f"contract file {str(path)!r} does not exist") from exc
+    except yaml.YAMLError as exc:
+        raise ContractError(f"contract file {str(path)!r} is not valid YAML: {exc}") from exc
+
+
+def _lead_field_kwargs(spec: Mapping[str, Any]) -> dict[str, Any]:
+    kwargs = dict(spec)
+    kwargs["name"] = str(spec["name"])
+    kwargs["role"] = Role(spec["role"])
+    if spec.get("kind") is not None:
+        kwargs["kind"] = Kind(spec["kind"])
+    if spec.get("scope") is not None:
+        kwargs["scope"] = ConsentScope(spec["scope"])
+    tokens = spec.get("missing_tokens", ())
+    if isinstance(tokens, str | int | float):  # `missing_tokens: Select`
+        tokens = [tokens]
+    kwargs["missing_tokens"] = tuple(str(t) for t in tokens)
+    return kwargs
+
+
+def _sales_field_kwargs(spec: Mapping[str, Any]) -> dict[str, Any]:
+    kwargs = dict(spec)
+    kwargs["name"] = str(spec["name"])
+    kwargs["role"] = SalesRole(spec["role"])
+    if spec.get("kind") is not None:
+        kwargs["kind"] = Kind(spec["kind"])
+    kwargs["known_in_future"] = bool(spec.get("known_in_future", False))
+    return kwargs
+
+
+def _fields(
+    raw: Mapping[str, Any],
+    source: str,
+    make: type[FieldT],
+    kwargs_of: Callable[[Mapping[str, Any]], dict[str, Any]],
+) -> list[FieldT]:
+    """The fields of a contract's dictionary form; ``kwargs_of`` turns one spec's text into
+    typed values (a ValueError names the bad value)."""
+    out = []
+    for where, spec in _field_specs(raw, source, set(make.__dataclass_fields__)):
+        try:
+            kwargs = kwargs_of(spec)
+        except ValueError as exc:
+            raise ContractError(f"{where} ({spec['name']!r}): {exc}") from exc
+        out.append(make(**kwargs))
+    return out
+
+
+def _field_specs(
+    raw: Mapping[str, Any], source: str, allowed: set[str]
+) -> Iterator[tuple[str, Mapping[str, Any]]]:
+    """Each field spec with where it is (``source: fields[i]``), checked for name, role and
+    unknown keys; ``fields: {name: {role: ...}}`` is shorthand for a list."""
+    if not isinstance(raw, Mapping) or "fields" not in raw:
+        raise ContractError(f"{source}: expected a mapping with 'name', 'version' and 'fields'")
+    raw_fields = raw["fields"]
+    if isinstance(raw_fields, Mapping):
+        raw_fields = [{"name": k, **(v or {})} for k, v in raw_fields.items()]
+    for i, spec in enumerate(raw_fields):
+        where = f"{source}: fields[{i}]"
+        if not isinstance(spec, Mapping) or "name" not in spec or "role" not in spec:
+            raise ContractError(f"{where}: each field needs 'name' and 'role'")
+        unknown = sorted(set(spec) - allowed)
+        if unknown:
+            raise ContractError(
+                f"{where} ({spec['name']!r}): unknown keys {unknown}; allowed: {sorted(allowed)}"
+            )
+        yield where, spec
