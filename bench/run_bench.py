@@ -91,7 +91,7 @@ def take(leads: Sequence[Lead], n: int) -> list[Lead]:
 def scoreable(service: LeadScoringService, leads: Sequence[Lead]) -> list[Lead]:
     """The leads Candor actually scores (not suppressed), so both servers do the full work."""
     results = service.score(leads, top_k=1)
-    return [lead for lead, r in zip(leads, results, strict=True) if r["suppressed"] is None]
+    return [lead for lead, r in zip(leads, results, strict=True) if r.suppressed is None]
 
 
 def start_servers(stack: ExitStack, settings: Settings, log_dir: Path) -> tuple[Server, Server]:

@@ -13,12 +13,21 @@ from candor.models.contract import Contract
 from candor.models.leads.features import FeatureMatrix, FeatureSchema, display_value
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Reason:
     feature: str
     value: Any
     contribution: float  # log-odds
     text: str
+
+    def as_dict(self) -> dict[str, Any]:
+        """The JSON shape of a reason, in answers and in the audit record alike."""
+        return {
+            "feature": self.feature,
+            "value": self.value,
+            "contribution": self.contribution,
+            "text": self.text,
+        }
 
 
 @dataclass(frozen=True)

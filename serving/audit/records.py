@@ -6,45 +6,48 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from candor.models.model_ref import ModelRef
 from candor.serving.audit.store import NewRecord
+from candor.serving.services.leads import LeadScore
 
 
 def records_for(
-    results: Sequence[Mapping[str, Any]], *, model: Mapping[str, str], requested_by: str
+    results: Sequence[LeadScore], *, model: ModelRef, requested_by: str
 ) -> list[NewRecord]:
     """One record per result; ``results`` must carry every reason (explain all)."""
     records = []
     for r in results:
-        common = {
-            "score_id": r["score_id"],
-            "lead_id": r["lead_id"],
-            "model_name": model["name"],
-            "model_version": model["version"],
-            "run_id": model["run_id"],
-            "contract": model["contract"],
+        common: dict[str, Any] = {
+            "score_id": r.score_id,
+            "lead_id": r.lead_id,
+            "model_name": model.name,
+            "model_version": model.version,
+            "run_id": model.run_id,
+            "contract": model.contract,
             "requested_by": requested_by,
         }
-        if r.get("suppressed"):
+        if r.suppressed or r.explanation is None or r.confidence is None or r.review is None:
             records.append(
-                NewRecord(kind="suppression", payload={"suppressed": r["suppressed"]}, **common)
+                NewRecord(kind="suppression", payload={"suppressed": r.suppressed}, **common)
             )
             continue
+        reasons = [reason.as_dict() for reason in r.reasons]
         payload = {
-            "features": {reason["feature"]: reason["value"] for reason in r["reasons"]},
-            "margin": r["margin"],
-            "base_value": r["base_value"],
-            "contributions": list(r["reasons"]),
-            "confidence": r["confidence"],
-            "review": r["review"],
-            "withheld": r["withheld"],
+            "features": {reason.feature: reason.value for reason in r.reasons},
+            "margin": r.explanation.margin,
+            "base_value": r.explanation.base_value,
+            "contributions": reasons,
+            "confidence": r.confidence.as_dict(),
+            "review": r.review.as_dict(),
+            "withheld": list(r.withheld),
         }
         records.append(
             NewRecord(
                 kind="score",
-                score=r["score"],
-                grade=r["grade"],
-                review_required=r["review"]["required"],
-                review_reasons=tuple(r["review"]["reasons"]),
+                score=r.score,
+                grade=r.grade,
+                review_required=r.review.required,
+                review_reasons=r.review.reasons,
                 payload=payload,
                 **common,
             )

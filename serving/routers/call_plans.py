@@ -83,12 +83,12 @@ def create_call_plan(
     results = service.score(leads, top_k=None)  # the audit keeps every contribution
     candidates = [
         Candidate(
-            lead_id=result["lead_id"],
-            score=result["score"],
-            grade=result["grade"],
+            lead_id=result.lead_id,
+            score=result.score,
+            grade=result.grade,
             segments=segment_values(lead, segments),
-            suppressed=result["suppressed"],
-            touches_30d=supplied.get(result["lead_id"], 0) + planned_before[result["lead_id"]],
+            suppressed=result.suppressed,
+            touches_30d=supplied.get(result.lead_id, 0) + planned_before[result.lead_id],
         )
         for lead, result in zip(leads, results, strict=True)
     ]
@@ -101,7 +101,7 @@ def create_call_plan(
     # touch never points at an unaudited score, and no planned lead goes uncounted
     store.append(records_for(results, model=service.model_ref, requested_by=caller.name))
     plan_id = uuid.uuid4().hex
-    score_ids = {result["lead_id"]: result["score_id"] for result in results}
+    score_ids = {result.lead_id: result.score_id for result in results}
     store.record_touches(
         [entry.lead_id for entry in plan.entries],
         plan_id=plan_id,
@@ -113,11 +113,11 @@ def create_call_plan(
     summary["contact_window_start"] = since.isoformat()
     return {
         "plan_id": plan_id,
-        "model": service.model_ref,
+        "model": service.model_ref.as_dict(),
         "plan": [{**asdict(entry), "score_id": score_ids[entry.lead_id]} for entry in plan.entries],
         "excluded": [asdict(exclusion) for exclusion in plan.excluded],
         "summary": summary,
-        "disclosure": disclosure(service.model_ref["name"]),
+        "disclosure": disclosure(service.model_ref.name),
     }
 
 

@@ -14,6 +14,7 @@ from candor.serving.audit.records import records_for
 from candor.serving.dependencies import AuditDep, ScorerDep, ScoringDep, SettingsDep
 from candor.serving.errors import validation_details
 from candor.serving.schemas import ErrorResponse, ScoreRequest, ScoreResponse
+from candor.serving.services.leads import LeadScore
 
 router = APIRouter(prefix="/v1/leads", tags=["leads"])
 
@@ -32,6 +33,25 @@ def validate_leads(request: Request, leads: list[dict[str, Any]], limit: int) ->
         details = validation_details([{**e, "loc": ("leads", *e["loc"])} for e in exc.errors()])
         raise InputValidationError(summarise(details), details) from exc
     return [lead.model_dump() for lead in parsed]
+
+
+def lead_result_json(result: LeadScore, *, top_k: int | None) -> dict[str, Any]:
+    """The response's shape of one result (``LeadResult``), built without re-validation."""
+    explanation, confidence, review = result.explanation, result.confidence, result.review
+    reasons = result.reasons if top_k is None else result.reasons[:top_k]
+    return {
+        "lead_id": result.lead_id,
+        "score_id": result.score_id,
+        "suppressed": result.suppressed,
+        "score": result.score,
+        "grade": result.grade,
+        "margin": explanation.margin if explanation is not None else None,
+        "base_value": explanation.base_value if explanation is not None else None,
+        "reasons": [r.as_dict() for r in reasons],
+        "confidence": confidence.as_dict() if confidence is not None else None,
+        "review": review.as_dict() if review is not None else None,
+        "withheld": list(result.withheld),
+    }
 
 
 @router.post(
@@ -58,15 +78,13 @@ def score_leads(
     results = service.score(leads, top_k=None)  # the audit keeps every contribution
     # written and committed before anything is answered: no unaudited score leaves (else 503)
     store.append(records_for(results, model=service.model_ref, requested_by=caller.name))
-    if body.explain == "top":
-        top_k = body.top_k or settings.default_top_k
-        for result in results:
-            result["reasons"] = result["reasons"][:top_k]
-    # already shaped like ScoreResponse; skipping re-validation keeps 1,000-lead batches fast
+    top_k = (body.top_k or settings.default_top_k) if body.explain == "top" else None
+    # shaped like ScoreResponse by lead_result_json (a test checks it against the schema);
+    # skipping pydantic's re-validation keeps 1,000-lead batches fast
     return JSONResponse(
         {
-            "model": service.model_ref,
-            "results": results,
-            "disclosure": disclosure(service.model_ref["name"]),
+            "model": service.model_ref.as_dict(),
+            "results": [lead_result_json(r, top_k=top_k) for r in results],
+            "disclosure": disclosure(service.model_ref.name),
         }
     )

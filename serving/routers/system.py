@@ -31,7 +31,7 @@ def healthz(request: Request) -> dict[str, Any]:
             "detail": getattr(request.app.state, "load_error", "no model loaded"),
             "forecaster": forecaster,
         }
-    return {"status": "ok", "model": service.model_ref, "forecaster": forecaster}
+    return {"status": "ok", "model": service.model_ref.as_dict(), "forecaster": forecaster}
 
 
 @router.get("/v1/models/current", response_model=ModelInfo)

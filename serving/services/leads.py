@@ -1,18 +1,21 @@
 """Score a batch of validated leads: suppress, encode, predict, calibrate, explain, flag.
 
 No HTTP and no DataFrame here: leads arrive as dicts, become columns, then one NumPy matrix
-for the whole batch (PERFORMANCE.md: the DataFrame path costs ~18 ms per call).
+for the whole batch (PERFORMANCE.md: the DataFrame path costs ~18 ms per call). Results are
+typed (:class:`LeadScore`); the router maps them to the response and the audit log to its
+records, each once.
 """
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from candor.explain.lead_explanations import explain_rows
+from candor.explain.lead_explanations import Explanation, Reason, explain_rows
 from candor.models.leads.features import (
     FeatureMatrix,
     build_features,
@@ -20,21 +23,63 @@ from candor.models.leads.features import (
     out_of_range,
     parse_bool,
 )
+from candor.models.model_ref import ModelRef
 from candor.models.policy import ScoringPolicy, confidence_level, grade, review
 from candor.serving.model_store import LoadedModel
 
 CALIBRATION_METHOD = "inductive Venn-Abers"
-# A suppressed lead still carries every key of a result, so clients read null, not KeyError.
-_UNSCORED: dict[str, Any] = {
-    "score": None,
-    "grade": None,
-    "margin": None,
-    "base_value": None,
-    "reasons": [],
-    "confidence": None,
-    "review": None,
-    "withheld": [],
-}
+
+
+@dataclass(frozen=True, slots=True)
+class Confidence:
+    """The Venn-Abers interval around a score (probabilities) and how confident that is."""
+
+    level: str  # high, medium or low
+    lower: float
+    upper: float
+    method: str
+    coverage: str  # what the interval promises, in words
+
+    def as_dict(self) -> dict[str, Any]:
+        """The JSON shape, in answers and in the audit record alike."""
+        return {
+            "level": self.level,
+            "interval": [self.lower, self.upper],
+            "method": self.method,
+            "coverage": self.coverage,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewFlag:
+    """Whether a person should look at a score, the stable codes why, and notes for them."""
+
+    required: bool
+    reasons: tuple[str, ...]
+    notes: tuple[str, ...]
+
+    def as_dict(self) -> dict[str, Any]:
+        """The JSON shape, in answers and in the audit record alike."""
+        return {"required": self.required, "reasons": list(self.reasons), "notes": list(self.notes)}
+
+
+@dataclass(frozen=True, slots=True)
+class LeadScore:
+    """One lead's result. A suppressed lead (``suppressed`` set) has no score and no reasons."""
+
+    lead_id: str
+    score_id: str
+    suppressed: str | None = None
+    score: float | None = None  # calibrated probability of conversion
+    grade: str | None = None
+    explanation: Explanation | None = None  # every input's contribution, largest first
+    confidence: Confidence | None = None
+    review: ReviewFlag | None = None
+    withheld: tuple[str, ...] = ()  # sensitive inputs hidden for lack of consent
+
+    @property
+    def reasons(self) -> tuple[Reason, ...]:
+        return self.explanation.reasons if self.explanation is not None else ()
 
 
 class LeadScoringService:
@@ -53,12 +98,12 @@ class LeadScoringService:
             f"lead resembles the {self.scorer.calibration_.n_calibration} calibration leads "
             "(exchangeability)"
         )
-        self.model_ref = {
-            "name": loaded.name,
-            "version": loaded.version,
-            "run_id": loaded.run_id,
-            "contract": self.contract.version_tag,
-        }
+        self.model_ref = ModelRef(
+            name=loaded.name,
+            version=loaded.version,
+            run_id=loaded.run_id,
+            contract=self.contract.version_tag,
+        )
 
     def _opted_out(self, lead: Mapping[str, Any]) -> bool:
         return any(parse_bool(lead.get(name)) is True for name in self.opt_out_fields)
@@ -83,17 +128,28 @@ class LeadScoringService:
         ]
         return notes
 
-    def score(self, leads: Sequence[Mapping[str, Any]], *, top_k: int | None) -> list[dict]:
+    def score(self, leads: Sequence[Mapping[str, Any]], *, top_k: int | None) -> list[LeadScore]:
         """One result per lead, in order. ``top_k=None`` explains every input."""
-        results: list[dict[str, Any]] = [
-            {"lead_id": str(lead[self.id_field]), "score_id": uuid.uuid4().hex, "suppressed": None}
-            for lead in leads
-        ]
-        scored = [i for i, lead in enumerate(leads) if not self._opted_out(lead)]
-        for i in set(range(len(leads))) - set(scored):
-            results[i].update(suppressed="opted_out", **_UNSCORED)
-        if not scored:
-            return results
+        ids = [(str(lead[self.id_field]), uuid.uuid4().hex) for lead in leads]
+        results: list[LeadScore | None] = [None] * len(leads)
+        scored: list[int] = []
+        for i, lead in enumerate(leads):
+            if self._opted_out(lead):
+                results[i] = LeadScore(*ids[i], suppressed="opted_out")
+            else:
+                scored.append(i)
+        if scored:
+            for i, result in zip(scored, self._score_batch(leads, scored, ids, top_k), strict=True):
+                results[i] = result
+        return [r for r in results if r is not None]
+
+    def _score_batch(
+        self,
+        leads: Sequence[Mapping[str, Any]],
+        scored: Sequence[int],
+        ids: Sequence[tuple[str, str]],
+        top_k: int | None,
+    ) -> list[LeadScore]:
         batch = [leads[i] for i in scored]
         columns = columns_from_records(batch)
         matrix = build_features(columns, schema=self.schema, n_rows=len(batch))
@@ -119,8 +175,9 @@ class LeadScoringService:
         scores, lowers = calibrated.score.tolist(), calibrated.lower.tolist()
         uppers = calibrated.upper.tolist()
         withheld_rows = matrix.withheld.tolist()
+        out = []
         for row, i in enumerate(scored):
-            result = results[i]
+            lead_id, score_id = ids[i]
             score, lower, upper = scores[row], lowers[row], uppers[row]
             notes = self._notes(row, columns, matrix, outside) if flagged[row] else []
             if missing_counts[row] / n_inputs > self.policy.max_missing_share:
@@ -130,31 +187,25 @@ class LeadScoringService:
                 lower=lower,
                 upper=upper,
                 out_of_distribution=bool(notes),
-                score_id=result["score_id"],
+                score_id=score_id,
                 policy=self.policy,
             )
-            explanation = explanations[row]
-            result.update(
-                score=score,
-                grade=grade(score, self.policy),
-                margin=explanation.margin,
-                base_value=explanation.base_value,
-                reasons=[
-                    {
-                        "feature": r.feature,
-                        "value": r.value,
-                        "contribution": r.contribution,
-                        "text": r.text,
-                    }
-                    for r in explanation.reasons
-                ],
-                confidence={
-                    "level": str(confidence_level(lower, upper, self.policy)),
-                    "interval": [lower, upper],
-                    "method": CALIBRATION_METHOD,
-                    "coverage": self.coverage,
-                },
-                review={"required": flags.required, "reasons": list(flags.reasons), "notes": notes},
-                withheld=[names[j] for j, w in enumerate(withheld_rows[row]) if w],
+            out.append(
+                LeadScore(
+                    lead_id=lead_id,
+                    score_id=score_id,
+                    score=score,
+                    grade=grade(score, self.policy),
+                    explanation=explanations[row],
+                    confidence=Confidence(
+                        level=str(confidence_level(lower, upper, self.policy)),
+                        lower=lower,
+                        upper=upper,
+                        method=CALIBRATION_METHOD,
+                        coverage=self.coverage,
+                    ),
+                    review=ReviewFlag(flags.required, tuple(flags.reasons), tuple(notes)),
+                    withheld=tuple(names[j] for j, w in enumerate(withheld_rows[row]) if w),
+                )
             )
-        return results
+        return out

@@ -28,7 +28,7 @@ def test_service_scores_equal_the_registered_pyfunc(
         {k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in row.items()}
         for row in frame.to_dict("records")
     ]
-    served = np.array([r["score"] for r in service.score(records, top_k=1)])
+    served = np.array([r.score for r in service.score(records, top_k=1)])
 
     pyfunc = mlflow.pyfunc.load_model(f"models:/{loaded.name}/{loaded.version}")
     # the signature declares numbers as double; booleans stay booleans
