@@ -18,7 +18,7 @@ import warnings
 import numpy as np
 import pandas as pd
 
-from candor.models.forecaster import INTERVAL_LEVELS
+from candor.models.forecast import INTERVAL_LEVELS
 from candor.training.forecast.backtest import BacktestConfig
 from candor.training.forecast.data import Panel
 from candor.training.forecast.metrics import Forecasts

@@ -54,7 +54,7 @@ import numpy as np
 import pandas as pd
 
 from candor.models.contract import SALES_WEEKLY
-from candor.models.forecaster import holiday_days
+from candor.models.forecast import holiday_days
 
 COLUMNS: tuple[str, ...] = tuple(SALES_WEEKLY.names)
 START_WEEK = "2021-01-04"  # a Monday

@@ -20,7 +20,7 @@ import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from candor.models.forecaster import SeriesForecast, SeriesHistory
+from candor.models.forecast import SeriesForecast, SeriesHistory
 
 HISTORY_WEEKS_SHOWN = 104
 COLOURS = {"history": "#333333", "point": "#1f5fa8", "band80": "#6e9fd6", "band95": "#c4d8ef"}

@@ -108,7 +108,9 @@ def forecast_plot(
     weeks = service.check_horizon(int(horizon))
     item = {name: request.query_params.get(name) for name in fields}
     [checked] = service.check_series([item], weeks, None, in_body=False)
-    [forecast] = service.forecaster.forecast(keys=[checked.key], horizon=weeks, explain="none")
+    [forecast] = service.forecaster.forecast_checked(
+        keys=[checked.key], horizon=weeks, planned={}, explain=False
+    )
     title = " / ".join(f"{k}={v}" for k, v in item.items())
     panel = ForecastPanel(service.forecaster.history_[checked.key], forecast, title)
     png = forecast_png(

@@ -19,10 +19,11 @@ from typing import Any
 
 import numpy as np
 
+from candor.explain.forecast_drivers import week_drivers
 from candor.models.contract import Kind, SalesContract
 from candor.models.errors import ErrorDetail, InputValidationError
+from candor.models.forecast import SeriesForecast, week_starts
 from candor.models.forecast_packaging import LoadedForecaster
-from candor.models.forecaster import SeriesForecast, week_starts
 from candor.models.policy import Backcast, ForecastPolicy, review_forecast
 from candor.models.transparency import FORECAST_DISCLOSURE_TEXT, disclosure
 
@@ -236,11 +237,11 @@ class ForecastService:
 
     def forecast(self, requests: Sequence[SeriesRequest], horizon: int) -> list[dict[str, Any]]:
         """One result per request, in order (see the module docstring)."""
-        forecasts = self.forecaster.forecast(
+        forecasts = self.forecaster.forecast_checked(
             keys=[r.key for r in requests],
             horizon=horizon,
-            future_covariates={r.key: r.planned for r in requests},
-            explain="groups",
+            planned={r.key: r.planned for r in requests},
+            explain=True,
         )
         return [self._result(r, f) for r, f in zip(requests, forecasts, strict=True)]
 
@@ -256,7 +257,7 @@ class ForecastService:
                 "hi80": w.upper[80],
                 "lo95": w.lower[95],
                 "hi95": w.upper[95],
-                "drivers": w.drivers or {},
+                "drivers": week_drivers(w, self.forecaster.layout_),
             }
             for w, start in zip(forecast.weeks, starts, strict=True)
         ]
@@ -304,12 +305,8 @@ class ForecastService:
                 for name, values in history.covariates.items()
                 if name in future
             }
-            [one] = self.forecaster.forecast(
-                keys=[key],
-                horizon=1,
-                history={key: past},
-                future_covariates={key: planned},
-                explain="none",
+            [one] = self.forecaster.forecast_checked(
+                keys=[key], horizon=1, planned={key: planned}, history={key: past}, explain=False
             )
             w = one.weeks[0]
             rows.append(

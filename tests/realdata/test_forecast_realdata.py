@@ -14,6 +14,7 @@ import pytest
 from conftest import keep_mlflow_state, make_settings
 
 from candor.cli.main import main as candor
+from candor.explain.forecast_drivers import week_drivers
 from candor.models.contract import load_sales_contract
 from candor.models.forecast_packaging import load_forecaster
 from candor.models.settings import get_settings
@@ -75,4 +76,5 @@ def test_cli_trains_backtests_and_registers_from_the_contract_alone(
     assert 0.6 <= metrics["coverage80"] <= 0.95
     [r06] = loaded.forecaster.forecast(keys=[("pharmacy", "R06")], horizon=4)
     assert [w.week for w in r06.weeks] == ["2019-10-06", "2019-10-13", "2019-10-20", "2019-10-27"]
-    assert sum(r06.weeks[0].drivers.values()) == pytest.approx(r06.weeks[0].point)  # type: ignore[union-attr]
+    drivers = week_drivers(r06.weeks[0], loaded.forecaster.layout_)
+    assert sum(drivers.values()) == pytest.approx(r06.weeks[0].point)

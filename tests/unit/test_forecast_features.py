@@ -10,12 +10,12 @@ import pytest
 
 from candor.models.contract import SALES_WEEKLY, WeekLabel
 from candor.models.errors import InputValidationError
-from candor.models.forecaster import (
+from candor.models.forecast import (
     FEATURE_GROUPS,
     FeatureLayout,
     SeriesHistory,
-    _easter_orthodox,
-    _easter_western,
+    easter_orthodox,
+    easter_western,
     build_features,
     calendar_features,
     noise_scale,
@@ -101,10 +101,10 @@ def test_level_and_noise_scale_are_floored() -> None:
 
 
 def test_easter_dates() -> None:
-    assert _easter_western(2024) == date(2024, 3, 31)
-    assert _easter_western(2019) == date(2019, 4, 21)
-    assert _easter_orthodox(2019) == date(2019, 4, 28)
-    assert _easter_orthodox(2024) == date(2024, 5, 5)
+    assert easter_western(2024) == date(2024, 3, 31)
+    assert easter_western(2019) == date(2019, 4, 21)
+    assert easter_orthodox(2019) == date(2019, 4, 28)
+    assert easter_orthodox(2024) == date(2024, 5, 5)
 
 
 def test_holiday_week_follows_the_week_label() -> None:

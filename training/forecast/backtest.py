@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 
 from candor.models.contract import SalesContract
-from candor.models.forecaster import (
+from candor.models.forecast import (
     INTERVAL_LEVELS,
     MIN_ORIGIN,
     FeatureLayout,

@@ -1,7 +1,7 @@
 """Split conformal intervals per horizon step, from rolling-origin backtest residuals.
 
 A residual is ``|actual - point| / scale`` where ``scale`` is the series' noise scale at the
-origin (``models.forecaster.noise_scale``, units). For each step h and level, the quantile is
+origin (``models.forecast.history.noise_scale``, units). For each step h and level, the quantile is
 the ``ceil((n + 1) * level) / n`` empirical quantile of the n residuals of step h (the usual
 finite-sample correction). The interval is ``point +/- q * scale``.
 
@@ -16,7 +16,7 @@ import math
 
 import numpy as np
 
-from candor.models.forecaster import INTERVAL_LEVELS
+from candor.models.forecast import INTERVAL_LEVELS
 
 
 def conformal_quantile(residuals: np.ndarray, level: int) -> float:

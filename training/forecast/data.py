@@ -15,7 +15,7 @@ import pandas as pd
 
 from candor.models.contract import GapPolicy, Kind, SalesContract
 from candor.models.errors import DataValidationError, ErrorDetail
-from candor.models.forecaster import SeriesHistory
+from candor.models.forecast import SeriesHistory
 from candor.training.data import read_file
 
 Panel = dict[tuple[str, ...], SeriesHistory]

@@ -9,7 +9,7 @@ import lightgbm as lgb
 import numpy as np
 
 from candor.models.contract import SalesContract
-from candor.models.forecaster import (
+from candor.models.forecast import (
     HISTORY_WEEKS,
     MIN_ORIGIN,
     FeatureLayout,

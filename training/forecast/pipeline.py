@@ -32,6 +32,7 @@ from typing import Any
 import mlflow
 import pandas as pd
 
+from candor.explain.forecast_drivers import week_drivers
 from candor.explain.forecast_plots import ForecastPanel, forecast_plot
 from candor.models.contract import (
     SALES_WEEKLY,
@@ -41,7 +42,7 @@ from candor.models.contract import (
 )
 from candor.models.errors import CandorError, ErrorDetail
 from candor.models.forecast_packaging import METRIC_PREFIX, load_forecaster
-from candor.models.forecaster import LEVEL_WINDOW, MAX_HORIZON, FeatureLayout, SalesForecaster
+from candor.models.forecast import LEVEL_WINDOW, MAX_HORIZON, FeatureLayout, SalesForecaster
 from candor.models.settings import Settings
 from candor.training import tracking
 from candor.training.forecast.backtest import MODEL, BacktestConfig, BacktestResult, run_backtest
@@ -417,6 +418,9 @@ def _log_run(
     # the drivers of the first forecast week, per series, in units (for the model card)
     first_week = forecaster.forecast(horizon=1)
     mlflow.log_dict(
-        {name: f.weeks[0].drivers for name, f in zip(result.series_names, first_week, strict=True)},
+        {
+            name: week_drivers(f.weeks[0], forecaster.layout_)
+            for name, f in zip(result.series_names, first_week, strict=True)
+        },
         "drivers_next_week.json",
     )
