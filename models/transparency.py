@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from candor.models.policy import ForecastReviewCode, ReviewCode
+
 DISCLOSURE_TEXT = (
     "Machine-generated and advisory: a statistical estimate to help plan outreach, not a "
     "judgement about a person. A human decides; flagged scores go to review."
@@ -111,3 +113,69 @@ CARDS: dict[str, CardText] = {
     "candor-lead-scorer": LEAD_SCORER_CARD,
     "candor-sales-forecaster": SALES_FORECASTER_CARD,
 }
+
+
+@dataclass(frozen=True)
+class ReviewCodeText:
+    """How a review code is put to a person (the reviewer page shows these, never its own)."""
+
+    code: str
+    kind: str  # the records the code can flag: "score" (lead scores) or "forecast"
+    label: str  # its full name, as a filter offers it
+    short_label: str  # as a tag beside a record
+    description: str  # what the rule means, in plain words
+
+
+# In the order of the policy's enums, which is the order a reviewer is offered them.
+REVIEW_CODE_TEXTS: tuple[ReviewCodeText, ...] = (
+    ReviewCodeText(
+        ReviewCode.LOW_CONFIDENCE,
+        "score",
+        "Low confidence",
+        "Low confidence",
+        "The confidence interval is wide: few similar leads were seen in calibration.",
+    ),
+    ReviewCodeText(
+        ReviewCode.OUT_OF_DISTRIBUTION,
+        "score",
+        "Unusual inputs (out of distribution)",
+        "Unusual inputs",
+        "Some inputs are missing or unlike anything seen in training.",
+    ),
+    ReviewCodeText(
+        ReviewCode.NEAR_GRADE_BOUNDARY,
+        "score",
+        "Near a grade boundary",
+        "Near grade boundary",
+        "The score is close to a grade cut-off; a small change would move the grade.",
+    ),
+    ReviewCodeText(
+        ReviewCode.RANDOM_AUDIT,
+        "score",
+        "Random audit",
+        "Random audit",
+        "Drawn at random so that reviewers also see scores no rule flagged.",
+    ),
+    ReviewCodeText(
+        ForecastReviewCode.WIDE_INTERVAL,
+        "forecast",
+        "Wide interval",
+        "Wide interval",
+        "The 80% interval of some forecast week is wide for the forecast: the model is unsure.",
+    ),
+    ReviewCodeText(
+        ForecastReviewCode.RECENT_BREAK,
+        "forecast",
+        "Recent break",
+        "Recent break",
+        "The latest weeks all missed their one-week-ahead forecasts on the same side: the "
+        "series may have shifted.",
+    ),
+    ReviewCodeText(
+        ForecastReviewCode.LAST_ACTUALS_OUTSIDE_INTERVAL,
+        "forecast",
+        "Recent actuals outside the 95% interval",
+        "Recent actuals outside 95%",
+        "Recent actual weeks fell outside the 95% interval forecast for them one week before.",
+    ),
+)

@@ -11,6 +11,7 @@ from fastapi import APIRouter, Query, Request
 
 from candor.models.errors import ErrorDetail, InputValidationError, NotFoundError, raise_if_invalid
 from candor.models.policy import ForecastReviewCode, ReviewCode
+from candor.models.transparency import REVIEW_CODE_TEXTS, ReviewCodeText
 from candor.serving.dependencies import AnyCallerDep, AuditDep, ReviewerDep
 from candor.serving.schemas import (
     DecisionIn,
@@ -99,6 +100,18 @@ def parse_queue_query(
 )
 def whoami(caller: AnyCallerDep) -> dict[str, str]:
     return {"name": caller.name, "role": caller.role}
+
+
+@router.get(
+    "/v1/reviews/codes",
+    response_model=list[ReviewCodeText],
+    responses=AUTH_ERRORS,
+    summary="Every review code: the records it flags, its name and what it means",
+)
+def review_codes(caller: ReviewerDep) -> tuple[ReviewCodeText, ...]:
+    """The codes a review queue can be filtered by (``?reason=``), in the policy's order, with
+    the words to show a reviewer: a client need not keep its own list."""
+    return REVIEW_CODE_TEXTS
 
 
 @router.get(
