@@ -15,8 +15,9 @@ from fastapi.staticfiles import StaticFiles
 STATIC_DIR = Path(__file__).parent / "static"
 STATIC_URL = "/review/static"
 
-# The page loads only its own script and style and talks only to this origin: a comment or
-# feature value that slipped past escaping could still not load or send anything elsewhere.
+# The page loads only its own scripts (native ES modules, which script-src 'self' admits) and
+# style and talks only to this origin: a comment or feature value that slipped past escaping
+# could still not load or send anything elsewhere.
 PAGE_HEADERS = {
     "Content-Security-Policy": (
         "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "

@@ -76,6 +76,19 @@ def test_reviewer_overrides_a_flagged_score_in_the_browser(
             sync_api.expect(decided).to_be_visible()
             sync_api.expect(decided).to_contain_text(re.compile("override", re.IGNORECASE))
             page.screenshot(path=str(SCREENSHOTS / "review_decided.png"), full_page=True)
+
+            # a malformed fragment (not valid percent-encoding) opens nothing and breaks nothing,
+            # whether it arrives while signed in or on a reload that signs in again
+            page_errors: list[str] = []
+            page.on("pageerror", lambda error: page_errors.append(str(error)))
+            page.evaluate("window.location.hash = '%E0'")
+            page.reload()
+            sync_api.expect(page.locator("#whoami")).to_contain_text("reviewer")
+            sync_api.expect(page.locator("#queue tr[data-score-id]")).to_have_count(2)
+            sync_api.expect(page.locator("#login-error")).to_be_hidden()
+            page.evaluate("window.location.hash = '%E0%A4'")
+            sync_api.expect(page.locator("#detail-empty")).to_be_visible()
+            assert not page_errors, page_errors
         finally:
             browser.close()
 
