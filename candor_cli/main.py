@@ -73,6 +73,11 @@ def _train_forecast(args: argparse.Namespace) -> int:
     return 0
 
 
+def _warn(message: str) -> None:
+    """A training warning (a leak, a disparity), shown on stderr as it is found."""
+    print(message, file=sys.stderr)
+
+
 def _train_leads(args: argparse.Namespace) -> int:
     from candor.training.pipeline import train_leads
 
@@ -84,6 +89,7 @@ def _train_leads(args: argparse.Namespace) -> int:
         seed=args.seed,
         mitigate=args.mitigate,
         mitigate_by=args.mitigate_by,
+        warn=_warn,
     )
     m = summary.metrics
     print(f"run {summary.run_id}: {summary.model_name} version {summary.version} ({summary.shape})")
@@ -102,12 +108,12 @@ def _train_leads(args: argparse.Namespace) -> int:
             print(f"fairness {a.attribute} ({a.role}): {'; '.join(parts) or 'not compared'}")
     if summary.threshold_report is not None:
         r = summary.threshold_report
-        rows = (("single cut-off", "single_cutoff"), ("per-group", "per_group_thresholds"))
-        for label, key in rows:
-            ratio = r[key]["disparate_impact_ratio"]  # None: fewer than two comparable groups
+        ways = (("single cut-off", r.single_cutoff), ("per-group", r.per_group_thresholds))
+        for label, s in ways:
+            ratio = s.disparate_impact_ratio  # None: fewer than two comparable groups
             print(
-                f"thresholds by {r['attribute']}, {label}: accuracy {r[key]['accuracy']:.4f}  "
-                f"selection rate {r[key]['selection_rate']:.3f}  "
+                f"thresholds by {r.attribute}, {label}: accuracy {s.accuracy:.4f}  "
+                f"selection rate {s.selection_rate:.3f}  "
                 f"disparate_impact_ratio {'n/a' if ratio is None else f'{ratio:.3f}'}"
             )
     state = "promoted to champion" if summary.gate.promoted else "NOT promoted"

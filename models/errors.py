@@ -123,3 +123,15 @@ class ModelIncompatibleError(CandorError):
     """A model cannot be evaluated on data described by another contract."""
 
     code = "model_incompatible"
+
+
+class SettingsError(CandorError):
+    """A setting names what does not exist (for example an unknown audit segment to gate)."""
+
+    code = "settings_invalid"
+
+
+class OptionError(CandorError):
+    """A command's options are impossible (for example a mitigation by a column not audited)."""
+
+    code = "option_invalid"

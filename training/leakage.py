@@ -29,6 +29,11 @@ class LeakageFinding:
     def to_dict(self) -> dict[str, object]:
         return asdict(self)
 
+    def warning(self) -> str:
+        """The line shown as training runs: a leak is the most common way a lead model lies."""
+        action = "EXCLUDED" if self.excluded else "KEPT (use --exclude to drop it)"
+        return f"LEAKAGE WARNING: {self.feature!r}: {'; '.join(self.reasons)} -> {action}"
+
 
 def single_feature_auc(
     column: np.ndarray, outcome: np.ndarray, *, categorical: bool, seed: int = 0

@@ -12,12 +12,11 @@ decision and its numbers are logged to the run and tagged on the version.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
-import re
 import sys
 import tempfile
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -27,20 +26,22 @@ import numpy as np
 from sklearn.metrics import roc_auc_score
 
 from candor.explain.lead_explanations import global_importance
-from candor.explain.lead_plots import GroupBar, calibration_plot, fairness_plot, importance_plot
+from candor.explain.lead_plots import calibration_plot, importance_plot
 from candor.models.contract import HCP_LEADS, Contract, dump_contract, load_contract
-from candor.models.errors import CandorError, ErrorDetail, ModelIncompatibleError
+from candor.models.errors import ModelIncompatibleError
 from candor.models.leads.features import build_features, fit_schema
 from candor.models.settings import Settings
 from candor.training import fairness, tracking
 from candor.training.data import columns_of, read_table, validate_frame
+from candor.training.fairness import FairnessAudit, ThresholdReport
+from candor.training.fingerprint import file_fingerprint
 from candor.training.fit import FitResult, fit_lead_scorer, split_indices
 from candor.training.leakage import LeakageFinding, scan
 from candor.training.metrics import reliability_curve
 
 log = logging.getLogger("candor.training")
 
-MITIGATIONS = ("reweight", "thresholds")
+Warn = Callable[[str], None]  # shows one warning line as it happens
 
 
 @dataclass
@@ -66,16 +67,8 @@ class TrainingSummary:
     metrics: dict[str, float]
     shape: str
     leakage: list[LeakageFinding] = field(default_factory=list)
-    fairness: fairness.FairnessAudit | None = None
-    threshold_report: dict[str, Any] | None = None
-
-
-def file_fingerprint(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+    fairness: FairnessAudit | None = None
+    threshold_report: ThresholdReport | None = None  # the field above shadows the module
 
 
 def resolve_contract(contract_path: str | Path | None, exclude: list[str]) -> Contract:
@@ -94,13 +87,17 @@ def leakage_findings(
     return scan(matrix=matrix, outcome=outcome, contract=contract, excluded=excluded)
 
 
-def report_leakage(findings: list[LeakageFinding]) -> None:
-    """Loud, on stderr and in the log: a leak is the most common way a lead model lies."""
-    for f in findings:
-        action = "EXCLUDED" if f.excluded else "KEPT (use --exclude to drop it)"
-        message = f"LEAKAGE WARNING: {f.feature!r}: {'; '.join(f.reasons)} -> {action}"
+def warn_on_stderr(message: str) -> None:
+    """The default for library callers: each warning on stderr, once, whatever the logging
+    set-up (the CLI passes its own)."""
+    print(message, file=sys.stderr)
+
+
+def _warn(messages: Iterable[str], warn: Warn) -> None:
+    """Loud, to ``warn`` and in the log: leaks and unfair disparities must not pass unseen."""
+    for message in messages:
         log.debug(message)
-        print(message, file=sys.stderr)  # once, whatever the logging set-up
+        warn(message)
 
 
 def champion_gate(
@@ -132,138 +129,22 @@ def champion_gate(
     return GateDecision(promoted, reason, new_auc, current, champion_auc)
 
 
-def check_fairness_options(
-    contract: Contract,
-    columns: dict[str, list[Any]],
-    settings: Settings,
-    mitigate: str | None,
-    mitigate_by: str | None,
-) -> None:
-    """Fail before training when a gated segment or a mitigation names no audited column."""
-    roles = dict(fairness.audited_attributes(contract))
-    audited = list(roles)
-    segments = [name for name, role in roles.items() if role == fairness.SEGMENT]
-    unknown = [name for name in settings.fairness_gated if name not in segments]
-    if unknown:
-        raise CandorError(
-            f"fairness_gated names {unknown}, not audit segments of contract {contract.name!r}; "
-            f"its audit segments: {segments} (protected attributes are always gated)",
-            [ErrorDetail("fairness_gated", f"unknown audit segment {n!r}") for n in unknown],
-            code="settings_invalid",
-        )
-    if mitigate is None and mitigate_by is None:
-        return
-    if mitigate not in MITIGATIONS:
-        raise CandorError(
-            f"--mitigate must be one of {list(MITIGATIONS)}, got {mitigate!r}",
-            [ErrorDetail("mitigate", "unknown mitigation")],
-            code="option_invalid",
-        )
-    if mitigate_by not in audited or mitigate_by not in columns:
-        raise CandorError(
-            f"--mitigate-by must name an audited column of the data (a protected attribute or "
-            f"an audit segment of contract {contract.name!r}): got {mitigate_by!r}; audited "
-            f"columns present: {[n for n in audited if n in columns]}",
-            [ErrorDetail("mitigate_by", f"not an audited column: {mitigate_by!r}")],
-            code="option_invalid",
-        )
-
-
-def reweighing(
-    columns: dict[str, list[Any]], outcome: np.ndarray, train_rows: np.ndarray, by: str
-) -> np.ndarray:
-    """Kamiran-Calders weights on the training rows (1 elsewhere: those rows are not fitted)."""
-    groups = fairness.group_labels(columns[by])
-    weights = np.ones(len(outcome))
-    weights[train_rows] = fairness.reweighing_weights(groups[train_rows], outcome[train_rows])
-    return weights
-
-
-def scores_of(result: FitResult, columns: dict[str, list[Any]], rows: np.ndarray) -> np.ndarray:
-    """Calibrated probabilities of the new scorer for ``rows`` of the training frame."""
-    subset = {k: [v[i] for i in rows] for k, v in columns.items()}
-    matrix = build_features(subset, schema=result.scorer.schema_, n_rows=len(rows))
-    return result.scorer.predict_proba(matrix.values)
-
-
-def audit_fairness(
-    result: FitResult,
-    columns: dict[str, list[Any]],
-    contract: Contract,
-    settings: Settings,
-    *,
-    seed: int,
-) -> fairness.FairnessAudit:
-    """The fairness audit of a fitted scorer on its holdout (selected: grade A or B)."""
-    calibrated = result.scorer.calibrate(result.scorer.margins(result.holdout_values))
-    return fairness.audit_scores(
-        outcome=result.holdout_outcome,
-        score=calibrated.score,
-        lower=calibrated.lower,
-        upper=calibrated.upper,
-        sensitive=fairness.sensitive_features(columns, result.splits.holdout, contract),
-        protected={f.name for f in contract.protected_fields},
-        threshold=settings.policy.grade_cutoffs[1],
-        min_group_size=settings.fairness_min_group_size,
-        resamples=settings.fairness_resamples,
-        seed=seed,
-    )
-
-
-def unaudited_protected(audit: fairness.FairnessAudit, contract: Contract) -> list[str]:
-    """Protected attributes of the contract the audit could not compare, with why.
-
-    Absent from the data, or fewer than two groups large enough to compare: the gate then has
-    no evidence of fairness for that attribute and must not pass on silence.
-    """
-    found = []
-    for f in contract.protected_fields:
-        if f.name not in audit.names:
-            found.append(f"{f.name} (not in the data)")
-        elif audit[f.name].disparate_impact is None and audit[f.name].equal_opportunity is None:
-            found.append(f"{f.name} (fewer than two groups large enough to compare)")
-    return found
-
-
-def fairness_gate(
-    gate: GateDecision, violations: list[fairness.Violation], unaudited: list[str] | None = None
-) -> GateDecision:
+def fairness_gate(gate: GateDecision, verdict: fairness.FairnessVerdict) -> GateDecision:
     """The champion gate's decision, overruled when the fairness gate fails.
 
-    It fails on a violation, and also when a protected attribute could not be audited: no
-    evidence is not evidence of fairness (an admin can still promote with a justification).
+    It fails on a violation, and also when a protected attribute could not be audited
+    (``training.fairness.gate``); an admin can still promote with a justification.
     """
-    unaudited = unaudited or []
-    if not violations and not unaudited:
+    if verdict.passed:
         return replace(gate, fairness_passed=True)
-    problems = [v.describe() for v in violations]
-    problems += [f"protected attribute not audited: {u}" for u in unaudited]
-    reason = "fairness gate failed: " + "; ".join(problems) + f" (ROC-AUC gate: {gate.reason})"
+    problems = "; ".join(verdict.problems())
     return replace(
         gate,
         promoted=False,
-        reason=reason,
+        reason=f"fairness gate failed: {problems} (ROC-AUC gate: {gate.reason})",
         fairness_passed=False,
-        fairness_violations=[v.to_dict() for v in violations],
+        fairness_violations=[v.to_dict() for v in verdict.violations],
     )
-
-
-def report_fairness(breaches: list[fairness.Violation]) -> None:
-    """Loud, on stderr and in the log, like the leakage warnings: every threshold crossed."""
-    for b in breaches:
-        evidence = "clear" if b.conclusive else "inconclusive: the 95% CI reaches the threshold"
-        if b.gated and b.conclusive:
-            action = "BLOCKS PROMOTION"
-        elif b.gated:
-            action = f"not blocking ({evidence})"
-        else:
-            action = (
-                f"not gated: audit segment ({evidence}); CANDOR_FAIRNESS_GATED would gate it, "
-                "fair call plans can give its groups a minimum share"
-            )
-        message = f"FAIRNESS WARNING: {b.describe()} -> {action}"
-        log.debug(message)
-        print(message, file=sys.stderr)  # once, whatever the logging set-up
 
 
 def train_leads(
@@ -275,19 +156,26 @@ def train_leads(
     seed: int = 42,
     mitigate: str | None = None,
     mitigate_by: str | None = None,
+    warn: Warn = warn_on_stderr,
 ) -> TrainingSummary:
     """Train, audit, log and register a lead scorer; promote it if it passes both gates.
 
     ``mitigate="reweight"`` fits with Kamiran-Calders weights by the column ``mitigate_by``;
     ``mitigate="thresholds"`` fits as usual and logs a report of Fairlearn's per-group
     thresholds for ``mitigate_by`` (``fairness/threshold_optimizer.json``); serving is unchanged.
+    Leakage and fairness warnings go to ``warn`` as they are found, one line each.
+
+    Raises:
+        SettingsError: ``fairness_gated`` names no audit segment of the contract.
+        OptionError: an unknown mitigation, or ``mitigate_by`` names no audited column.
     """
     data = Path(data)
     contract = resolve_contract(contract_path, exclude or [])
     frame = read_table(data, contract)
     outcome = validate_frame(frame, contract)
     columns = columns_of(frame)
-    check_fairness_options(contract, columns, settings, mitigate, mitigate_by)
+    fairness.check_gated_segments(contract, settings.fairness_gated)
+    fairness.check_mitigation(contract, columns, mitigate, mitigate_by)
 
     tracking.configure(settings)
     with (
@@ -297,10 +185,10 @@ def train_leads(
         workdir = Path(tmp)
         train_rows = split_indices(outcome, seed=seed).train  # the same split the fit uses
         findings = leakage_findings(columns, outcome, contract, train_rows)
-        report_leakage(findings)  # before training, so a user can stop and --exclude
+        _warn([f.warning() for f in findings], warn)  # before training: a user can --exclude
         weights = None
         if mitigate == "reweight" and mitigate_by is not None:
-            weights = reweighing(columns, outcome, train_rows, mitigate_by)
+            weights = fairness.training_weights(columns, outcome, train_rows, mitigate_by)
         result = fit_lead_scorer(columns, outcome, contract, seed=seed, sample_weight=weights)
         _log_run(result, findings, contract, data, frame_rows=len(frame), workdir=workdir)
         mlflow.log_params(
@@ -313,24 +201,21 @@ def train_leads(
                 "fairness_gate_rule": settings.fairness_gate_rule,
             }
         )
-        audit = audit_fairness(result, columns, contract, settings, seed=seed)
-        floor, ceiling = settings.fairness_ratio_floor, settings.fairness_difference_ceiling
-        rule = settings.fairness_gate_rule
-        breaches = audit.breaches(floor, ceiling, settings.fairness_gated, rule=rule)
-        violations = [b for b in breaches if b.gated and b.conclusive]
-        unaudited = unaudited_protected(audit, contract)
-        report_fairness(breaches)
-        for name in unaudited:
-            message = (
-                f"FAIRNESS WARNING: protected attribute not audited: {name} -> BLOCKS PROMOTION"
-            )
-            log.debug(message)
-            print(message, file=sys.stderr)
-        _log_fairness(audit, breaches, violations, settings, workdir=workdir, unaudited=unaudited)
+        audit = fairness.audit_holdout(result, columns, contract, settings, seed=seed)
+        verdict = fairness.judge(audit, contract, fairness.GateSettings.from_settings(settings))
+        _warn(fairness.fairness_warnings(verdict), warn)
+        _log_fairness(audit, verdict, workdir=workdir)
         threshold_report = None
         if mitigate == "thresholds" and mitigate_by is not None:
-            threshold_report = _threshold_report(result, columns, outcome, settings, mitigate_by)
-            mlflow.log_dict(threshold_report, "fairness/threshold_optimizer.json")
+            threshold_report = fairness.holdout_threshold_report(
+                result,
+                columns,
+                outcome,
+                by=mitigate_by,
+                threshold=settings.policy.grade_cutoffs[1],
+                min_group_size=settings.fairness_min_group_size,
+            )
+            mlflow.log_dict(threshold_report.to_dict(), "fairness/threshold_optimizer.json")
         version = tracking.log_scorer(
             result.scorer, workdir=workdir, registered_name=settings.lead_model_name
         )
@@ -343,7 +228,7 @@ def train_leads(
                 result.holdout_metrics["roc_auc"],
                 tracking.champion_version(settings.lead_model_name, settings.model_alias),
             )
-        gate = fairness_gate(gate, violations, unaudited)
+        gate = fairness_gate(gate, verdict)
         if gate.promoted:
             tracking.set_alias(settings.lead_model_name, settings.model_alias, version)
         mlflow.log_dict(gate.to_dict(), "gate.json")
@@ -380,107 +265,21 @@ def train_leads(
         )
 
 
-def _metric_key(name: str) -> str:
-    """An MLflow-safe metric-name part for a column name from any contract."""
-    return re.sub(r"[^A-Za-z0-9_\-. /]", "_", name)
-
-
 def _log_fairness(
     audit: fairness.FairnessAudit,
-    breaches: list[fairness.Violation],
-    violations: list[fairness.Violation],
-    settings: Settings,
+    verdict: fairness.FairnessVerdict,
     *,
     workdir: Path,
-    unaudited: list[str] | None = None,
 ) -> None:
     """``fairness/audit.json`` (with the gate), ``audit.csv``, ``audit.png`` and metrics."""
-    gated = [a.attribute for a in audit.attributes if a.role == fairness.PROTECTED]
-    gated += [name for name in settings.fairness_gated if name not in gated]
-    gate = {
-        "passed": not violations and not unaudited,
-        "unaudited_protected": unaudited or [],
-        "floor": settings.fairness_ratio_floor,
-        "ceiling": settings.fairness_difference_ceiling,
-        "rule": settings.fairness_gate_rule,
-        "gated": gated,
-        "violations": [v.to_dict() for v in violations],
-        "warnings": [b.to_dict() for b in breaches if b not in violations],
-    }
-    record = {"gate": gate, **audit.to_dict()}  # the gate first: the card shows the top
+    record = fairness.audit_record(audit, verdict)
     mlflow.log_dict(record, "fairness/audit.json")
-    mlflow.log_text(audit.to_csv(), "fairness/audit.csv")
-    panels = {
-        _panel_title(a): [
-            GroupBar(
-                g.group,
-                g.selection_rate,
-                g.selection_rate_ci[0] if g.selection_rate_ci else None,
-                g.selection_rate_ci[1] if g.selection_rate_ci else None,
-                g.small_group,
-            )
-            for g in a.groups
-        ]
-        for a in audit.attributes
-    }
-    if panels:
-        plot = fairness_plot(
-            panels,
-            workdir / "audit.png",
-            floor=settings.fairness_ratio_floor,
-            title=f"Selection rate (score >= {audit.threshold:g}) by group, holdout, 95% CI",
-        )
+    mlflow.log_text(fairness.audit_csv(audit), "fairness/audit.csv")
+    plot = fairness.audit_plot(audit, workdir / "audit.png", floor=verdict.settings.floor)
+    if plot is not None:
         mlflow.log_artifact(str(plot), artifact_path="fairness")
-    metrics: dict[str, float] = {}
-    for a in audit.attributes:
-        key = _metric_key(a.attribute)
-        if a.disparate_impact is not None:
-            metrics[f"fairness_min_ratio_{key}"] = a.disparate_impact.value
-            if a.disparate_impact.ci is not None:
-                metrics[f"fairness_min_ratio_ci_high_{key}"] = a.disparate_impact.ci[1]
-        if a.equal_opportunity is not None:
-            metrics[f"fairness_eo_difference_{key}"] = a.equal_opportunity.value
-            if a.equal_opportunity.ci is not None:
-                metrics[f"fairness_eo_difference_ci_low_{key}"] = a.equal_opportunity.ci[0]
-        if a.min_coverage is not None and a.max_coverage is not None:
-            metrics[f"fairness_min_coverage_{key}"] = a.min_coverage
-            metrics[f"fairness_max_coverage_{key}"] = a.max_coverage
-    metrics["fairness_violations"] = float(len(violations))
+    metrics = fairness.audit_metrics(audit, verdict)
     mlflow.log_metrics(metrics)
-
-
-def _panel_title(a: fairness.AttributeAudit) -> str:
-    title = f"{a.attribute} ({a.role.replace('_', ' ')})"
-    d = a.disparate_impact
-    if d is not None:
-        title += f": ratio {d.value:.2f}"
-        if d.ci is not None:
-            title += f" [{d.ci[0]:.2f}, {d.ci[1]:.2f}]"
-    return title
-
-
-def _threshold_report(
-    result: FitResult,
-    columns: dict[str, list[Any]],
-    outcome: np.ndarray,
-    settings: Settings,
-    by: str,
-) -> dict[str, Any]:
-    """Per-group thresholds fitted on the calibration split, evaluated on the holdout."""
-    groups = fairness.group_labels(columns[by])
-    splits = result.splits
-    return fairness.threshold_optimizer_report(
-        attribute=by,
-        fit_score=scores_of(result, columns, splits.calibration),
-        fit_outcome=outcome[splits.calibration],
-        fit_groups=groups[splits.calibration],
-        score=result.holdout_score,
-        outcome=result.holdout_outcome,
-        groups=groups[splits.holdout],
-        threshold=settings.policy.grade_cutoffs[1],
-        seed=int(result.scorer.meta_["seed"]),
-        min_group_size=settings.fairness_min_group_size,
-    )
 
 
 def _log_run(

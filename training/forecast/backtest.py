@@ -149,13 +149,7 @@ def run_backtest(
     for b, refit in enumerate(refits):
         cutoff = last + np.timedelta64(7 * int(refit), "D")
         boosters = fit_boosters(
-            panel,
-            horizon=model_horizon,
-            cutoff=cutoff,
-            contract=contract,
-            layout=layout,
-            categories=categories,
-            params=params,
+            panel, horizon=model_horizon, cutoff=cutoff, contract=contract, params=params
         )
         block = origins[(origins >= refit) & (origins < refit + config.refit_every)]
         for i, key in enumerate(keys):

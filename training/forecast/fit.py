@@ -130,11 +130,15 @@ def fit_boosters(
     horizon: int,
     cutoff: np.datetime64,
     contract: SalesContract,
-    layout: FeatureLayout,
-    categories: dict[str, list[str]],
     params: BoosterParams,
 ) -> list[lgb.Booster]:
-    """One booster per step 1..horizon, trained on targets up to ``cutoff`` only."""
+    """One booster per step 1..horizon, trained on targets up to ``cutoff`` only.
+
+    Features are laid out by the contract and series coded by :func:`categories_of` of the
+    whole ``panel``, as the forecaster built on these boosters does.
+    """
+    layout = FeatureLayout.from_contract(contract)
+    categories = categories_of(panel, contract)
     categorical = [layout.names.index(n) for n in layout.categorical]
     boosters: list[lgb.Booster] = []
     for h in range(1, horizon + 1):
@@ -166,14 +170,6 @@ def fit_forecaster(
     layout = FeatureLayout.from_contract(contract)
     categories = categories_of(panel, contract)
     last = max(s.last_week for s in panel.values())
-    boosters = fit_boosters(
-        panel,
-        horizon=horizon,
-        cutoff=last,
-        contract=contract,
-        layout=layout,
-        categories=categories,
-        params=params,
-    )
+    boosters = fit_boosters(panel, horizon=horizon, cutoff=last, contract=contract, params=params)
     history = {k: s.tail(HISTORY_WEEKS) for k, s in panel.items()}
     return SalesForecaster(boosters, layout, categories, quantiles, contract, history, meta)

@@ -20,7 +20,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import re
 import tempfile
@@ -40,11 +39,12 @@ from candor.models.contract import (
     dump_sales_contract,
     load_sales_contract,
 )
-from candor.models.errors import CandorError, ErrorDetail
-from candor.models.forecast_packaging import METRIC_PREFIX, load_forecaster
+from candor.models.errors import ErrorDetail, OptionError
 from candor.models.forecast import LEVEL_WINDOW, MAX_HORIZON, FeatureLayout, SalesForecaster
+from candor.models.forecast_packaging import METRIC_PREFIX, load_forecaster
 from candor.models.settings import Settings
 from candor.training import tracking
+from candor.training.fingerprint import file_fingerprint as data_fingerprint
 from candor.training.forecast.backtest import MODEL, BacktestConfig, BacktestResult, run_backtest
 from candor.training.forecast.data import Panel, check_lengths, read_panel
 from candor.training.forecast.fit import BoosterParams, fit_forecaster
@@ -97,15 +97,6 @@ class ForecastTrainingSummary:
         return "\n".join(lines)
 
 
-def data_fingerprint(path: Path) -> str:
-    """sha256 of the file's bytes."""
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def resolve_sales_contract(contract_path: str | Path | None) -> SalesContract:
     return load_sales_contract(contract_path) if contract_path else SALES_WEEKLY
 
@@ -131,11 +122,10 @@ def check_options(horizon: int, config: BacktestConfig) -> None:
             ErrorDetail("calibration_weeks", f"must be at least 0, got {config.calibration_weeks}")
         )
     if problems:
-        raise CandorError(
+        raise OptionError(
             "invalid forecast training options: "
             + "; ".join(f"{p.field} {p.message}" for p in problems),
             problems,
-            code="option_invalid",
         )
 
 
@@ -227,7 +217,7 @@ def train_forecast(
     Raises:
         ContractError: the YAML contract is invalid.
         DataValidationError: the data do not fit the contract or are too short.
-        CandorError: (code ``option_invalid``) impossible horizon or backtest settings.
+        OptionError: (code ``option_invalid``) impossible horizon or backtest settings.
     """
     data = Path(data)
     config = backtest or BacktestConfig(horizon=min(4, horizon))
