@@ -36,8 +36,8 @@ from bench_report import Conditions, ServerFigures, render
 from bench_servers import Server, candor_server, free_port, mlflow_server, server_env
 
 from candor.models.settings import Settings
+from candor.registry import LEADS, load_model
 from candor.serving.audit.factory import open_store
-from candor.serving.model_store import load_champion
 from candor.serving.services.leads import LeadScoringService
 
 REPO = Path(__file__).resolve().parents[1]
@@ -181,7 +181,7 @@ def run(args: argparse.Namespace) -> str:
         settings = Settings(home=Path(tmp) / "home", mlflow_tracking_uri=None)
         say(f"training on {args.data} ({len(leads)} rows) into {settings.home}")
         train(args.data, settings)
-        service = LeadScoringService(load_champion(settings), settings.policy)
+        service = LeadScoringService(load_model(settings, kind=LEADS), settings.policy)
         pool = scoreable(service, leads)
         say(f"in-process figures ({len(pool)} of {len(leads)} leads are scored)")
         in_process = measure_in_process(

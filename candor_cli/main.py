@@ -124,7 +124,7 @@ def _train_leads(args: argparse.Namespace) -> int:
 def _models_promote(args: argparse.Namespace) -> int:
     import getpass
 
-    from candor.training import tracking
+    from candor.registry.versions import promote
 
     by = args.by
     if by is None:
@@ -132,7 +132,7 @@ def _models_promote(args: argparse.Namespace) -> int:
             by = getpass.getuser()
         except (OSError, KeyError):  # no login name in a bare container
             by = "unknown"
-    record = tracking.promote(get_settings(), args.version, justification=args.justify, by=by)
+    record = promote(get_settings(), args.version, justification=args.justify, by=by)
     was = record["previous_champion"]
     print(
         f"promoted {record['model']} version {record['version']} to {record['alias']} "

@@ -11,13 +11,12 @@ from fastapi import FastAPI
 from pydantic import TypeAdapter
 
 from candor.models.errors import CandorError
-from candor.models.forecast_packaging import load_forecaster
 from candor.models.settings import Settings, get_settings
+from candor.registry import FORECAST, LEADS, load_model
 from candor.serving.audit.factory import open_store
 from candor.serving.errors import install_error_handlers
 from candor.serving.lead_schema import lead_model_for
 from candor.serving.limits import BodySizeLimit
-from candor.serving.model_store import load_champion
 from candor.serving.routers import (
     call_plans,
     forecasts,
@@ -52,13 +51,13 @@ def open_audit_into(app: FastAPI, settings: Settings) -> None:
 def load_model_into(app: FastAPI, settings: Settings) -> None:
     """Load the champion and everything derived from its contract; keep serving on failure."""
     try:
-        loaded = load_champion(settings)
+        loaded = load_model(settings, kind=LEADS)
     except CandorError as exc:
         log.error("model not loaded: %s", exc.message)
         app.state.scoring = None
         app.state.load_error = exc.message
         return
-    lead_model = lead_model_for(loaded.scorer.contract_)
+    lead_model = lead_model_for(loaded.model.contract_)
     app.state.leads_adapter = TypeAdapter(list[lead_model])  # type: ignore[valid-type]
     app.state.lead_model = lead_model
     app.state.scoring = LeadScoringService(loaded, settings.policy)
@@ -69,7 +68,7 @@ def load_model_into(app: FastAPI, settings: Settings) -> None:
 def load_forecaster_into(app: FastAPI, settings: Settings) -> None:
     """Load the forecast champion if one is registered; lead scoring does not depend on it."""
     try:
-        loaded = load_forecaster(settings)
+        loaded = load_model(settings, kind=FORECAST)
     except CandorError as exc:
         log.warning("forecaster not loaded: %s", exc.message)
         app.state.forecasting = None

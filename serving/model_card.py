@@ -1,4 +1,4 @@
-"""Model cards rendered from MLflow (adapter: reads the registry and run artifacts).
+"""Model cards rendered from the registry: its versions, their runs and run artifacts.
 
 The card is built on request from what training logged, so it cannot drift from the model:
 metrics, data fingerprint, contract, the last fairness audit, and every version's gate or
@@ -12,13 +12,11 @@ from datetime import UTC, datetime
 from html import escape
 from typing import Any
 
-from mlflow.exceptions import MlflowException
-from mlflow.tracking import MlflowClient
-
 from candor.models.errors import ErrorDetail, NotFoundError
-from candor.models.run_artifacts import run_json
 from candor.models.settings import Settings
 from candor.models.transparency import CARDS, disclosure
+from candor.registry.tracking import run_json, run_record
+from candor.registry.versions import champion_version, model_versions
 
 # what the card says about the model, from the run's parameters (those a run has)
 MODEL_PARAMS = {
@@ -46,41 +44,34 @@ def build_card(settings: Settings, name: str, *, owner: str) -> dict[str, Any]:
             f"no model card for {name!r}; known: {sorted(CARDS)}",
             [ErrorDetail("name", "unknown model")],
         )
-    client = MlflowClient(tracking_uri=settings.tracking_uri)
-    try:
-        found = list(client.search_model_versions(f"name='{name}'"))
-    except MlflowException:
-        found = []
-    if not found:
+    versions = model_versions(settings, name)
+    if not versions:
         raise NotFoundError(
             f"model {name!r} has no registered version yet", [ErrorDetail("name", "no versions")]
         )
-    versions = sorted(found, key=lambda v: int(v.version), reverse=True)
-    try:  # search results do not always carry aliases: ask for the alias itself
-        champion_version = client.get_model_version_by_alias(name, settings.model_alias).version
-    except MlflowException:
-        champion_version = None
-    champion = next((v for v in versions if v.version == champion_version), None)
+    # search results do not always carry aliases: ask for the alias itself
+    champion_at = champion_version(settings, name)
+    champion = next((v for v in versions if v.version == champion_at), None)
     current = champion or versions[0]
     run_id = str(current.run_id)
-    run = client.get_run(run_id)
+    run = run_record(settings, run_id)
     metrics = {
         k.removeprefix(text.metric_prefix): v
-        for k, v in run.data.metrics.items()
+        for k, v in run.metrics.items()
         if k.startswith(text.metric_prefix) and "uncalibrated" not in k
     }
     baselines = {
         prefix.rstrip("_"): {
-            k.removeprefix(prefix): v for k, v in run.data.metrics.items() if k.startswith(prefix)
+            k.removeprefix(prefix): v for k, v in run.metrics.items() if k.startswith(prefix)
         }
         for prefix in text.baseline_prefixes
-        if any(k.startswith(prefix) for k in run.data.metrics)
+        if any(k.startswith(prefix) for k in run.metrics)
     }
     history = [
         {
-            "version": str(v.version),
-            "created_at": _when(v.creation_timestamp),
-            "aliases": [settings.model_alias] if v.version == champion_version else [],
+            "version": v.version,
+            "created_at": _when(v.created_ms),
+            "aliases": [settings.model_alias] if v.version == champion_at else [],
             "promoted_by_gate": v.tags.get("gate.promoted"),
             "gate_reason": v.tags.get("gate.reason"),
             "fairness_passed": v.tags.get("fairness.passed"),
@@ -97,40 +88,38 @@ def build_card(settings: Settings, name: str, *, owner: str) -> dict[str, Any]:
         "name": name,
         "title": text.title,
         "summary": text.summary,
-        "version": str(current.version),
+        "version": current.version,
         "status": "champion" if champion else "no champion (latest version shown)",
         "owner": owner,
-        "trained_at": _when(run.info.start_time),
+        "trained_at": _when(run.started_ms),
         "intended_use": list(text.intended_use),
         "out_of_scope": list(text.out_of_scope),
         "limitations": list(text.limitations),
         "data": {
-            "source": run.data.params.get("data_path"),
-            "rows": run.data.params.get("data_rows"),
-            "sha256": run.data.tags.get("data_sha256"),
-            "contract": run.data.params.get("contract"),
-            "excluded_inputs": run.data.params.get("excluded_inputs"),
+            "source": run.params.get("data_path"),
+            "rows": run.params.get("data_rows"),
+            "sha256": run.tags.get("data_sha256"),
+            "contract": run.params.get("contract"),
+            "excluded_inputs": run.params.get("excluded_inputs"),
             "splits": {
-                k.removeprefix("split_"): run.data.params[k]
-                for k in run.data.params
+                k.removeprefix("split_"): run.params[k]
+                for k in run.params
                 if k.startswith("split_")
             },
         },
         "model": {
             **{
-                key: run.data.params[param]
-                for key, param in MODEL_PARAMS.items()
-                if param in run.data.params
+                key: run.params[param] for key, param in MODEL_PARAMS.items() if param in run.params
             },
             "run_id": current.run_id,
         },
         "metrics": metrics,
         "metric_source": text.metric_source,
         "baselines": baselines,
-        "fairness": run_json(client, run_id, "fairness/audit.json"),
+        "fairness": run_json(settings, run_id, "fairness/audit.json"),
         "fairness_note": text.fairness_note,
-        "global_importance": run_json(client, run_id, "global_importance.json"),
-        "leakage": run_json(client, run_id, "leakage.json"),
+        "global_importance": run_json(settings, run_id, "global_importance.json"),
+        "leakage": run_json(settings, run_id, "leakage.json"),
         "version_history": history,
         "disclosure": disclosure(name),
     }

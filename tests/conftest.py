@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -21,22 +20,11 @@ def sample_frame() -> pd.DataFrame:
     return pd.read_csv(SAMPLE_LEADS)
 
 
-def keep_mlflow_state(mp: pytest.MonkeyPatch, *, clear: bool = False) -> None:
-    """Undo, when ``mp`` is undone, the process-wide MLflow state that training changes.
-
-    ``clear`` also removes the tracking-URI variables for the duration, so that code reading
-    the environment (the CLI) uses the test's CANDOR_HOME, never a real server.
-    """
-    from mlflow.tracking import _tracking_service, fluent
-
-    mp.setattr(_tracking_service.utils, "_tracking_uri", _tracking_service.utils._tracking_uri)
-    mp.setattr(fluent, "_active_experiment_id", fluent._active_experiment_id)
-    names = ["MLFLOW_TRACKING_URI", "MLFLOW_EXPERIMENT_ID"]
-    for name in [*names, "CANDOR_MLFLOW_TRACKING_URI"] if clear else names:
-        if name in os.environ and not clear:
-            mp.setenv(name, os.environ[name])
-        else:
-            mp.delenv(name, raising=False)
+def no_tracking_server(mp: pytest.MonkeyPatch) -> None:
+    """Remove, while ``mp`` is active, the variables that point MLflow at a tracking server, so
+    that code reading the environment (the CLI) uses the test's CANDOR_HOME, never a real one."""
+    for name in ("CANDOR_MLFLOW_TRACKING_URI", "MLFLOW_TRACKING_URI", "MLFLOW_EXPERIMENT_ID"):
+        mp.delenv(name, raising=False)
 
 
 def make_settings(home: Path, **overrides: object) -> Settings:
@@ -85,9 +73,9 @@ def forecast_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
 
 @pytest.fixture(scope="session")
 def scorer(trained_settings: Settings):  # type: ignore[no-untyped-def]
-    from candor.serving.model_store import load_champion
+    from candor.registry import LEADS, load_model
 
-    return load_champion(trained_settings).scorer
+    return load_model(trained_settings, kind=LEADS).model
 
 
 @pytest.fixture()

@@ -21,7 +21,6 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-import mlflow
 import numpy as np
 from sklearn.metrics import roc_auc_score
 
@@ -31,7 +30,9 @@ from candor.models.contract import HCP_LEADS, Contract, dump_contract, load_cont
 from candor.models.errors import ModelIncompatibleError
 from candor.models.leads.features import build_features, fit_schema
 from candor.models.settings import Settings
-from candor.training import fairness, tracking
+from candor.registry import LEADS, load_model, versions
+from candor.registry.tracking import TrainingRun, training_run
+from candor.training import fairness
 from candor.training.data import columns_of, read_table, validate_frame
 from candor.training.fairness import FairnessAudit, ThresholdReport
 from candor.training.fingerprint import file_fingerprint
@@ -104,10 +105,10 @@ def champion_gate(
     result: FitResult, columns: dict[str, list[Any]], settings: Settings
 ) -> GateDecision:
     new_auc = result.holdout_metrics["roc_auc"]
-    current = tracking.champion_version(settings.lead_model_name, settings.model_alias)
+    current = versions.champion_version(settings, settings.lead_model_name)
     if current is None:
         return GateDecision(True, "first model: no champion yet", new_auc)
-    champion = tracking.load_scorer(settings.lead_model_name, settings.model_alias)
+    champion = load_model(settings, kind=LEADS).model
     missing = [n for n in champion.feature_names if n not in columns]
     if missing:
         raise ModelIncompatibleError(
@@ -177,9 +178,10 @@ def train_leads(
     fairness.check_gated_segments(contract, settings.fairness_gated)
     fairness.check_mitigation(contract, columns, mitigate, mitigate_by)
 
-    tracking.configure(settings)
     with (
-        mlflow.start_run(run_name=f"leads-{data.stem}") as run,
+        training_run(
+            settings, experiment=settings.experiment, run_name=f"leads-{data.stem}"
+        ) as run,
         tempfile.TemporaryDirectory() as tmp,
     ):
         workdir = Path(tmp)
@@ -190,8 +192,8 @@ def train_leads(
         if mitigate == "reweight" and mitigate_by is not None:
             weights = fairness.training_weights(columns, outcome, train_rows, mitigate_by)
         result = fit_lead_scorer(columns, outcome, contract, seed=seed, sample_weight=weights)
-        _log_run(result, findings, contract, data, frame_rows=len(frame), workdir=workdir)
-        mlflow.log_params(
+        _log_run(run, result, findings, contract, data, frame_rows=len(frame), workdir=workdir)
+        run.log_params(
             {
                 "mitigation": mitigate or "none",
                 "mitigation_by": mitigate_by or "none",
@@ -204,7 +206,7 @@ def train_leads(
         audit = fairness.audit_holdout(result, columns, contract, settings, seed=seed)
         verdict = fairness.judge(audit, contract, fairness.GateSettings.from_settings(settings))
         _warn(fairness.fairness_warnings(verdict), warn)
-        _log_fairness(audit, verdict, workdir=workdir)
+        _log_fairness(run, audit, verdict, workdir=workdir)
         threshold_report = None
         if mitigate == "thresholds" and mitigate_by is not None:
             threshold_report = fairness.holdout_threshold_report(
@@ -215,9 +217,9 @@ def train_leads(
                 threshold=settings.policy.grade_cutoffs[1],
                 min_group_size=settings.fairness_min_group_size,
             )
-            mlflow.log_dict(threshold_report.to_dict(), "fairness/threshold_optimizer.json")
-        version = tracking.log_scorer(
-            result.scorer, workdir=workdir, registered_name=settings.lead_model_name
+            run.log_dict(threshold_report.to_dict(), "fairness/threshold_optimizer.json")
+        version = run.log_model(
+            LEADS, result.scorer, workdir=workdir, registered_name=settings.lead_model_name
         )
         try:
             gate = champion_gate(result, columns, settings)
@@ -226,13 +228,13 @@ def train_leads(
                 False,
                 str(exc),
                 result.holdout_metrics["roc_auc"],
-                tracking.champion_version(settings.lead_model_name, settings.model_alias),
+                versions.champion_version(settings, settings.lead_model_name),
             )
         gate = fairness_gate(gate, verdict)
         if gate.promoted:
-            tracking.set_alias(settings.lead_model_name, settings.model_alias, version)
-        mlflow.log_dict(gate.to_dict(), "gate.json")
-        mlflow.set_tags(
+            versions.set_alias(settings, settings.lead_model_name, settings.model_alias, version)
+        run.log_dict(gate.to_dict(), "gate.json")
+        run.set_tags(
             {
                 "gate.promoted": str(gate.promoted),
                 "gate.reason": gate.reason,
@@ -241,8 +243,9 @@ def train_leads(
             }
         )
         if gate.champion_roc_auc is not None:
-            mlflow.log_metric("gate_champion_roc_auc", gate.champion_roc_auc)
-        tracking.tag_version(
+            run.log_metric("gate_champion_roc_auc", gate.champion_roc_auc)
+        versions.tag_version(
+            settings,
             settings.lead_model_name,
             version,
             {
@@ -253,7 +256,7 @@ def train_leads(
             },
         )
         return TrainingSummary(
-            run.info.run_id,
+            run.run_id,
             settings.lead_model_name,
             version,
             gate,
@@ -266,6 +269,7 @@ def train_leads(
 
 
 def _log_fairness(
+    run: TrainingRun,
     audit: fairness.FairnessAudit,
     verdict: fairness.FairnessVerdict,
     *,
@@ -273,16 +277,17 @@ def _log_fairness(
 ) -> None:
     """``fairness/audit.json`` (with the gate), ``audit.csv``, ``audit.png`` and metrics."""
     record = fairness.audit_record(audit, verdict)
-    mlflow.log_dict(record, "fairness/audit.json")
-    mlflow.log_text(fairness.audit_csv(audit), "fairness/audit.csv")
+    run.log_dict(record, "fairness/audit.json")
+    run.log_text(fairness.audit_csv(audit), "fairness/audit.csv")
     plot = fairness.audit_plot(audit, workdir / "audit.png", floor=verdict.settings.floor)
     if plot is not None:
-        mlflow.log_artifact(str(plot), artifact_path="fairness")
+        run.log_artifact(plot, "fairness")
     metrics = fairness.audit_metrics(audit, verdict)
-    mlflow.log_metrics(metrics)
+    run.log_metrics(metrics)
 
 
 def _log_run(
+    run: TrainingRun,
     result: FitResult,
     findings: list[LeakageFinding],
     contract: Contract,
@@ -292,7 +297,7 @@ def _log_run(
     workdir: Path,
 ) -> None:
     splits = result.splits
-    mlflow.log_params(
+    run.log_params(
         {
             "data_path": str(data),
             "data_rows": frame_rows,
@@ -310,15 +315,15 @@ def _log_run(
             "excluded_inputs": ",".join(f.name for f in contract.after_the_fact_fields) or "none",
         }
     )
-    mlflow.set_tags(
+    run.set_tags(
         {
             "data_sha256": file_fingerprint(data),
             "contract": contract.version_tag,
             "leakage_findings": str(len(findings)),
         }
     )
-    mlflow.log_metrics({f"holdout_{k}": v for k, v in result.holdout_metrics.items()})
-    mlflow.log_metrics(
+    run.log_metrics({f"holdout_{k}": v for k, v in result.holdout_metrics.items()})
+    run.log_metrics(
         {f"holdout_uncalibrated_{k}": v for k, v in result.holdout_metrics_uncalibrated.items()}
     )
     candidates = [
@@ -333,26 +338,24 @@ def _log_run(
     ]
     for c in result.candidates:
         key = f"{c.shape.num_leaves}l"
-        mlflow.log_metric(f"grid_valid_roc_auc_{key}", c.valid_auc)
-        mlflow.log_metric(f"grid_explain_cost_{key}", c.explain_cost)
-    mlflow.log_dict({"candidates": candidates}, "shape_grid.json")
-    mlflow.log_dict({"findings": [f.to_dict() for f in findings]}, "leakage.json")
-    mlflow.log_text(dump_contract(contract), "contract.yaml")
-    mlflow.log_dict(result.scorer.schema_.to_dict(), "reference/feature_schema.json")
+        run.log_metric(f"grid_valid_roc_auc_{key}", c.valid_auc)
+        run.log_metric(f"grid_explain_cost_{key}", c.explain_cost)
+    run.log_dict({"candidates": candidates}, "shape_grid.json")
+    run.log_dict({"findings": [f.to_dict() for f in findings]}, "leakage.json")
+    run.log_text(dump_contract(contract), "contract.yaml")
+    run.log_dict(result.scorer.schema_.to_dict(), "reference/feature_schema.json")
 
     contributions = result.scorer.contributions(result.holdout_values)
     importance = global_importance(contributions, result.scorer.feature_names)
-    mlflow.log_dict({"mean_abs_shap_log_odds": dict(importance)}, "global_importance.json")
-    mlflow.log_artifact(str(importance_plot(importance, workdir / "shap_importance.png")))
+    run.log_dict({"mean_abs_shap_log_odds": dict(importance)}, "global_importance.json")
+    run.log_artifact(importance_plot(importance, workdir / "shap_importance.png"))
     curves = {
         "calibrated (Venn-Abers)": reliability_curve(result.holdout_outcome, result.holdout_score),
         "raw LightGBM": reliability_curve(result.holdout_outcome, result.holdout_raw_probability),
     }
-    mlflow.log_artifact(
-        str(
-            calibration_plot(
-                curves, workdir / "calibration_curve.png", title="Calibration on the holdout"
-            )
+    run.log_artifact(
+        calibration_plot(
+            curves, workdir / "calibration_curve.png", title="Calibration on the holdout"
         )
     )
-    mlflow.log_text(json.dumps(result.holdout_metrics, indent=1), "holdout_metrics.json")
+    run.log_text(json.dumps(result.holdout_metrics, indent=1), "holdout_metrics.json")

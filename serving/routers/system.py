@@ -40,10 +40,10 @@ def current_model(service: ScoringDep) -> ModelInfo:
     return ModelInfo(
         name=loaded.name,
         version=loaded.version,
-        alias=loaded.alias,
+        alias=loaded.alias or "",  # loaded by alias: never empty
         run_id=loaded.run_id,
         trained_at=loaded.trained_at,
         metrics=loaded.metrics,
-        shape=str(loaded.scorer.meta_.get("shape", "")),
+        shape=str(loaded.model.meta_.get("shape", "")),
         contract=yaml.safe_load(dump_contract(service.contract)),
     )

@@ -22,10 +22,10 @@ import numpy as np
 from candor.explain.forecast_drivers import week_drivers
 from candor.models.contract import Kind, SalesContract
 from candor.models.errors import ErrorDetail, InputValidationError
-from candor.models.forecast import SeriesForecast, week_starts
-from candor.models.forecast_packaging import LoadedForecaster
+from candor.models.forecast import SalesForecaster, SeriesForecast, week_starts
 from candor.models.policy import Backcast, ForecastPolicy, review_forecast
 from candor.models.transparency import FORECAST_DISCLOSURE_TEXT, disclosure
+from candor.registry import LoadedModel
 
 Key = tuple[str, ...]
 
@@ -39,10 +39,10 @@ class SeriesRequest:
 
 
 class ForecastService:
-    def __init__(self, loaded: LoadedForecaster, policy: ForecastPolicy) -> None:
+    def __init__(self, loaded: LoadedModel[SalesForecaster], policy: ForecastPolicy) -> None:
         self.loaded = loaded
-        self.forecaster = loaded.forecaster
-        self.contract: SalesContract = loaded.forecaster.contract_
+        self.forecaster = loaded.model
+        self.contract: SalesContract = loaded.model.contract_
         self.policy = policy
         self._backcasts: dict[Key, Backcast | None] = {}
         self._covariate_max = {

@@ -23,9 +23,10 @@ from candor.models.leads.features import (
     out_of_range,
     parse_bool,
 )
+from candor.models.leads.scorer import LeadScorer
 from candor.models.model_ref import ModelRef
 from candor.models.policy import ScoringPolicy, confidence_level, grade, review
-from candor.serving.model_store import LoadedModel
+from candor.registry import LoadedModel
 
 CALIBRATION_METHOD = "inductive Venn-Abers"
 
@@ -85,12 +86,12 @@ class LeadScore:
 class LeadScoringService:
     """Everything needed to score leads with one loaded model; built once per model load."""
 
-    def __init__(self, loaded: LoadedModel, policy: ScoringPolicy) -> None:
+    def __init__(self, loaded: LoadedModel[LeadScorer], policy: ScoringPolicy) -> None:
         self.loaded = loaded
         self.policy = policy
-        self.scorer = loaded.scorer
-        self.contract = loaded.scorer.contract_
-        self.schema = loaded.scorer.schema_
+        self.scorer = loaded.model
+        self.contract = loaded.model.contract_
+        self.schema = loaded.model.schema_
         self.id_field = self.contract.id_field.name
         self.opt_out_fields = [f.name for f in self.contract.contact_opt_outs]
         self.coverage = (

@@ -8,19 +8,19 @@ from __future__ import annotations
 
 import math
 
-import mlflow
 import numpy as np
 import pandas as pd
 
 from candor.models.settings import Settings
-from candor.serving.model_store import load_champion
+from candor.registry import LEADS, load_model
+from candor.registry.loader import load_pyfunc
 from candor.serving.services.leads import LeadScoringService
 
 
 def test_service_scores_equal_the_registered_pyfunc(
     trained_settings: Settings, sample_frame: pd.DataFrame
 ) -> None:
-    loaded = load_champion(trained_settings)
+    loaded = load_model(trained_settings, kind=LEADS)
     service = LeadScoringService(loaded, trained_settings.policy)
     frame = sample_frame.drop(columns=["converted"])
     frame = frame[~frame["do_not_contact"]].reset_index(drop=True)
@@ -30,7 +30,7 @@ def test_service_scores_equal_the_registered_pyfunc(
     ]
     served = np.array([r.score for r in service.score(records, top_k=1)])
 
-    pyfunc = mlflow.pyfunc.load_model(f"models:/{loaded.name}/{loaded.version}")
+    _, pyfunc = load_pyfunc(trained_settings, name=loaded.name, ref=loaded.version)
     # the signature declares numbers as double; booleans stay booleans
     numeric = [
         c

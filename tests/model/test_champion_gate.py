@@ -8,12 +8,12 @@ from pathlib import Path
 
 import mlflow
 import pytest
-from conftest import keep_mlflow_state, make_settings
+from conftest import make_settings
 from mlflow.tracking import MlflowClient
 
 from candor.data_samples.generate_leads import generate_leads
 from candor.models.settings import Settings
-from candor.training import tracking
+from candor.registry import LEADS, load_model, versions
 from candor.training.pipeline import TrainingSummary, train_leads
 
 WEAKENED = ["webinars_attended_90d", "samples_requested_90d", "rep_visits_90d"]
@@ -31,16 +31,21 @@ class History:
     first: Run  # good data, empty registry
     worse: Run  # the strongest drivers excluded
     again: Run  # the first run's data and seed once more
+    global_uri: tuple[tuple[bool, str], tuple[bool, str]]  # MLflow's, before and after
+
+
+def global_tracking_uri() -> tuple[bool, str]:
+    return mlflow.is_tracking_uri_set(), mlflow.get_tracking_uri()
 
 
 @pytest.fixture(scope="module")
 def history(tmp_path_factory: pytest.TempPathFactory) -> Iterator[History]:
-    with pytest.MonkeyPatch.context() as mp:
-        keep_mlflow_state(mp)
-        yield train_three_versions(tmp_path_factory.mktemp("gate_home"))
+    before = global_tracking_uri()
+    first, worse, again, settings = train_three_versions(tmp_path_factory.mktemp("gate_home"))
+    yield History(settings, first, worse, again, (before, global_tracking_uri()))
 
 
-def train_three_versions(home: Path) -> History:
+def train_three_versions(home: Path) -> tuple[Run, Run, Run, Settings]:
     data = home / "leads.csv"
     generate_leads(rows=1500, seed=31).to_csv(data, index=False)
     settings = make_settings(home)
@@ -49,17 +54,21 @@ def train_three_versions(home: Path) -> History:
         summary = train_leads(data=data, settings=settings, **kwargs)  # type: ignore[arg-type]
         return Run(summary, champion(settings))
 
-    return History(settings, run(), run(exclude=WEAKENED), run())
+    return run(), run(exclude=WEAKENED), run(), settings
 
 
 def champion(settings: Settings) -> str | None:
-    mlflow.set_tracking_uri(settings.tracking_uri)  # other tests may have pointed it elsewhere
-    return tracking.champion_version(settings.lead_model_name, settings.model_alias)
+    return versions.champion_version(settings, settings.lead_model_name)
 
 
 def version_tags(settings: Settings, version: str) -> dict[str, str]:
-    mlflow.set_tracking_uri(settings.tracking_uri)
-    return MlflowClient().get_model_version(settings.lead_model_name, version).tags
+    client = MlflowClient(tracking_uri=settings.tracking_uri)
+    return dict(client.get_model_version(settings.lead_model_name, version).tags)
+
+
+def test_training_leaves_the_process_wide_tracking_uri_as_it_was(history: History) -> None:
+    before, after = history.global_uri
+    assert after == before
 
 
 def test_first_model_is_promoted(history: History) -> None:
@@ -106,10 +115,11 @@ def test_equal_model_is_promoted_and_the_alias_moves(history: History) -> None:
 
 
 def test_champion_can_be_loaded_and_is_the_promoted_version(history: History) -> None:
-    mlflow.set_tracking_uri(history.settings.tracking_uri)
-    name = history.settings.lead_model_name
-    champion_scorer = tracking.load_scorer(name, history.settings.model_alias)
-    weak_scorer = tracking.load_scorer(name, "2")
+    champion = load_model(history.settings, kind=LEADS)
+    weak = load_model(history.settings, kind=LEADS, ref="2")
+    assert (champion.version, champion.alias) == ("3", history.settings.model_alias)
+    assert (weak.version, weak.alias) == ("2", None)
+    champion_scorer, weak_scorer = champion.model, weak.model
     assert set(WEAKENED) <= set(champion_scorer.feature_names)
     assert not set(WEAKENED) & set(weak_scorer.feature_names)
 

@@ -7,13 +7,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from conftest import SAMPLE_LEADS, keep_mlflow_state, make_settings
+from conftest import SAMPLE_LEADS, make_settings
 from mlflow.tracking import MlflowClient
 
 from candor.cli.main import main as candor
 from candor.models.errors import CandorError, NotFoundError
 from candor.models.settings import Settings, get_settings
-from candor.training import tracking
+from candor.registry.tracking import run_json
+from candor.registry.versions import promote
 from candor.training.fairness import RATIO
 from candor.training.pipeline import TrainingSummary, train_leads
 
@@ -29,16 +30,14 @@ class Gated:
 def gated(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gated]:
     home = tmp_path_factory.mktemp("fairness_home")
     strict = make_settings(home, fairness_gated=("territory_type",), fairness_gate_rule="point")
-    with pytest.MonkeyPatch.context() as mp:
-        keep_mlflow_state(mp)
-        blocked = train_leads(data=SAMPLE_LEADS, settings=strict)
-        reweighted = train_leads(
-            data=SAMPLE_LEADS,
-            settings=make_settings(home),
-            mitigate="reweight",
-            mitigate_by="territory_type",
-        )
-        yield Gated(make_settings(home), blocked, reweighted)
+    blocked = train_leads(data=SAMPLE_LEADS, settings=strict)
+    reweighted = train_leads(
+        data=SAMPLE_LEADS,
+        settings=make_settings(home),
+        mitigate="reweight",
+        mitigate_by="territory_type",
+    )
+    yield Gated(make_settings(home), blocked, reweighted)
 
 
 def rural_ratio(summary: TrainingSummary) -> float:
@@ -55,7 +54,7 @@ def test_the_historical_rural_bias_is_detected_and_warned_about(
     champion = client.get_model_version_by_alias(
         trained_settings.lead_model_name, trained_settings.model_alias
     )
-    audit = tracking.run_json(trained_settings, champion.run_id, "fairness/audit.json")
+    audit = run_json(trained_settings, champion.run_id, "fairness/audit.json")
     territory = audit["attributes"]["territory_type"]
     ratio = territory["disparate_impact_ratio"]
     assert ratio["disadvantaged"] == "rural"
@@ -98,10 +97,10 @@ def test_an_admin_promotes_past_the_gate_only_with_a_recorded_justification(
     client = MlflowClient(tracking_uri=settings.tracking_uri)
     before = str(client.get_model_version_by_alias(name, alias).version)  # the reweighted run
     with pytest.raises(CandorError) as empty:
-        tracking.promote(settings, version, justification="  ", by="ops")
+        promote(settings, version, justification="  ", by="ops")
     assert empty.value.code == "justification_required"
     with pytest.raises(NotFoundError):
-        tracking.promote(settings, "99", justification="x", by="ops")
+        promote(settings, "99", justification="x", by="ops")
     assert str(client.get_model_version_by_alias(name, alias).version) == before
 
     monkeypatch.setenv("CANDOR_HOME", str(settings.home))
@@ -119,7 +118,7 @@ def test_an_admin_promotes_past_the_gate_only_with_a_recorded_justification(
     assert tags["promotion.justification"] == why
     assert tags["promotion.by"] == "dr.ops"
     assert tags["promotion.previous_champion"] == before
-    record = tracking.run_json(settings, gated.blocked.run_id, "promotion.json")
+    record = run_json(settings, gated.blocked.run_id, "promotion.json")
     assert record["promotions"][-1]["justification"] == why
 
 
@@ -142,9 +141,7 @@ def test_a_model_whose_protected_attributes_cannot_be_audited_is_not_promoted(
 
     data = tmp_path / "no_protected.csv"
     pd.read_csv(SAMPLE_LEADS).drop(columns=["gender", "age_band"]).to_csv(data, index=False)
-    with pytest.MonkeyPatch.context() as mp:
-        keep_mlflow_state(mp)
-        summary = train_leads(data=data, settings=make_settings(tmp_path / "home"))
+    summary = train_leads(data=data, settings=make_settings(tmp_path / "home"))
     assert not summary.gate.promoted  # even as the first model: silence is not fairness
     assert summary.gate.fairness_passed is False
     assert "not audited: gender (not in the data)" in summary.gate.reason

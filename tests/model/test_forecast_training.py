@@ -14,15 +14,16 @@ import mlflow
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import keep_mlflow_state, make_settings
+from conftest import make_settings
 from mlflow.tracking import MlflowClient
 
 from candor.explain.forecast_drivers import week_drivers
 from candor.models.contract import SALES_WEEKLY
 from candor.models.errors import InputValidationError
-from candor.models.forecast_packaging import LoadedForecaster, load_forecaster
 from candor.models.forecast import FEATURE_GROUPS, SalesForecaster, build_features
 from candor.models.settings import Settings
+from candor.registry import FORECAST, LoadedModel, load_model
+from candor.registry.loader import load_pyfunc
 from candor.training.forecast.backtest import AUTO_ETS, MODEL, SEASONAL_NAIVE, BacktestConfig
 from candor.training.forecast.data import read_panel
 from candor.training.forecast.fit import BoosterParams
@@ -47,27 +48,25 @@ class Trained:
     settings: Settings
     first: ForecastTrainingSummary
     weak: ForecastTrainingSummary
-    champion: LoadedForecaster
+    champion: LoadedModel[SalesForecaster]
 
     @property
     def forecaster(self) -> SalesForecaster:
-        return self.champion.forecaster
+        return self.champion.model
 
 
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Trained]:
-    with pytest.MonkeyPatch.context() as mp:
-        keep_mlflow_state(mp)
-        settings = make_settings(tmp_path_factory.mktemp("forecast_home"))
-        first = train_forecast(data=SAMPLE, settings=settings, horizon=HORIZON, backtest=BACKTEST)
-        weak = train_forecast(
-            data=SAMPLE,
-            settings=settings,
-            horizon=HORIZON,
-            backtest=replace(BACKTEST, baselines=False),
-            params=WEAK,
-        )
-        yield Trained(settings, first, weak, load_forecaster(settings))
+    settings = make_settings(tmp_path_factory.mktemp("forecast_home"))
+    first = train_forecast(data=SAMPLE, settings=settings, horizon=HORIZON, backtest=BACKTEST)
+    weak = train_forecast(
+        data=SAMPLE,
+        settings=settings,
+        horizon=HORIZON,
+        backtest=replace(BACKTEST, baselines=False),
+        params=WEAK,
+    )
+    yield Trained(settings, first, weak, load_model(settings, kind=FORECAST))
 
 
 def version_tags(settings: Settings, version: str) -> dict[str, str]:
@@ -103,15 +102,13 @@ def test_gate_refuses_a_worse_model_on_the_same_data(trained: Trained) -> None:
 def test_gate_backtests_the_champion_when_the_data_changed(trained: Trained) -> None:
     """On other data the champion's settings are backtested here: same settings, same MASE."""
     _, panel = read_panel(SAMPLE, SALES_WEEKLY)
-    with pytest.MonkeyPatch.context() as mp:
-        keep_mlflow_state(mp)
-        gate = forecast_gate(
-            trained.first.backtest,
-            panel=panel,
-            contract=SALES_WEEKLY,
-            data_sha256="another file",
-            settings=trained.settings,
-        )
+    gate = forecast_gate(
+        trained.first.backtest,
+        panel=panel,
+        contract=SALES_WEEKLY,
+        data_sha256="another file",
+        settings=trained.settings,
+    )
     assert gate.compared == "rerun"
     assert gate.champion_mase == pytest.approx(trained.first.metrics["mase"], rel=1e-9)
     assert gate.promoted  # equal is good enough
@@ -152,8 +149,11 @@ def test_run_holds_metrics_table_plot_and_contract(trained: Trained) -> None:
 
 
 def test_registered_model_holds_no_pickle(trained: Trained) -> None:
-    uri = f"models:/{trained.settings.forecast_model_name}/1"
-    local = Path(mlflow.artifacts.download_artifacts(artifact_uri=uri))
+    uri = trained.settings.tracking_uri
+    source = MlflowClient(tracking_uri=uri).get_model_version_download_uri(
+        trained.settings.forecast_model_name, "1"
+    )
+    local = Path(mlflow.artifacts.download_artifacts(artifact_uri=source, tracking_uri=uri))
     files = [p.name for p in local.rglob("*") if p.is_file()]
     assert "forecast_pyfunc_entry.py" in files  # models from code
     assert not [f for f in files if f.endswith((".pkl", ".pickle", ".cloudpickle"))]
@@ -295,7 +295,7 @@ def test_conformal_quantiles_come_from_the_backtest(trained: Trained) -> None:
 
 
 def test_pyfunc_predict_gives_one_row_per_series_and_week(trained: Trained) -> None:
-    model = mlflow.pyfunc.load_model(f"models:/{trained.settings.forecast_model_name}/1")
+    _, model = load_pyfunc(trained.settings, name=trained.settings.forecast_model_name, ref="1")
     frame = model.predict(
         pd.DataFrame(
             {"territory": ["Northgate", "Southvale"], "product": ["Flumistar", "Glucora"]}

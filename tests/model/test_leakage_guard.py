@@ -5,24 +5,18 @@ from __future__ import annotations
 import copy
 from pathlib import Path
 
-import mlflow
 import numpy as np
 import pytest
 import yaml
-from conftest import keep_mlflow_state, make_settings
+from conftest import make_settings
 
 from candor.data_samples.generate_leads import generate_leads
 from candor.models.contract import HCP_LEADS
-from candor.training import tracking
+from candor.registry import LEADS, load_model
 from candor.training.leakage import AUC_THRESHOLD, LeakageFinding, single_feature_auc
 from candor.training.pipeline import TrainingSummary, train_leads
 
 LEAK = "followup_outcome_code"
-
-
-@pytest.fixture(autouse=True)
-def _restore_mlflow(monkeypatch: pytest.MonkeyPatch) -> None:
-    keep_mlflow_state(monkeypatch)
 
 
 def write_leaky_export(folder: Path) -> tuple[Path, Path]:
@@ -90,8 +84,7 @@ def test_excluded_leaking_column_is_marked_and_dropped_from_the_model(tmp_path, 
     assert "EXCLUDED" in lines[0]
 
     settings = make_settings(tmp_path / "home")
-    mlflow.set_tracking_uri(settings.tracking_uri)
-    scorer = tracking.load_scorer(settings.lead_model_name, summary.version)
+    scorer = load_model(settings, kind=LEADS, ref=summary.version).model
     assert LEAK not in scorer.feature_names
     assert "webinars_attended_90d" in scorer.feature_names
     assert [f.name for f in scorer.contract_.after_the_fact_fields] == [LEAK]

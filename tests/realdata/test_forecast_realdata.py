@@ -11,13 +11,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import keep_mlflow_state, make_settings
+from conftest import make_settings, no_tracking_server
 
 from candor.cli.main import main as candor
 from candor.explain.forecast_drivers import week_drivers
 from candor.models.contract import load_sales_contract
-from candor.models.forecast_packaging import load_forecaster
 from candor.models.settings import get_settings
+from candor.registry import FORECAST, load_model
 from candor.training.forecast.backtest import AUTO_ETS, MODEL, SEASONAL_NAIVE
 from candor.training.forecast.data import read_panel
 
@@ -46,7 +46,7 @@ def test_cli_trains_backtests_and_registers_from_the_contract_alone(
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    keep_mlflow_state(monkeypatch, clear=True)
+    no_tracking_server(monkeypatch)
     monkeypatch.setenv("CANDOR_HOME", str(tmp_path))
     get_settings.cache_clear()
     try:
@@ -68,13 +68,13 @@ def test_cli_trains_backtests_and_registers_from_the_contract_alone(
     assert "gate: promoted to champion: first model" in out
     for method in (MODEL, SEASONAL_NAIVE, AUTO_ETS):
         assert f"| {method} |" in out
-    loaded = load_forecaster(make_settings(tmp_path))
+    loaded = load_model(make_settings(tmp_path), kind=FORECAST)
     assert loaded.contract.startswith("pharmacy-sales-weekly@1+")
     metrics = loaded.metrics
     # 8 series x 3 origins x 4 weeks: a short backtest; the model beats seasonal naive
     assert metrics["mase"] < 1.0
     assert 0.6 <= metrics["coverage80"] <= 0.95
-    [r06] = loaded.forecaster.forecast(keys=[("pharmacy", "R06")], horizon=4)
+    [r06] = loaded.model.forecast(keys=[("pharmacy", "R06")], horizon=4)
     assert [w.week for w in r06.weeks] == ["2019-10-06", "2019-10-13", "2019-10-20", "2019-10-27"]
-    drivers = week_drivers(r06.weeks[0], loaded.forecaster.layout_)
+    drivers = week_drivers(r06.weeks[0], loaded.model.layout_)
     assert sum(drivers.values()) == pytest.approx(r06.weeks[0].point)

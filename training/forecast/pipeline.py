@@ -28,7 +28,6 @@ from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
-import mlflow
 import pandas as pd
 
 from candor.explain.forecast_drivers import week_drivers
@@ -41,15 +40,15 @@ from candor.models.contract import (
 )
 from candor.models.errors import ErrorDetail, OptionError
 from candor.models.forecast import LEVEL_WINDOW, MAX_HORIZON, FeatureLayout, SalesForecaster
-from candor.models.forecast_packaging import METRIC_PREFIX, load_forecaster
 from candor.models.settings import Settings
-from candor.training import tracking
+from candor.registry import FORECAST, load_model, versions
+from candor.registry.kinds import BACKTEST_METRIC_PREFIX
+from candor.registry.tracking import TrainingRun, training_run
 from candor.training.fingerprint import file_fingerprint as data_fingerprint
 from candor.training.forecast.backtest import MODEL, BacktestConfig, BacktestResult, run_backtest
 from candor.training.forecast.data import Panel, check_lengths, read_panel
 from candor.training.forecast.fit import BoosterParams, fit_forecaster
 from candor.training.forecast.report import overall_table, series_table
-from candor.training.forecast.tracking import log_forecaster
 
 log = logging.getLogger("candor.training.forecast")
 
@@ -146,12 +145,12 @@ def forecast_gate(
     say: Callable[[str], None] = log.info,
 ) -> ForecastGate:
     """Compare the new backtest MASE with the champion's on the same data and origins."""
-    name, alias = settings.forecast_model_name, settings.model_alias
+    name = settings.forecast_model_name
     new_mase = result.overall(MODEL)["mase"]
-    current = tracking.champion_version(name, alias)
+    current = versions.champion_version(settings, name)
     if current is None:
         return ForecastGate(True, "first model: no champion yet", new_mase)
-    champion = load_forecaster(settings).forecaster
+    champion = load_model(settings, kind=FORECAST).model
     layout = FeatureLayout.from_contract(contract)
     if champion.layout_.names != layout.names or champion.contract_.series_names != (
         contract.series_names
@@ -235,9 +234,10 @@ def train_forecast(
     )
     data_sha256 = data_fingerprint(data)
 
-    tracking.configure(settings, experiment=settings.forecast_experiment)
     with (
-        mlflow.start_run(run_name=f"forecast-{data.stem}") as run,
+        training_run(
+            settings, experiment=settings.forecast_experiment, run_name=f"forecast-{data.stem}"
+        ) as run,
         tempfile.TemporaryDirectory() as tmp,
     ):
         workdir = Path(tmp)
@@ -266,6 +266,7 @@ def train_forecast(
             meta=meta,
         )
         _log_run(
+            run,
             result,
             forecaster,
             panel,
@@ -275,8 +276,8 @@ def train_forecast(
             data_sha256=data_sha256,
             workdir=workdir,
         )
-        version = log_forecaster(
-            forecaster, workdir=workdir, registered_name=settings.forecast_model_name
+        version = run.log_model(
+            FORECAST, forecaster, workdir=workdir, registered_name=settings.forecast_model_name
         )
         gate = forecast_gate(
             result,
@@ -288,9 +289,9 @@ def train_forecast(
         )
         name = settings.forecast_model_name
         if gate.promoted:
-            tracking.set_alias(name, settings.model_alias, version)
-        mlflow.log_dict(gate.to_dict(), "gate.json")
-        mlflow.set_tags(
+            versions.set_alias(settings, name, settings.model_alias, version)
+        run.log_dict(gate.to_dict(), "gate.json")
+        run.set_tags(
             {
                 "gate.promoted": str(gate.promoted),
                 "gate.reason": gate.reason,
@@ -298,8 +299,9 @@ def train_forecast(
             }
         )
         if gate.champion_mase is not None:
-            mlflow.log_metric("gate_champion_mase", gate.champion_mase)
-        tracking.tag_version(
+            run.log_metric("gate_champion_mase", gate.champion_mase)
+        versions.tag_version(
+            settings,
             name,
             version,
             {
@@ -312,7 +314,7 @@ def train_forecast(
         )
         lengths = [len(s) for s in panel.values()]
         return ForecastTrainingSummary(
-            run.info.run_id,
+            run.run_id,
             name,
             version,
             gate,
@@ -331,6 +333,7 @@ def _metric_key(name: str) -> str:
 
 
 def _log_run(
+    run: TrainingRun,
     result: BacktestResult,
     forecaster: SalesForecaster,
     panel: Panel,
@@ -342,7 +345,7 @@ def _log_run(
     workdir: Path,
 ) -> None:
     config = result.config
-    mlflow.log_params(
+    run.log_params(
         {
             "data_path": str(data),
             "data_rows": frame_rows,
@@ -356,10 +359,10 @@ def _log_run(
             **{f"lgb_{k}": v for k, v in forecaster.meta_["params"].items()},
         }
     )
-    mlflow.set_tags({"data_sha256": data_sha256, "contract": contract.version_tag})
+    run.set_tags({"data_sha256": data_sha256, "contract": contract.version_tag})
     metrics: dict[str, float] = {}
     for method, table in result.tables.items():
-        prefix = METRIC_PREFIX if method == MODEL else f"{method}_"
+        prefix = BACKTEST_METRIC_PREFIX if method == MODEL else f"{method}_"
         metrics.update({f"{prefix}{k}": v for k, v in table["overall"].items() if k != "n"})
     for series, values in result.tables[MODEL].items():
         if series != "overall":
@@ -367,16 +370,16 @@ def _log_run(
             metrics[f"series_mase_{key}"] = values["mase"]
             metrics[f"series_coverage80_{key}"] = values["coverage80"]
     for h, values in result.by_step[MODEL].items():
-        metrics[f"{METRIC_PREFIX}mase_h{h}"] = values["mase"]
+        metrics[f"{BACKTEST_METRIC_PREFIX}mase_h{h}"] = values["mase"]
     for method, seconds in result.seconds.items():
         metrics[f"seconds_{method}"] = seconds
-    mlflow.log_metrics(metrics)
+    run.log_metrics(metrics)
 
     rows = pd.DataFrame(result.rows())
     table_csv = workdir / "backtest_table.csv"
     rows.to_csv(table_csv, index=False)
-    mlflow.log_artifact(str(table_csv), "backtest")
-    mlflow.log_dict(
+    run.log_artifact(table_csv, "backtest")
+    run.log_dict(
         {
             "config": config.to_dict(),
             "mase_scale": "mean absolute week-to-week change before the scored weeks",
@@ -386,7 +389,7 @@ def _log_run(
         },
         "backtest/backtest_table.json",
     )
-    mlflow.log_dict(
+    run.log_dict(
         {
             "levels": {str(k): v.tolist() for k, v in result.quantiles.items()},
             "unit": "multiples of the series' noise scale (units), index = weeks ahead - 1",
@@ -394,7 +397,7 @@ def _log_run(
         },
         "conformal_quantiles.json",
     )
-    mlflow.log_text(dump_sales_contract(contract), "contract.yaml")
+    run.log_text(dump_sales_contract(contract), "contract.yaml")
     forecasts = forecaster.forecast(explain="none")
     panels = [
         ForecastPanel(panel[key], f, name)
@@ -404,10 +407,10 @@ def _log_run(
     plot = forecast_plot(
         panels, workdir / "forecast_plot.png", history_weeks=PLOT_WEEKS, title=title
     )
-    mlflow.log_artifact(str(plot))
+    run.log_artifact(plot)
     # the drivers of the first forecast week, per series, in units (for the model card)
     first_week = forecaster.forecast(horizon=1)
-    mlflow.log_dict(
+    run.log_dict(
         {
             name: week_drivers(f.weeks[0], forecaster.layout_)
             for name, f in zip(result.series_names, first_week, strict=True)

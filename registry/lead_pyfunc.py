@@ -1,5 +1,6 @@
-"""The MLflow pyfunc wrapper of a :class:`LeadScorer` (a thin adapter, no maths here).
+"""The MLflow pyfunc wrapper of a :class:`LeadScorer`: signature, input example, unwrap.
 
+A thin adapter, no maths here.
 The scorer travels as plain files (LightGBM text model, JSON schema, Venn-Abers vectors, the
 contract in YAML) so that a registered version can be read without unpickling code. Serving
 unwraps it to call the NumPy fast path directly; ``mlflow models serve`` uses :meth:`predict`.
@@ -78,6 +79,7 @@ def synthetic_input_example(scorer: LeadScorer) -> pd.DataFrame:
 
 
 def unwrap_scorer(model: PyFuncModel) -> LeadScorer:
+    """The scorer inside a loaded pyfunc model, for the NumPy fast path."""
     wrapper = model.unwrap_python_model()
     if not isinstance(wrapper, LeadScorerModel):
         raise TypeError(f"expected a LeadScorerModel, got {type(wrapper).__name__}")

@@ -7,6 +7,6 @@ an ``.npz`` of arrays read with ``allow_pickle=False``): nothing pickled.
 
 from mlflow.models import set_model
 
-from candor.models.forecast_packaging import SalesForecasterModel
+from candor.registry.forecast_pyfunc import SalesForecasterModel
 
 set_model(SalesForecasterModel())

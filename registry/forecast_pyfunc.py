@@ -1,4 +1,4 @@
-"""The MLflow pyfunc wrapper of a :class:`SalesForecaster` and the champion loader (adapters).
+"""The MLflow pyfunc wrapper of a :class:`SalesForecaster`: signature, input example, unwrap.
 
 ``mlflow models serve`` and ``mlflow.pyfunc`` callers use :meth:`SalesForecasterModel.predict`:
 one input row per series (its series fields), the ``horizon`` as a parameter, one output row
@@ -8,31 +8,18 @@ that plan them (serving) unwrap the forecaster and call :meth:`SalesForecaster.f
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
-import mlflow
 import pandas as pd
-from mlflow.exceptions import MlflowException
 from mlflow.models.signature import ModelSignature
-from mlflow.pyfunc import PythonModel
-from mlflow.tracking import MlflowClient
+from mlflow.pyfunc import PyFuncModel, PythonModel
 from mlflow.types.schema import ColSpec, ParamSchema, ParamSpec, Schema
 
 from candor.models.contract import SalesContract
-from candor.models.errors import ErrorDetail, InputValidationError, ModelNotAvailableError
-from candor.models.forecaster import INTERVAL_LEVELS, SalesForecaster, unwrap_forecaster
-from candor.models.settings import Settings
+from candor.models.errors import ErrorDetail, InputValidationError
+from candor.models.forecast import INTERVAL_LEVELS, SalesForecaster
 
 FORECASTER_ARTIFACT = "forecaster"
-METRIC_PREFIX = "backtest_"
-
-
-def forecast_entry_path() -> Path:
-    """The file MLflow runs to build the pyfunc model (see models/forecast_pyfunc_entry.py)."""
-    return Path(__file__).with_name("forecast_pyfunc_entry.py")
 
 
 def _output_columns(contract: SalesContract) -> list[tuple[str, str]]:
@@ -92,58 +79,9 @@ def input_example(forecaster: SalesForecaster) -> pd.DataFrame:
     return pd.DataFrame([dict(zip(names, forecaster.series_keys[0], strict=True))])
 
 
-@dataclass(frozen=True)
-class LoadedForecaster:
-    """A registered forecaster version and what every stored forecast must carry."""
-
-    forecaster: SalesForecaster
-    name: str
-    version: str
-    alias: str | None
-    run_id: str
-    trained_at: str  # ISO 8601, UTC
-    metrics: dict[str, float]  # backtest metrics of the run, prefix removed (mase, coverage80)
-    contract: str  # the contract's version tag: name@version+fingerprint
-
-
-def load_forecaster(settings: Settings, ref: str | None = None) -> LoadedForecaster:
-    """Load ``models:/<forecast_model_name>@<model_alias>`` (default) or a version number.
-
-    Raises:
-        ModelNotAvailableError: no such alias or version in the configured tracking store.
-    """
-    mlflow.set_tracking_uri(settings.tracking_uri)
-    name = settings.forecast_model_name
-    ref = ref or settings.model_alias
-    client = MlflowClient()
-    try:
-        if ref.isdigit():
-            version = client.get_model_version(name, ref)
-            uri = f"models:/{name}/{ref}"
-        else:
-            version = client.get_model_version_by_alias(name, ref)
-            uri = f"models:/{name}@{ref}"
-        model = mlflow.pyfunc.load_model(uri)
-    except MlflowException as exc:
-        raise ModelNotAvailableError(
-            f"no model at models:/{name}{'/' if ref.isdigit() else '@'}{ref} in "
-            f"{settings.tracking_uri}; train one with `candor train forecast --data PATH`"
-        ) from exc
-    run = client.get_run(version.run_id) if version.run_id else None
-    metrics = {
-        k.removeprefix(METRIC_PREFIX): v
-        for k, v in (run.data.metrics if run else {}).items()
-        if k.startswith(METRIC_PREFIX)
-    }
-    started = run.info.start_time if run else version.creation_timestamp
-    forecaster = unwrap_forecaster(model)
-    return LoadedForecaster(
-        forecaster,
-        name,
-        str(version.version),
-        None if ref.isdigit() else ref,
-        version.run_id or "",
-        datetime.fromtimestamp(started / 1000, tz=UTC).isoformat(),
-        metrics,
-        forecaster.contract_.version_tag,
-    )
+def unwrap_forecaster(model: PyFuncModel) -> SalesForecaster:
+    """The forecaster inside a loaded pyfunc model, for forecasts with planned covariates."""
+    wrapper = model.unwrap_python_model()
+    if not isinstance(wrapper, SalesForecasterModel):
+        raise TypeError(f"expected a SalesForecasterModel, got {type(wrapper).__name__}")
+    return wrapper.forecaster

@@ -7,6 +7,6 @@ serialized Python objects, only this file and the scorer's plain artifacts.
 
 from mlflow.models import set_model
 
-from candor.models.packaging import LeadScorerModel
+from candor.registry.lead_pyfunc import LeadScorerModel
 
 set_model(LeadScorerModel())

@@ -1,0 +1,155 @@
+"""Experiments, training runs and what a run logs: params, metrics, tags, files, the model.
+
+A run is opened with :func:`training_run`; the :class:`TrainingRun` it yields logs through a
+client bound to the configured store, so nothing in training touches MLflow's global state.
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+import mlflow
+from mlflow.entities import Metric, Param, RunTag
+from mlflow.exceptions import MlflowException
+from mlflow.tracking import MlflowClient
+from mlflow.utils.time import get_current_time_millis
+
+from candor.models.settings import Settings
+from candor.registry.kinds import ModelKind
+from candor.registry.store import client_for, global_tracking_uri
+
+M = TypeVar("M")
+
+
+def ensure_experiment(settings: Settings, name: str) -> str:
+    """The id of experiment ``name`` in the configured store, created when missing."""
+    settings.home.mkdir(parents=True, exist_ok=True)
+    client = client_for(settings)
+    found = client.get_experiment_by_name(name)
+    if found is not None:
+        return str(found.experiment_id)
+    location = None
+    if settings.mlflow_tracking_uri is None:  # embedded store: artifacts beside it
+        settings.artifact_root.mkdir(parents=True, exist_ok=True)
+        location = settings.artifact_root.as_uri()
+    return str(client.create_experiment(name, artifact_location=location))
+
+
+@dataclass(frozen=True)
+class TrainingRun:
+    """An open MLflow run: everything a training command records goes through here."""
+
+    run_id: str
+    client: MlflowClient
+
+    def log_params(self, params: Mapping[str, Any]) -> None:
+        self.client.log_batch(self.run_id, params=[Param(k, str(v)) for k, v in params.items()])
+
+    def log_metrics(self, metrics: Mapping[str, float]) -> None:
+        now = get_current_time_millis()
+        batch = [Metric(k, float(v), now, 0) for k, v in metrics.items()]
+        self.client.log_batch(self.run_id, metrics=batch)
+
+    def log_metric(self, key: str, value: float) -> None:
+        self.client.log_metric(self.run_id, key, value)
+
+    def set_tags(self, tags: Mapping[str, str]) -> None:
+        self.client.log_batch(self.run_id, tags=[RunTag(k, str(v)) for k, v in tags.items()])
+
+    def log_dict(self, value: Any, path: str) -> None:
+        """``value`` as the JSON (or YAML, by extension) artifact ``path``."""
+        self.client.log_dict(self.run_id, value, path)
+
+    def log_text(self, text: str, path: str) -> None:
+        self.client.log_text(self.run_id, text, path)
+
+    def log_artifact(self, local: Path, folder: str | None = None) -> None:
+        """The file ``local`` under the run's artifact ``folder`` (its root by default)."""
+        self.client.log_artifact(self.run_id, str(local), folder)
+
+    def log_model(
+        self, kind: ModelKind[M], model: M, *, workdir: Path, registered_name: str
+    ) -> str:
+        """Log ``model`` as a pyfunc model from code in this run, register it; the new version.
+
+        The model travels as its plain files (``kind.save``) beside the kind's entry file:
+        nothing pickled. ``mlflow.pyfunc.log_model`` has no client form; it logs into the
+        active run that :func:`training_run` opened, under the same tracking URI.
+        """
+        directory = kind.save(model, workdir / kind.artifact)
+        info = mlflow.pyfunc.log_model(
+            name="model",
+            python_model=str(kind.entry),
+            artifacts={kind.artifact: str(directory)},
+            signature=kind.signature(model),
+            pip_requirements=kind.requirements(),
+            registered_model_name=registered_name,
+            input_example=kind.input_example(model),
+        )
+        if info.registered_model_version is None:
+            raise RuntimeError(f"MLflow did not register a version of {registered_name!r}")
+        return str(info.registered_model_version)
+
+
+@contextmanager
+def training_run(settings: Settings, *, experiment: str, run_name: str) -> Iterator[TrainingRun]:
+    """Open a run in ``experiment`` (created when missing); it ends FAILED if the block raises.
+
+    ``mlflow.start_run`` is used, not ``MlflowClient.create_run``, for the source and user tags
+    it records; it and ``log_model`` read the global tracking URI, which is therefore pointed
+    at the configured store for the run's duration and restored after it.
+    """
+    experiment_id = ensure_experiment(settings, experiment)
+    with (
+        global_tracking_uri(settings.tracking_uri),
+        mlflow.start_run(experiment_id=experiment_id, run_name=run_name) as run,
+    ):
+        yield TrainingRun(run.info.run_id, client_for(settings))
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    """What a finished run holds, as plain values."""
+
+    run_id: str
+    started_ms: int  # epoch milliseconds
+    params: dict[str, str]
+    metrics: dict[str, float]
+    tags: dict[str, str]
+
+
+def run_record(settings: Settings, run_id: str) -> RunRecord:
+    """The params, metrics and tags of run ``run_id``.
+
+    Raises:
+        MlflowException: no such run.
+    """
+    run = client_for(settings).get_run(run_id)
+    return RunRecord(
+        run_id,
+        run.info.start_time,
+        dict(run.data.params),
+        dict(run.data.metrics),
+        dict(run.data.tags),
+    )
+
+
+def run_json(settings: Settings, run_id: str, path: str) -> Any | None:
+    """The parsed JSON artifact ``path`` of run ``run_id`` (e.g. ``fairness/audit.json``), or
+    None when the run has none."""
+    return read_run_json(client_for(settings), run_id, path)
+
+
+def read_run_json(client: MlflowClient, run_id: str, path: str) -> Any | None:
+    with tempfile.TemporaryDirectory() as tmp:
+        try:
+            local = client.download_artifacts(run_id, path, tmp)
+        except (MlflowException, OSError):
+            return None
+        return json.loads(Path(local).read_text())

@@ -1,0 +1,139 @@
+"""Registered versions: the champion alias, version tags, listing, and manual promotion."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from mlflow.exceptions import MlflowException
+from mlflow.tracking import MlflowClient
+
+from candor.models.errors import CandorError, ErrorDetail, NotFoundError
+from candor.models.settings import Settings
+from candor.registry.store import client_for
+from candor.registry.tracking import read_run_json
+
+PROMOTION_ARTIFACT = "promotion.json"
+
+
+@dataclass(frozen=True)
+class VersionRecord:
+    """One registered version of a model, as plain values."""
+
+    version: str
+    run_id: str | None
+    created_ms: int | None  # epoch milliseconds
+    tags: dict[str, str]
+
+
+def model_versions(settings: Settings, name: str) -> list[VersionRecord]:
+    """Every registered version of ``name``, newest first; empty when there is none."""
+    try:
+        found = list(client_for(settings).search_model_versions(f"name='{name}'"))
+    except MlflowException:
+        return []
+    records = [
+        VersionRecord(str(v.version), v.run_id, v.creation_timestamp, dict(v.tags)) for v in found
+    ]
+    return sorted(records, key=lambda v: int(v.version), reverse=True)
+
+
+def champion_version(settings: Settings, name: str) -> str | None:
+    """The version the configured alias points at, or None when it points nowhere yet."""
+    try:
+        return str(
+            client_for(settings).get_model_version_by_alias(name, settings.model_alias).version
+        )
+    except MlflowException:
+        return None
+
+
+def set_alias(settings: Settings, name: str, alias: str, version: str) -> None:
+    client_for(settings).set_registered_model_alias(name, alias, version)
+
+
+def tag_version(settings: Settings, name: str, version: str, tags: dict[str, str]) -> None:
+    client = client_for(settings)
+    for key, value in tags.items():
+        client.set_model_version_tag(name, version, key, value)
+
+
+def promote(
+    settings: Settings,
+    version: str,
+    *,
+    justification: str,
+    by: str,
+    at: datetime | None = None,
+) -> dict[str, Any]:
+    """Move the lead scorer's champion alias to ``version`` by hand, recording why, who, when.
+
+    The admin path past the gate (a version that failed it, or any other). The record goes on
+    the model version as tags (``promotion.justification``, ``promotion.by``,
+    ``promotion.at``, ``promotion.previous_champion``) and on the version's run, as the same
+    tags and appended to the run artifact ``promotion.json`` (every manual promotion of that
+    version, oldest first). The record is written before the alias moves.
+
+    Raises:
+        CandorError: an empty justification (code ``justification_required``).
+        NotFoundError: no such version of the model.
+    """
+    text = justification.strip()
+    if not text:
+        raise CandorError(
+            "a manual promotion needs a justification: --justify 'why this version should "
+            "serve' (it is recorded on the version and shown on the model card)",
+            [ErrorDetail("justification", "empty")],
+            code="justification_required",
+        )
+    name, alias = settings.lead_model_name, settings.model_alias
+    client = client_for(settings)
+    try:
+        found = client.get_model_version(name, str(version)) if str(version).isdigit() else None
+    except MlflowException:
+        found = None
+    if found is None:
+        try:
+            known = sorted(int(v.version) for v in client.search_model_versions(f"name='{name}'"))
+        except MlflowException:
+            known = []
+        raise NotFoundError(
+            f"model {name!r} has no version {version!r}; known versions: {known or 'none'}",
+            [ErrorDetail("version", f"unknown version {version!r}")],
+        )
+    previous = champion_version(settings, name)
+    when = (at or datetime.now(UTC)).isoformat(timespec="seconds")
+    record: dict[str, Any] = {
+        "model": name,
+        "version": str(found.version),
+        "alias": alias,
+        "justification": text,
+        "by": by,
+        "at": when,
+        "previous_champion": previous,
+        "gate_promoted": found.tags.get("gate.promoted"),
+        "gate_reason": found.tags.get("gate.reason"),
+        "fairness_passed": found.tags.get("fairness.passed"),
+    }
+    tags = {
+        "promotion.justification": text,
+        "promotion.by": by,
+        "promotion.at": when,
+        "promotion.previous_champion": previous or "none",
+    }
+    for key, value in tags.items():
+        client.set_model_version_tag(name, str(found.version), key, value)
+    run_id = found.run_id
+    if run_id:
+        history = _promotion_history(client, run_id)
+        client.log_dict(run_id, {"promotions": [*history, record]}, PROMOTION_ARTIFACT)
+        for key, value in tags.items():
+            client.set_tag(run_id, key, value)
+    client.set_registered_model_alias(name, alias, str(found.version))
+    return record
+
+
+def _promotion_history(client: MlflowClient, run_id: str) -> list[dict[str, Any]]:
+    record = read_run_json(client, run_id, PROMOTION_ARTIFACT) or {}
+    return list(record.get("promotions", []))
