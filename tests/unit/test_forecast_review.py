@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from candor.models.policy import Backcast, ForecastPolicy, review_forecast
+from candor.models.policy import Backcast, ForecastPolicy, ReviewFlag, review_forecast
 
 POLICY = ForecastPolicy()
 
@@ -24,7 +24,8 @@ def backcast(actual: list[float], point: float = 100.0, half80: float = 10.0) ->
     )
 
 
-def reasons(**kw: object) -> tuple[str, ...]:
+def review(**kw: object) -> ReviewFlag:
+    """``review_forecast`` of two ordinary weeks and an ordinary backcast, but for ``kw``."""
     defaults: dict[str, object] = {
         "point": np.array([100.0, 100.0]),
         "lo80": np.array([90.0, 85.0]),
@@ -32,27 +33,24 @@ def reasons(**kw: object) -> tuple[str, ...]:
         "backcast": backcast([101, 97, 104, 99]),
         "policy": POLICY,
     }
-    return review_forecast(**{**defaults, **kw}).reasons  # type: ignore[arg-type]
+    return review_forecast(**{**defaults, **kw})  # type: ignore[arg-type]
+
+
+def reasons(**kw: object) -> tuple[str, ...]:
+    return review(**kw).reasons
 
 
 def test_an_ordinary_forecast_needs_no_review() -> None:
-    verdict = review_forecast(
-        point=np.array([100.0]),
-        lo80=np.array([90.0]),
-        hi80=np.array([110.0]),
-        backcast=backcast([101, 97, 104, 99]),
-        policy=POLICY,
-    )
+    verdict = review(point=np.array([100.0]), lo80=np.array([90.0]), hi80=np.array([110.0]))
     assert not verdict.required and verdict.reasons == () and verdict.notes == ()
 
 
 def test_an_interval_wider_than_the_forecast_is_flagged_with_its_week() -> None:
-    verdict = review_forecast(
+    verdict = review(
         point=np.array([100.0, 20.0]),
         lo80=np.array([90.0, 0.0]),
         hi80=np.array([110.0, 45.0]),
         backcast=None,
-        policy=POLICY,
     )
     assert verdict.reasons == ("wide_interval",)
     assert verdict.notes[0].startswith("week 2:")
@@ -73,12 +71,11 @@ def test_actuals_outside_the_95_interval_are_flagged_from_the_policys_count() ->
     assert reasons(backcast=one_miss, policy=ForecastPolicy(outside_min=1)) == (
         "last_actuals_outside_interval",
     )
-    two = review_forecast(
+    two = review(
         point=np.array([100.0]),
         lo80=np.array([90.0]),
         hi80=np.array([110.0]),
         backcast=backcast([150, 101, 40, 100]),
-        policy=POLICY,
     )
     assert two.reasons == ("last_actuals_outside_interval",)
     assert "2025-01-06" in two.notes[0] and "2025-01-20" in two.notes[0]
