@@ -12,12 +12,13 @@ from typing import Any
 
 import pandas as pd
 from mlflow.models.signature import ModelSignature
-from mlflow.pyfunc import PyFuncModel, PythonModel
+from mlflow.pyfunc import PyFuncModel
 from mlflow.types.schema import ColSpec, ParamSchema, ParamSpec, Schema
 
 from candor.models.contract import SalesContract
 from candor.models.errors import ErrorDetail, InputValidationError
 from candor.models.forecast import INTERVAL_LEVELS, SalesForecaster
+from candor.registry.artifact_model import ArtifactModel, unwrap
 
 FORECASTER_ARTIFACT = "forecaster"
 
@@ -30,18 +31,16 @@ def _output_columns(contract: SalesContract) -> list[tuple[str, str]]:
     return columns
 
 
-class SalesForecasterModel(PythonModel):
+class SalesForecasterModel(ArtifactModel[SalesForecaster]):
     """Series keys in, weekly point forecasts and 80%/95% bounds out (units sold)."""
 
-    forecaster: SalesForecaster
-
-    def load_context(self, context: Any) -> None:
-        self.forecaster = SalesForecaster.load(context.artifacts[FORECASTER_ARTIFACT])
+    ARTIFACT = FORECASTER_ARTIFACT
+    read = staticmethod(SalesForecaster.load)
 
     def predict(
         self, context: Any, model_input: pd.DataFrame, params: dict[str, Any] | None = None
     ) -> pd.DataFrame:
-        contract = self.forecaster.contract_
+        contract = self.model.contract_
         frame = pd.DataFrame(model_input)
         missing = [n for n in contract.series_names if n not in frame.columns]
         if missing:
@@ -49,9 +48,9 @@ class SalesForecasterModel(PythonModel):
                 f"input lacks series field(s) {missing}; expected columns {contract.series_names}",
                 [ErrorDetail(n, "missing column") for n in missing],
             )
-        horizon = int((params or {}).get("horizon") or self.forecaster.horizon)
+        horizon = int((params or {}).get("horizon") or self.model.horizon)
         keys = [tuple(str(v) for v in row) for row in frame[contract.series_names].to_numpy()]
-        results = self.forecaster.forecast(keys=keys, horizon=horizon, explain="none")
+        results = self.model.forecast(keys=keys, horizon=horizon, explain="none")
         rows: list[dict[str, Any]] = []
         for result in results:
             for week in result.weeks:
@@ -81,7 +80,4 @@ def input_example(forecaster: SalesForecaster) -> pd.DataFrame:
 
 def unwrap_forecaster(model: PyFuncModel) -> SalesForecaster:
     """The forecaster inside a loaded pyfunc model, for forecasts with planned covariates."""
-    wrapper = model.unwrap_python_model()
-    if not isinstance(wrapper, SalesForecasterModel):
-        raise TypeError(f"expected a SalesForecasterModel, got {type(wrapper).__name__}")
-    return wrapper.forecaster
+    return unwrap(model, SalesForecasterModel).model

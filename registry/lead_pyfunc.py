@@ -12,31 +12,30 @@ from typing import Any
 
 import pandas as pd
 from mlflow.models.signature import ModelSignature
-from mlflow.pyfunc import PyFuncModel, PythonModel
+from mlflow.pyfunc import PyFuncModel
 from mlflow.types.schema import ColSpec, Schema
 
 from candor.models.contract import Contract, Kind, Role
 from candor.models.leads.features import build_features
 from candor.models.leads.scorer import LeadScorer
+from candor.registry.artifact_model import ArtifactModel, unwrap
 
 SCORER_ARTIFACT = "scorer"
 
 
-class LeadScorerModel(PythonModel):
+class LeadScorerModel(ArtifactModel[LeadScorer]):
     """Raw lead columns in, calibrated probability and its Venn-Abers interval out."""
 
-    scorer: LeadScorer
-
-    def load_context(self, context: Any) -> None:
-        self.scorer = LeadScorer.load(context.artifacts[SCORER_ARTIFACT])
+    ARTIFACT = SCORER_ARTIFACT
+    read = staticmethod(LeadScorer.load)
 
     def predict(
         self, context: Any, model_input: pd.DataFrame, params: dict[str, Any] | None = None
     ) -> pd.DataFrame:
         frame = pd.DataFrame(model_input)
         columns = {c: frame[c].tolist() for c in frame.columns}
-        matrix = build_features(columns, schema=self.scorer.schema_, n_rows=len(frame))
-        result = self.scorer.calibrate(self.scorer.margins(matrix.values))
+        matrix = build_features(columns, schema=self.model.schema_, n_rows=len(frame))
+        result = self.model.calibrate(self.model.margins(matrix.values))
         return pd.DataFrame({"score": result.score, "lower": result.lower, "upper": result.upper})
 
 
@@ -80,7 +79,4 @@ def synthetic_input_example(scorer: LeadScorer) -> pd.DataFrame:
 
 def unwrap_scorer(model: PyFuncModel) -> LeadScorer:
     """The scorer inside a loaded pyfunc model, for the NumPy fast path."""
-    wrapper = model.unwrap_python_model()
-    if not isinstance(wrapper, LeadScorerModel):
-        raise TypeError(f"expected a LeadScorerModel, got {type(wrapper).__name__}")
-    return wrapper.scorer
+    return unwrap(model, LeadScorerModel).model

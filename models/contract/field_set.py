@@ -9,7 +9,9 @@ from collections.abc import Sequence
 from dataclasses import asdict
 from enum import StrEnum
 from functools import cached_property
-from typing import Any, Generic, Protocol, TypeVar
+from typing import Any, ClassVar, Generic, Protocol, TypeVar
+
+from candor.models.errors import ContractError
 
 
 class NamedField(Protocol):
@@ -25,11 +27,38 @@ RoleT = TypeVar("RoleT", bound=StrEnum)
 
 
 class FieldSet(Generic[FieldT, RoleT]):
-    """Mixin for a frozen dataclass with ``name``, ``version`` and ``fields``."""
+    """Mixin for a frozen dataclass with ``name``, ``version``, ``fields`` and ``description``;
+    validated on construction."""
 
     name: str
     version: str
     fields: tuple[FieldT, ...]
+    description: str
+
+    TITLE: ClassVar[str]  # how an error names the contract ("contract", "sales contract")
+    SINGLE_ROLES: ClassVar[tuple[StrEnum, ...]]  # roles that need exactly one field
+    TARGET_ROLE: ClassVar[StrEnum]  # the outcome's role, one of SINGLE_ROLES
+
+    def __post_init__(self) -> None:
+        problems: list[str] = []
+        seen: set[str] = set()
+        for f in self.fields:
+            if f.name in seen:
+                problems.append(f"field {f.name!r} is declared twice")
+            seen.add(f.name)
+            problems += self._field_problems(f)
+        problems += exactly_one(self, self.SINGLE_ROLES)
+        problems += self._set_problems()
+        if problems:
+            raise ContractError(f"{self.TITLE} {self.name!r} is invalid: " + "; ".join(problems))
+
+    def _field_problems(self, f: FieldT) -> list[str]:
+        """What is wrong with one field on its own."""
+        raise NotImplementedError
+
+    def _set_problems(self) -> list[str]:
+        """What is wrong with the fields together (after the single roles are checked)."""
+        raise NotImplementedError
 
     @cached_property
     def _by_name(self) -> dict[str, FieldT]:
@@ -49,7 +78,22 @@ class FieldSet(Generic[FieldT, RoleT]):
     def with_role(self, *roles: RoleT) -> list[FieldT]:
         return [f for f in self.fields if f.role in roles]
 
+    @property
+    def target_field(self) -> FieldT:
+        return next(f for f in self.fields if f.role is self.TARGET_ROLE)
+
     def to_dict(self) -> dict[str, Any]:
+        """The dictionary form, as written in YAML (keys in this order)."""
+        return {
+            "name": self.name,
+            "version": self.version,
+            "description": self.description,
+            **self._settings_dict(),
+            "fields": [field_to_dict(f) for f in self.fields],
+        }
+
+    def _settings_dict(self) -> dict[str, Any]:
+        """The contract's own settings, between its description and its fields."""
         raise NotImplementedError
 
     @property

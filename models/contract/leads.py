@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from typing import Any
 
-from candor.models.contract.field_set import FieldSet, exactly_one, field_to_dict
+from candor.models.contract.field_set import FieldSet
 from candor.models.contract.fields import ConsentScope, Field, Kind, Role
 from candor.models.contract.vocabulary import PII_TOKENS, PROTECTED_TOKENS, name_tokens
 from candor.models.errors import ContractError
@@ -28,16 +28,13 @@ class Contract(FieldSet[Field, Role]):
     description: str = ""
     positive_label: str = "converted"
 
-    def __post_init__(self) -> None:
-        _validate(self)
+    TITLE = "contract"
+    SINGLE_ROLES = (Role.ID, Role.TARGET)
+    TARGET_ROLE = Role.TARGET
 
     @property
     def id_field(self) -> Field:
         return self.with_role(Role.ID)[0]
-
-    @property
-    def target_field(self) -> Field:
-        return self.with_role(Role.TARGET)[0]
 
     @property
     def model_inputs(self) -> list[Field]:
@@ -98,23 +95,11 @@ class Contract(FieldSet[Field, Role]):
     def _with_fields(self, new: Iterable[Field]) -> Contract:
         return Contract(self.name, self.version, tuple(new), self.description, self.positive_label)
 
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "name": self.name,
-            "version": self.version,
-            "description": self.description,
-            "positive_label": self.positive_label,
-            "fields": [field_to_dict(f) for f in self.fields],
-        }
+    def _settings_dict(self) -> dict[str, Any]:
+        return {"positive_label": self.positive_label}
 
-
-def _validate(contract: Contract) -> None:
-    problems: list[str] = []
-    seen: set[str] = set()
-    for f in contract.fields:
-        if f.name in seen:
-            problems.append(f"field {f.name!r} is declared twice")
-        seen.add(f.name)
+    def _field_problems(self, f: Field) -> list[str]:
+        problems = []
         if f.is_model_input and f.kind is None:
             problems.append(
                 f"field {f.name!r} has role {f.role} but no kind "
@@ -137,16 +122,18 @@ def _validate(contract: Contract) -> None:
                     f"field {f.name!r} looks like a protected attribute and cannot be a model "
                     f"input (role {f.role}); declare it with role: protected"
                 )
-    problems += exactly_one(contract, (Role.ID, Role.TARGET))
-    if len([f for f in contract.with_role(Role.CONSENT) if f.scope is ConsentScope.DATA_USE]) > 1:
-        problems.append("contract may have at most one consent field with scope data_use")
-    if contract.sensitive_fields and contract.data_use_consent is None:
-        problems.append(
-            "sensitive fields "
-            f"{[f.name for f in contract.sensitive_fields]} need a consent field with scope "
-            "data_use"
-        )
-    if not contract.model_inputs:
-        problems.append("contract declares no model inputs (role feature or sensitive)")
-    if problems:
-        raise ContractError(f"contract {contract.name!r} is invalid: " + "; ".join(problems))
+        return problems
+
+    def _set_problems(self) -> list[str]:
+        problems = []
+        if len([f for f in self.with_role(Role.CONSENT) if f.scope is ConsentScope.DATA_USE]) > 1:
+            problems.append("contract may have at most one consent field with scope data_use")
+        if self.sensitive_fields and self.data_use_consent is None:
+            problems.append(
+                "sensitive fields "
+                f"{[f.name for f in self.sensitive_fields]} need a consent field with scope "
+                "data_use"
+            )
+        if not self.model_inputs:
+            problems.append("contract declares no model inputs (role feature or sensitive)")
+        return problems

@@ -12,10 +12,9 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from candor.models.contract.field_set import FieldSet, exactly_one, field_to_dict
+from candor.models.contract.field_set import FieldSet
 from candor.models.contract.fields import Kind
 from candor.models.contract.vocabulary import PII_TOKENS, PROTECTED_TOKENS, name_tokens
-from candor.models.errors import ContractError
 
 
 class SalesRole(StrEnum):
@@ -126,16 +125,13 @@ class SalesContract(FieldSet[SalesField, SalesRole]):
     holidays: tuple[str, ...] = ()
     season_length: int = MAX_SEASON_LENGTH
 
-    def __post_init__(self) -> None:
-        _validate(self)
+    TITLE = "sales contract"
+    SINGLE_ROLES = (SalesRole.DATE, SalesRole.TARGET)
+    TARGET_ROLE = SalesRole.TARGET
 
     @property
     def date_field(self) -> SalesField:
         return self.with_role(SalesRole.DATE)[0]
-
-    @property
-    def target_field(self) -> SalesField:
-        return self.with_role(SalesRole.TARGET)[0]
 
     @property
     def series_fields(self) -> list[SalesField]:
@@ -171,12 +167,7 @@ class SalesContract(FieldSet[SalesField, SalesRole]):
         constants = self.constant_values
         return [f.name for f in self.fields if f.name not in constants]
 
-    def to_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = {
-            "name": self.name,
-            "version": self.version,
-            "description": self.description,
-        }
+    def _settings_dict(self) -> dict[str, Any]:
         layout: dict[str, Any] = {"format": "wide" if self.wide else "long"}
         if self.date_format:
             layout["date_format"] = self.date_format
@@ -186,21 +177,15 @@ class SalesContract(FieldSet[SalesField, SalesRole]):
             layout["value_columns"] = list(self.wide.value_columns)
         if self.constants:
             layout["constants"] = self.constant_values
-        out["layout"] = layout
-        out["gaps"] = str(self.gaps)
-        out["holidays"] = list(self.holidays)
-        out["season_length"] = self.season_length
-        out["fields"] = [field_to_dict(f) for f in self.fields]
-        return out
+        return {
+            "layout": layout,
+            "gaps": str(self.gaps),
+            "holidays": list(self.holidays),
+            "season_length": self.season_length,
+        }
 
-
-def _validate(contract: SalesContract) -> None:
-    problems: list[str] = []
-    seen: set[str] = set()
-    for f in contract.fields:
-        if f.name in seen:
-            problems.append(f"field {f.name!r} is declared twice")
-        seen.add(f.name)
+    def _field_problems(self, f: SalesField) -> list[str]:
+        problems = []
         if f.role is SalesRole.COVARIATE:
             if f.kind not in (Kind.NUMERIC, Kind.BOOLEAN):
                 problems.append(f"covariate {f.name!r} needs kind numeric or boolean, got {f.kind}")
@@ -212,27 +197,33 @@ def _validate(contract: SalesContract) -> None:
                 )
         elif f.kind is not None or f.known_in_future:
             problems.append(f"field {f.name!r} (role {f.role}) takes no kind or known_in_future")
-    problems += exactly_one(contract, (SalesRole.DATE, SalesRole.TARGET))
-    if not contract.series_fields:
-        problems.append("contract needs at least one field with role series (e.g. product)")
-    series = set(contract.series_names)
-    for name, value in contract.constants:
-        if name not in series:
-            problems.append(f"constant {name!r} is not a series field; series: {sorted(series)}")
-        if not str(value):
-            problems.append(f"constant {name!r} needs a non-empty value")
-    if contract.wide is not None:
-        problems += _wide_problems(contract, contract.wide, series)
-    unknown_holidays = sorted(set(contract.holidays) - HOLIDAY_NAMES)
-    if unknown_holidays:
-        problems.append(f"unknown holiday(s) {unknown_holidays}; known: {sorted(HOLIDAY_NAMES)}")
-    if not 2 <= contract.season_length <= MAX_SEASON_LENGTH:
-        problems.append(
-            f"season_length must be between 2 and {MAX_SEASON_LENGTH} weeks, "
-            f"got {contract.season_length}"
-        )
-    if problems:
-        raise ContractError(f"sales contract {contract.name!r} is invalid: " + "; ".join(problems))
+        return problems
+
+    def _set_problems(self) -> list[str]:
+        problems = []
+        if not self.series_fields:
+            problems.append("contract needs at least one field with role series (e.g. product)")
+        series = set(self.series_names)
+        for name, value in self.constants:
+            if name not in series:
+                problems.append(
+                    f"constant {name!r} is not a series field; series: {sorted(series)}"
+                )
+            if not str(value):
+                problems.append(f"constant {name!r} needs a non-empty value")
+        if self.wide is not None:
+            problems += _wide_problems(self, self.wide, series)
+        unknown_holidays = sorted(set(self.holidays) - HOLIDAY_NAMES)
+        if unknown_holidays:
+            problems.append(
+                f"unknown holiday(s) {unknown_holidays}; known: {sorted(HOLIDAY_NAMES)}"
+            )
+        if not 2 <= self.season_length <= MAX_SEASON_LENGTH:
+            problems.append(
+                f"season_length must be between 2 and {MAX_SEASON_LENGTH} weeks, "
+                f"got {self.season_length}"
+            )
+        return problems
 
 
 def _wide_problems(contract: SalesContract, wide: WideLayout, series: set[str]) -> list[str]:

@@ -7,18 +7,17 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, get_type_hints
 
 import yaml
 
-from candor.models.contract.fields import ConsentScope, Field, Kind, Role
+from candor.models.contract.fields import ConsentScope, Field, Kind
 from candor.models.contract.leads import Contract
 from candor.models.contract.sales import (
     MAX_SEASON_LENGTH,
     GapPolicy,
     SalesContract,
     SalesField,
-    SalesRole,
     WeekLabel,
     WideLayout,
 )
@@ -114,43 +113,38 @@ def _read(path: Path) -> Any:
         raise ContractError(f"contract file {str(path)!r} is not valid YAML: {exc}") from exc
 
 
-def _lead_field_kwargs(spec: Mapping[str, Any]) -> dict[str, Any]:
-    kwargs = dict(spec)
-    kwargs["name"] = str(spec["name"])
-    kwargs["role"] = Role(spec["role"])
-    if spec.get("kind") is not None:
-        kwargs["kind"] = Kind(spec["kind"])
+def _lead_field_kwargs(spec: Mapping[str, Any], kwargs: dict[str, Any]) -> None:
     if spec.get("scope") is not None:
         kwargs["scope"] = ConsentScope(spec["scope"])
     tokens = spec.get("missing_tokens", ())
     if isinstance(tokens, str | int | float):  # `missing_tokens: Select`
         tokens = [tokens]
     kwargs["missing_tokens"] = tuple(str(t) for t in tokens)
-    return kwargs
 
 
-def _sales_field_kwargs(spec: Mapping[str, Any]) -> dict[str, Any]:
-    kwargs = dict(spec)
-    kwargs["name"] = str(spec["name"])
-    kwargs["role"] = SalesRole(spec["role"])
-    if spec.get("kind") is not None:
-        kwargs["kind"] = Kind(spec["kind"])
+def _sales_field_kwargs(spec: Mapping[str, Any], kwargs: dict[str, Any]) -> None:
     kwargs["known_in_future"] = bool(spec.get("known_in_future", False))
-    return kwargs
 
 
 def _fields(
     raw: Mapping[str, Any],
     source: str,
     make: type[FieldT],
-    kwargs_of: Callable[[Mapping[str, Any]], dict[str, Any]],
+    own_kwargs: Callable[[Mapping[str, Any], dict[str, Any]], None],
 ) -> list[FieldT]:
-    """The fields of a contract's dictionary form; ``kwargs_of`` turns one spec's text into
-    typed values (a ValueError names the bad value)."""
+    """The fields of a contract's dictionary form. Name, role (the enum ``make`` declares) and
+    kind are typed here, ``own_kwargs`` types the keys only one field class has; a ValueError
+    names the bad value."""
+    role = get_type_hints(make)["role"]
     out = []
     for where, spec in _field_specs(raw, source, set(make.__dataclass_fields__)):
+        kwargs = dict(spec)
         try:
-            kwargs = kwargs_of(spec)
+            kwargs["name"] = str(spec["name"])
+            kwargs["role"] = role(spec["role"])
+            if spec.get("kind") is not None:
+                kwargs["kind"] = Kind(spec["kind"])
+            own_kwargs(spec, kwargs)
         except ValueError as exc:
             raise ContractError(f"{where} ({spec['name']!r}): {exc}") from exc
         out.append(make(**kwargs))
