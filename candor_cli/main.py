@@ -7,20 +7,21 @@ import logging
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from candor.models.errors import CandorError
 from candor.models.settings import get_settings
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 def _generate(args: argparse.Namespace) -> int:
     from candor.data_samples.generate_leads import generate_leads
 
-    if args.rows < 1:
-        raise SystemExit(f"--rows must be at least 1, got {args.rows}")
+    _at_least_one("--rows", args.rows)
     frame = generate_leads(rows=args.rows, seed=args.seed)
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    frame.to_csv(out, index=False)
+    out = _write_csv(frame, args.out)
     print(f"wrote {len(frame)} leads to {out}")
     return 0
 
@@ -28,15 +29,25 @@ def _generate(args: argparse.Namespace) -> int:
 def _generate_sales(args: argparse.Namespace) -> int:
     from candor.data_samples.generate_sales import generate_sales
 
-    if args.weeks < 1:
-        raise SystemExit(f"--weeks must be at least 1, got {args.weeks}")
+    _at_least_one("--weeks", args.weeks)
     frame = generate_sales(weeks=args.weeks, seed=args.seed)
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    frame.to_csv(out, index=False)
+    out = _write_csv(frame, args.out)
     series = frame.groupby(["territory", "product"]).ngroups
     print(f"wrote {len(frame)} rows ({series} series x {args.weeks} weeks) to {out}")
     return 0
+
+
+def _at_least_one(flag: str, value: int) -> None:
+    if value < 1:
+        raise SystemExit(f"{flag} must be at least 1, got {value}")
+
+
+def _write_csv(frame: pd.DataFrame, path: str) -> Path:
+    """Write a generated sample, making its folder; the path as written."""
+    out = Path(path)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    frame.to_csv(out, index=False)
+    return out
 
 
 def _train_forecast(args: argparse.Namespace) -> int:

@@ -100,11 +100,9 @@ class SeriesForecast:
     assumed: list[str]  # covariates whose future values were assumed (their recent mean)
 
     def to_dict(self) -> dict[str, Any]:
+        as_they_are = ("key", "last_observed_week", "level", "scale")
         return {
-            "key": self.key,
-            "last_observed_week": self.last_observed_week,
-            "level": self.level,
-            "scale": self.scale,
+            **{name: getattr(self, name) for name in as_they_are},
             "assumed_covariates": self.assumed,
             "weeks": [w.to_dict() for w in self.weeks],
         }

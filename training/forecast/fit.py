@@ -19,6 +19,14 @@ from candor.models.forecast import (
 )
 from candor.training.forecast.data import Panel
 
+# the same for every booster: bagging every round, and a fit that repeats bit for bit
+_FIXED_LIGHTGBM: dict[str, Any] = {
+    "bagging_freq": 1,
+    "deterministic": True,
+    "num_threads": 1,  # as fast here, and immune to OpenMP spinning on a busy box
+    "verbosity": -1,
+}
+
 
 @dataclass(frozen=True)
 class BoosterParams:
@@ -43,21 +51,12 @@ class BoosterParams:
     seed: int = 42
 
     def to_lightgbm(self) -> dict[str, Any]:
-        return {
-            "objective": self.objective,
-            "num_leaves": self.num_leaves,
-            "max_depth": self.max_depth,
-            "learning_rate": self.learning_rate,
-            "min_data_in_leaf": self.min_data_in_leaf,
-            "feature_fraction": self.feature_fraction,
-            "bagging_fraction": self.bagging_fraction,
-            "bagging_freq": 1,
-            "lambda_l2": self.lambda_l2,
-            "seed": self.seed,
-            "deterministic": True,
-            "num_threads": 1,  # as fast here, and immune to OpenMP spinning on a busy box
-            "verbosity": -1,
+        # n_estimators is the number of rounds and weight_by_noise a switch of ours: neither is
+        # a LightGBM parameter
+        own = {
+            k: v for k, v in asdict(self).items() if k not in ("n_estimators", "weight_by_noise")
         }
+        return own | _FIXED_LIGHTGBM
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
