@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pytest
 from auth_support import bearer
-from browser_support import CHROMIUM, CHROMIUM_ARGS, SCREENSHOTS, playwright_api, sign_in
+from browser_support import SCREENSHOTS, playwright_api, review_service, reviewer_page
 from conftest import SAMPLE_LEADS, make_settings
-from live_server import candor_serve, get_json, post_json
+from live_server import get_json, post_json
 
 from candor.models.settings import Settings
 
@@ -43,14 +43,9 @@ def forecast_and_leads_home(
 def live_service(forecast_and_leads_home: Path, tmp_path: Path) -> Iterator[tuple[str, Settings]]:
     """`candor serve` with the session's forecaster and its own audit database; a policy so
     strict that every forecast's 80% interval counts as wide, so every forecast is flagged."""
-    audit_url = f"sqlite:///{tmp_path / 'audit.db'}"
-    settings = make_settings(forecast_and_leads_home, database_url=audit_url)
-    env = {
-        "CANDOR_DATABASE_URL": audit_url,
-        "CANDOR_FORECAST_POLICY__WIDE_INTERVAL_RATIO": "0.01",
-    }
-    with candor_serve(home=forecast_and_leads_home, workdir=tmp_path, env=env) as server:
-        yield server.base_url, settings
+    env = {"CANDOR_FORECAST_POLICY__WIDE_INTERVAL_RATIO": "0.01"}
+    with review_service(home=forecast_and_leads_home, workdir=tmp_path, env=env) as service:
+        yield service
 
 
 def test_reviewer_overrides_a_flagged_forecast_in_the_browser(
@@ -68,90 +63,76 @@ def test_reviewer_overrides_a_flagged_forecast_in_the_browser(
     [result] = answer["results"]
     assert "wide_interval" in result["review"]["reasons"]
     forecast_id = result["forecast_id"]
-    reviewer = bearer(settings, "reviewer")
-    reviewer_key = reviewer["Authorization"].removeprefix("Bearer ")
-    SCREENSHOTS.mkdir(exist_ok=True)
 
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 1400, "height": 1000})
-        console_errors: list[str] = []
-        page.on("console", lambda m: console_errors.append(m.text) if m.type == "error" else None)
-        try:
-            sign_in(page, sync_api, base, reviewer_key)
+    with reviewer_page(sync_api, base, settings) as (page, console_errors):
+        # the reason filter offers the codes of the kind chosen
+        reasons = page.locator("#reason-filter option")
+        sync_api.expect(reasons).to_have_count(5)
+        page.select_option("#kind-filter", "forecast")
+        sync_api.expect(reasons).to_have_count(4)
+        page.select_option("#reason-filter", "wide_interval")
 
-            # the reason filter offers the codes of the kind chosen
-            reasons = page.locator("#reason-filter option")
-            sync_api.expect(reasons).to_have_count(5)
-            page.select_option("#kind-filter", "forecast")
-            sync_api.expect(reasons).to_have_count(4)
-            page.select_option("#reason-filter", "wide_interval")
+        row = page.locator(f'#queue tr[data-score-id="{forecast_id}"]')
+        sync_api.expect(row).to_be_visible()
+        for value in series.values():
+            sync_api.expect(row).to_contain_text(value)
+        sync_api.expect(row).to_contain_text("Wide interval")
+        row.click()
 
-            row = page.locator(f'#queue tr[data-score-id="{forecast_id}"]')
-            sync_api.expect(row).to_be_visible()
-            for value in series.values():
-                sync_api.expect(row).to_contain_text(value)
-            sync_api.expect(row).to_contain_text("Wide interval")
-            row.click()
+        detail = page.locator("#forecast-body")
+        sync_api.expect(detail).to_be_visible()
+        sync_api.expect(page.locator("#detail-body")).to_be_hidden()
+        for value in series.values():
+            sync_api.expect(page.locator("#f-series")).to_contain_text(value)
+        sync_api.expect(page.locator("#f-review-reasons")).to_contain_text("Wide interval")
+        sync_api.expect(page.locator("#f-review-notes")).to_contain_text("80% interval")
+        weeks = page.locator("#f-weeks tbody tr")
+        sync_api.expect(weeks).to_have_count(HORIZON)
+        first = result["forecast"][0]
+        sync_api.expect(weeks.first).to_contain_text(f"{first['point']:,.1f}")
+        sync_api.expect(page.locator("#f-drivers rect.dr-seg").first).to_be_attached()
+        if result["recent_weeks"] is not None:  # marked where the actual left its 95% band
+            back = result["recent_weeks"]
+            outside = [
+                str(not lo <= actual <= hi).lower()
+                for actual, lo, hi in zip(back["actual"], back["lo95"], back["hi95"], strict=True)
+            ]
+            recent = page.locator("#f-recent tbody tr")
+            sync_api.expect(recent).to_have_count(len(outside))
+            assert [
+                recent.nth(i).get_attribute("data-outside95") for i in range(len(outside))
+            ] == outside
+        sync_api.expect(page.locator("#f-hash")).to_have_text(re.compile(r"^[0-9a-f]{64}$"))
 
-            detail = page.locator("#forecast-body")
-            sync_api.expect(detail).to_be_visible()
-            sync_api.expect(page.locator("#detail-body")).to_be_hidden()
-            for value in series.values():
-                sync_api.expect(page.locator("#f-series")).to_contain_text(value)
-            sync_api.expect(page.locator("#f-review-reasons")).to_contain_text("Wide interval")
-            sync_api.expect(page.locator("#f-review-notes")).to_contain_text("80% interval")
-            weeks = page.locator("#f-weeks tbody tr")
-            sync_api.expect(weeks).to_have_count(HORIZON)
-            first = result["forecast"][0]
-            sync_api.expect(weeks.first).to_contain_text(f"{first['point']:,.1f}")
-            sync_api.expect(page.locator("#f-drivers rect.dr-seg").first).to_be_attached()
-            if result["recent_weeks"] is not None:  # marked where the actual left its 95% band
-                back = result["recent_weeks"]
-                outside = [
-                    str(not lo <= actual <= hi).lower()
-                    for actual, lo, hi in zip(
-                        back["actual"], back["lo95"], back["hi95"], strict=True
-                    )
-                ]
-                recent = page.locator("#f-recent tbody tr")
-                sync_api.expect(recent).to_have_count(len(outside))
-                assert [
-                    recent.nth(i).get_attribute("data-outside95") for i in range(len(outside))
-                ] == outside
-            sync_api.expect(page.locator("#f-hash")).to_have_text(re.compile(r"^[0-9a-f]{64}$"))
+        page.check("#f-decision-override")
+        page.click("#f-submit-decision")  # no comment yet: refused with the rule shown
+        sync_api.expect(page.locator("#f-form-error")).to_contain_text("comment")
+        page.fill("#f-comment", "Promotion cancelled; the launch slipped a month.")
+        page.click("#f-submit-decision")
+        sync_api.expect(page.locator("#f-decision-history")).to_contain_text(
+            "Promotion cancelled; the launch slipped a month."
+        )
+        sync_api.expect(page.locator("#f-standing")).to_contain_text("overridden")
+        page.evaluate("window.scrollTo(0, 0)")  # the sticky top bar at the top of the shot
+        page.screenshot(path=str(SCREENSHOTS / "review_forecast_detail.png"), full_page=True)
 
-            page.check("#f-decision-override")
-            page.click("#f-submit-decision")  # no comment yet: refused with the rule shown
-            sync_api.expect(page.locator("#f-form-error")).to_contain_text("comment")
-            page.fill("#f-comment", "Promotion cancelled; the launch slipped a month.")
-            page.click("#f-submit-decision")
-            sync_api.expect(page.locator("#f-decision-history")).to_contain_text(
-                "Promotion cancelled; the launch slipped a month."
-            )
-            sync_api.expect(page.locator("#f-standing")).to_contain_text("overridden")
-            page.evaluate("window.scrollTo(0, 0)")  # the sticky top bar at the top of the shot
-            page.screenshot(path=str(SCREENSHOTS / "review_forecast_detail.png"), full_page=True)
+        page.select_option("#status-filter", "decided")
+        decided = page.locator(f'#queue tr[data-score-id="{forecast_id}"]')
+        sync_api.expect(decided).to_be_visible()
+        sync_api.expect(decided).to_contain_text(re.compile("overrid", re.IGNORECASE))
 
-            page.select_option("#status-filter", "decided")
-            decided = page.locator(f'#queue tr[data-score-id="{forecast_id}"]')
-            sync_api.expect(decided).to_be_visible()
-            sync_api.expect(decided).to_contain_text(re.compile("overrid", re.IGNORECASE))
-
-            # back to lead scores: the reason codes and columns are the scores' again
-            page.select_option("#kind-filter", "score")
-            sync_api.expect(reasons).to_have_count(5)
-            sync_api.expect(page.locator("#queue-head")).to_contain_text("Grade")
-            sync_api.expect(page.locator("#forecast-body")).to_be_hidden()
-        finally:
-            browser.close()
+        # back to lead scores: the reason codes and columns are the scores' again
+        page.select_option("#kind-filter", "score")
+        sync_api.expect(reasons).to_have_count(5)
+        sync_api.expect(page.locator("#queue-head")).to_contain_text("Grade")
+        sync_api.expect(page.locator("#forecast-body")).to_be_hidden()
     # a CSP violation or a script error would be logged here; the one refused request (422,
     # the override without a comment) is expected
     unexpected = [m for m in console_errors if "status of 422" not in m]
     assert not unexpected, unexpected
 
     # the decision is in the store, signed with the reviewer key's name, and has no grade
-    record = get_json(f"{base}/v1/forecasts/{forecast_id}", reviewer)
+    record = get_json(f"{base}/v1/forecasts/{forecast_id}", bearer(settings, "reviewer"))
     assert record is not None
     last = record["decisions"][-1]
     assert last["decision"] == "override"

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 from auth_support import bearer
-from browser_support import CHROMIUM, CHROMIUM_ARGS, SCREENSHOTS, playwright_api, sign_in
-from live_server import candor_serve, get_json, post_json
+from browser_support import SCREENSHOTS, playwright_api, review_service, reviewer_page
+from live_server import get_json, post_json
 
 from candor.models.settings import Settings
 
@@ -22,15 +22,11 @@ DEMO_REQUEST = Path(__file__).resolve().parents[2] / "data_samples" / "demo_requ
 
 
 @pytest.fixture()
-def live_service(
-    trained_home: Path, trained_settings: Settings, tmp_path: Path
-) -> Iterator[tuple[str, Settings]]:
+def live_service(trained_home: Path, tmp_path: Path) -> Iterator[tuple[str, Settings]]:
     """`candor serve` on loopback with its own audit database; every score is flagged."""
-    audit_url = f"sqlite:///{tmp_path / 'audit.db'}"
-    settings = trained_settings.model_copy(update={"database_url": audit_url})
-    env = {"CANDOR_DATABASE_URL": audit_url, "CANDOR_POLICY__RANDOM_AUDIT_SHARE": "1.0"}
-    with candor_serve(home=trained_home, workdir=tmp_path, env=env) as server:
-        yield server.base_url, settings
+    env = {"CANDOR_POLICY__RANDOM_AUDIT_SHARE": "1.0"}
+    with review_service(home=trained_home, workdir=tmp_path, env=env) as service:
+        yield service
 
 
 def test_reviewer_overrides_a_flagged_score_in_the_browser(
@@ -45,52 +41,43 @@ def test_reviewer_overrides_a_flagged_score_in_the_browser(
     )
     assert scored is not None
     score_id = scored["results"][0]["score_id"]
-    reviewer_key = bearer(settings, "reviewer")["Authorization"].removeprefix("Bearer ")
-    SCREENSHOTS.mkdir(exist_ok=True)
 
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 1400, "height": 1000})
-        try:
-            sign_in(page, sync_api, base, reviewer_key)
+    with reviewer_page(sync_api, base, settings) as (page, _):
+        row = page.locator(f'#queue tr[data-score-id="{score_id}"]')
+        sync_api.expect(row).to_be_visible()
+        row.click()
+        sync_api.expect(page.locator("#waterfall")).to_be_visible()
+        sync_api.expect(page.locator("#detail")).to_contain_text("random")
 
-            row = page.locator(f'#queue tr[data-score-id="{score_id}"]')
-            sync_api.expect(row).to_be_visible()
-            row.click()
-            sync_api.expect(page.locator("#waterfall")).to_be_visible()
-            sync_api.expect(page.locator("#detail")).to_contain_text("random")
+        page.check("#decision-override")
+        page.select_option("#override-grade", "D")
+        page.click("#submit-decision")  # no comment yet: refused with the rule shown
+        sync_api.expect(page.locator("#form-error")).to_contain_text("comment")
+        page.fill("#comment", "Rep confirmed the practice closed last month.")
+        page.click("#submit-decision")
+        sync_api.expect(page.locator("#decision-history")).to_contain_text(
+            "Rep confirmed the practice closed last month."
+        )
+        page.screenshot(path=str(SCREENSHOTS / "review_detail.png"), full_page=True)
 
-            page.check("#decision-override")
-            page.select_option("#override-grade", "D")
-            page.click("#submit-decision")  # no comment yet: refused with the rule shown
-            sync_api.expect(page.locator("#form-error")).to_contain_text("comment")
-            page.fill("#comment", "Rep confirmed the practice closed last month.")
-            page.click("#submit-decision")
-            sync_api.expect(page.locator("#decision-history")).to_contain_text(
-                "Rep confirmed the practice closed last month."
-            )
-            page.screenshot(path=str(SCREENSHOTS / "review_detail.png"), full_page=True)
+        page.select_option("#status-filter", "decided")
+        decided = page.locator(f'#queue tr[data-score-id="{score_id}"]')
+        sync_api.expect(decided).to_be_visible()
+        sync_api.expect(decided).to_contain_text(re.compile("override", re.IGNORECASE))
+        page.screenshot(path=str(SCREENSHOTS / "review_decided.png"), full_page=True)
 
-            page.select_option("#status-filter", "decided")
-            decided = page.locator(f'#queue tr[data-score-id="{score_id}"]')
-            sync_api.expect(decided).to_be_visible()
-            sync_api.expect(decided).to_contain_text(re.compile("override", re.IGNORECASE))
-            page.screenshot(path=str(SCREENSHOTS / "review_decided.png"), full_page=True)
-
-            # a malformed fragment (not valid percent-encoding) opens nothing and breaks nothing,
-            # whether it arrives while signed in or on a reload that signs in again
-            page_errors: list[str] = []
-            page.on("pageerror", lambda error: page_errors.append(str(error)))
-            page.evaluate("window.location.hash = '%E0'")
-            page.reload()
-            sync_api.expect(page.locator("#whoami")).to_contain_text("reviewer")
-            sync_api.expect(page.locator("#queue tr[data-score-id]")).to_have_count(2)
-            sync_api.expect(page.locator("#login-error")).to_be_hidden()
-            page.evaluate("window.location.hash = '%E0%A4'")
-            sync_api.expect(page.locator("#detail-empty")).to_be_visible()
-            assert not page_errors, page_errors
-        finally:
-            browser.close()
+        # a malformed fragment (not valid percent-encoding) opens nothing and breaks nothing,
+        # whether it arrives while signed in or on a reload that signs in again
+        page_errors: list[str] = []
+        page.on("pageerror", lambda error: page_errors.append(str(error)))
+        page.evaluate("window.location.hash = '%E0'")
+        page.reload()
+        sync_api.expect(page.locator("#whoami")).to_contain_text("reviewer")
+        sync_api.expect(page.locator("#queue tr[data-score-id]")).to_have_count(2)
+        sync_api.expect(page.locator("#login-error")).to_be_hidden()
+        page.evaluate("window.location.hash = '%E0%A4'")
+        sync_api.expect(page.locator("#detail-empty")).to_be_visible()
+        assert not page_errors, page_errors
 
     # the decision is in the store, signed with the reviewer key's name
     record = get_json(f"{base}/v1/scores/{score_id}", bearer(settings, "reviewer"))
