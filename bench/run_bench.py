@@ -35,13 +35,14 @@ from bench_leads import Lead, batches, candor_body, load_leads, mlflow_body
 from bench_report import Conditions, ServerFigures, render
 from bench_servers import Server, candor_server, free_port, mlflow_server, server_env
 
+from candor.data_samples import HCP_LEADS_CSV
 from candor.models.settings import Settings
 from candor.registry import LEADS, load_model
 from candor.serving.audit.factory import open_store
 from candor.serving.services.leads import LeadScoringService
 
 REPO = Path(__file__).resolve().parents[1]
-DEFAULT_DATA = REPO / "data_samples" / "hcp_leads.csv"
+DEFAULT_DATA = HCP_LEADS_CSV
 DEFAULT_OUT = Path(__file__).resolve().parent / "results" / "leads_scoring.md"
 SCORE_TOLERANCE = 1e-9
 

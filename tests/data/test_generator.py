@@ -22,17 +22,6 @@ def leads() -> pd.DataFrame:
     return generate_leads(rows=6000, seed=2024)
 
 
-def test_same_seed_gives_the_same_frame() -> None:
-    pd.testing.assert_frame_equal(
-        generate_leads(rows=300, seed=5), generate_leads(rows=300, seed=5)
-    )
-
-
-def test_different_seeds_give_different_frames() -> None:
-    a, b = generate_leads(rows=300, seed=5), generate_leads(rows=300, seed=6)
-    assert not a.drop(columns=["lead_id"]).equals(b.drop(columns=["lead_id"]))
-
-
 def test_columns_follow_the_contract(leads: pd.DataFrame) -> None:
     assert list(leads.columns) == HCP_LEADS.names
 
