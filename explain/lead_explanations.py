@@ -20,7 +20,7 @@ class Reason:
     contribution: float  # log-odds
     text: str
 
-    def as_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> dict[str, Any]:
         """The JSON shape of a reason, in answers and in the audit record alike."""
         return {
             "feature": self.feature,

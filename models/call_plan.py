@@ -38,7 +38,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from enum import StrEnum
+from typing import Any
 
+from candor.models.contract import Contract, Field, Role
 from candor.models.errors import ErrorDetail, InputValidationError, raise_if_invalid
 
 CONTACT_WINDOW_DAYS = 30
@@ -464,3 +466,22 @@ def _refuse_duplicates(lead_ids: Sequence[str]) -> None:
             f"field 'leads': lead ids must be unique in a call plan; repeated: {shown}",
             [ErrorDetail("leads", f"lead_id {i!r} appears more than once") for i in repeated[:5]],
         )
+
+
+def segment_fields(contract: Contract) -> list[Field]:
+    """Segments a plan may guarantee and reports on: audit segments, protected ones excepted.
+
+    Protected attributes are kept for fairness audits of the model; who is called is never
+    decided on them.
+    """
+    return [f for f in contract.audit_segments if f.role is not Role.PROTECTED]
+
+
+def segment_values(lead: Mapping[str, Any], segments: Sequence[Field]) -> dict[str, str | None]:
+    """The lead's value of each segment field as text; None when missing or a missing token."""
+    out: dict[str, str | None] = {}
+    for f in segments:
+        value = lead.get(f.name)
+        text = None if value is None else str(value)
+        out[f.name] = None if text is None or text in f.missing_tokens else text
+    return out

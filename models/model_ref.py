@@ -14,5 +14,5 @@ class ModelRef:
     run_id: str
     contract: str  # the contract's version tag: name@version+fingerprint
 
-    def as_dict(self) -> dict[str, str]:
+    def to_dict(self) -> dict[str, str]:
         return asdict(self)

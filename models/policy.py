@@ -208,13 +208,17 @@ class Backcast:
         }
 
 
-@dataclass(frozen=True)
-class ForecastReview:
+@dataclass(frozen=True, slots=True)
+class ReviewFlag:
+    """Whether a person should look at a score or a forecast, the stable codes why, and notes
+    for that person (the same shape for leads and forecasts)."""
+
     required: bool
     reasons: tuple[str, ...]
     notes: tuple[str, ...]
 
     def to_dict(self) -> dict[str, object]:
+        """The JSON shape, in answers and in the audit record alike."""
         return {"required": self.required, "reasons": list(self.reasons), "notes": list(self.notes)}
 
 
@@ -225,7 +229,7 @@ def review_forecast(
     hi80: np.ndarray,
     backcast: Backcast | None,
     policy: ForecastPolicy,
-) -> ForecastReview:
+) -> ReviewFlag:
     """Whether a person should look at one series' forecast, and why (codes and notes).
 
     ``point``, ``lo80`` and ``hi80`` are the forecast weeks (units); ``backcast`` is None when
@@ -262,4 +266,4 @@ def review_forecast(
                 f"{int(outside.sum())} of the last {len(outside)} weeks fell outside their "
                 f"one-week-ahead 95% interval: {', '.join(missed)}"
             )
-    return ForecastReview(bool(reasons), tuple(str(r) for r in reasons), tuple(notes))
+    return ReviewFlag(bool(reasons), tuple(str(r) for r in reasons), tuple(notes))

@@ -12,6 +12,7 @@ from mlflow.exceptions import MlflowException
 from mlflow.pyfunc import PyFuncModel
 
 from candor.models.errors import ModelNotAvailableError
+from candor.models.model_ref import ModelRef
 from candor.models.settings import Settings
 from candor.registry.kinds import ModelKind
 from candor.registry.store import client_for
@@ -31,6 +32,11 @@ class LoadedModel(Generic[M]):
     trained_at: str  # ISO 8601, UTC: the start of the training run
     metrics: dict[str, float]  # the kind's run metrics, prefix removed (roc_auc; mase)
     contract: str  # the contract's version tag: name@version+fingerprint
+
+    @property
+    def ref(self) -> ModelRef:
+        """What every result of this model names, so that it can be reproduced."""
+        return ModelRef(self.name, self.version, self.run_id, self.contract)
 
 
 def model_uri(name: str, ref: str) -> str:

@@ -8,14 +8,13 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI
-from pydantic import TypeAdapter
 
 from candor.models.errors import CandorError
 from candor.models.settings import Settings, get_settings
 from candor.registry import FORECAST, LEADS, load_model
 from candor.serving.audit.factory import open_store
 from candor.serving.errors import install_error_handlers
-from candor.serving.lead_schema import lead_model_for
+from candor.serving.lead_schema import LeadValidator
 from candor.serving.limits import BodySizeLimit
 from candor.serving.routers import (
     call_plans,
@@ -28,6 +27,7 @@ from candor.serving.routers import (
 )
 from candor.serving.services.forecasts import ForecastService
 from candor.serving.services.leads import LeadScoringService
+from candor.serving.state import ServingState, serving_state
 from candor.serving.web.router import mount_review_page
 
 log = logging.getLogger("candor.serving")
@@ -38,43 +38,39 @@ def _settings_for(app: FastAPI) -> Settings:
     return provider()  # type: ignore[no-any-return]
 
 
-def open_audit_into(app: FastAPI, settings: Settings) -> None:
+def open_audit_into(state: ServingState, settings: Settings) -> None:
     """Open (and migrate) the audit store; without it nothing is scored (503)."""
     try:
-        app.state.audit = open_store(settings)
+        state.audit = open_store(settings)
     except Exception as exc:  # any failure here must leave the service up but refusing scores
         log.error("audit store not opened: %s", exc)
-        app.state.audit = None
-        app.state.audit_error = f"{type(exc).__name__}: {exc}"
+        state.audit = None
+        state.audit_error = f"{type(exc).__name__}: {exc}"
 
 
-def load_model_into(app: FastAPI, settings: Settings) -> None:
+def load_model_into(app: FastAPI, state: ServingState, settings: Settings) -> None:
     """Load the champion and everything derived from its contract; keep serving on failure."""
     try:
         loaded = load_model(settings, kind=LEADS)
     except CandorError as exc:
         log.error("model not loaded: %s", exc.message)
-        app.state.scoring = None
-        app.state.load_error = exc.message
+        state.scoring, state.leads, state.scoring_error = None, None, exc.message
         return
-    lead_model = lead_model_for(loaded.model.contract_)
-    app.state.leads_adapter = TypeAdapter(list[lead_model])  # type: ignore[valid-type]
-    app.state.lead_model = lead_model
-    app.state.scoring = LeadScoringService(loaded, settings.policy)
+    state.leads = LeadValidator(loaded.model.contract_)
+    state.scoring = LeadScoringService(loaded, settings.policy)
     app.openapi_schema = None  # rebuild with the contract's lead schema
     log.info("serving %s version %s", loaded.name, loaded.version)
 
 
-def load_forecaster_into(app: FastAPI, settings: Settings) -> None:
+def load_forecaster_into(state: ServingState, settings: Settings) -> None:
     """Load the forecast champion if one is registered; lead scoring does not depend on it."""
     try:
         loaded = load_model(settings, kind=FORECAST)
     except CandorError as exc:
         log.warning("forecaster not loaded: %s", exc.message)
-        app.state.forecasting = None
-        app.state.forecast_load_error = exc.message
+        state.forecasting, state.forecasting_error = None, exc.message
         return
-    app.state.forecasting = ForecastService(loaded, settings.forecast_policy)
+    state.forecasting = ForecastService(loaded, settings.forecast_policy)
     log.info("serving %s version %s", loaded.name, loaded.version)
 
 
@@ -82,9 +78,9 @@ def _openapi_with_leads(app: FastAPI) -> dict[str, Any]:
     if app.openapi_schema:
         return app.openapi_schema
     schema = FastAPI.openapi(app)
-    lead_model = getattr(app.state, "lead_model", None)
-    if lead_model is not None:
-        lead_schema = lead_model.model_json_schema(ref_template="#/components/schemas/{model}")
+    leads = serving_state(app).leads
+    if leads is not None:
+        lead_schema = leads.model.model_json_schema(ref_template="#/components/schemas/{model}")
         schema.setdefault("components", {}).setdefault("schemas", {})["LeadIn"] = lead_schema
         request = schema["components"]["schemas"].get("ScoreRequest", {})
         if "leads" in request.get("properties", {}):
@@ -97,12 +93,13 @@ def create_app() -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         settings = _settings_for(app)
-        open_audit_into(app, settings)
-        load_model_into(app, settings)
-        load_forecaster_into(app, settings)
+        state = serving_state(app)
+        open_audit_into(state, settings)
+        load_model_into(app, state, settings)
+        load_forecaster_into(state, settings)
         yield
-        if app.state.audit is not None:
-            app.state.audit.engine.dispose()
+        if state.audit is not None:
+            state.audit.engine.dispose()
 
     app = FastAPI(
         title="Candor",
@@ -112,12 +109,7 @@ def create_app() -> FastAPI:
         "Scores are machine-generated and advisory.",
         lifespan=lifespan,
     )
-    app.state.scoring = None
-    app.state.load_error = "the service is starting"
-    app.state.forecasting = None
-    app.state.forecast_load_error = "the service is starting"
-    app.state.audit = None
-    app.state.audit_error = "the service is starting"
+    app.state.candor = ServingState()
     install_error_handlers(app)
     app.include_router(system.router)
     app.include_router(leads.router)

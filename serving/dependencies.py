@@ -3,49 +3,61 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 from fastapi import Depends, Request
 
 from candor.models.errors import (
     AuditUnavailableError,
     AuthenticationError,
+    CandorError,
     ModelNotAvailableError,
     PermissionDeniedError,
 )
 from candor.models.settings import Settings, get_settings
 from candor.serving.audit.store import AuditStore, Caller
+from candor.serving.lead_schema import LeadValidator
 from candor.serving.services.forecasts import ForecastService
 from candor.serving.services.leads import LeadScoringService
+from candor.serving.state import ServingState, serving_state
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
+T = TypeVar("T")
 
 
-def get_scoring_service(request: Request) -> LeadScoringService:
-    service: LeadScoringService | None = getattr(request.app.state, "scoring", None)
-    if service is None:
-        reason = getattr(request.app.state, "load_error", "no model loaded")
-        raise ModelNotAvailableError(f"the lead scorer is not available: {reason}")
-    return service
+def get_state(request: Request) -> ServingState:
+    return serving_state(request.app)
 
 
-def get_forecast_service(request: Request) -> ForecastService:
-    service: ForecastService | None = getattr(request.app.state, "forecasting", None)
-    if service is None:
-        reason = getattr(request.app.state, "forecast_load_error", "no model loaded")
-        raise ModelNotAvailableError(f"the sales forecaster is not available: {reason}")
-    return service
+StateDep = Annotated[ServingState, Depends(get_state)]
 
 
-def get_audit_store(request: Request) -> AuditStore:
-    store: AuditStore | None = getattr(request.app.state, "audit", None)
-    if store is None:
-        reason = getattr(request.app.state, "audit_error", "not opened")
-        raise AuditUnavailableError(f"the audit store is not available: {reason}")
-    return store
+def _available(part: T | None, what: str, reason: str, error: type[CandorError]) -> T:
+    if part is None:
+        raise error(f"the {what} is not available: {reason}")
+    return part
+
+
+def get_scoring_service(state: StateDep) -> LeadScoringService:
+    return _available(state.scoring, "lead scorer", state.scoring_error, ModelNotAvailableError)
+
+
+def get_lead_validator(state: StateDep) -> LeadValidator:
+    return _available(state.leads, "lead scorer", state.scoring_error, ModelNotAvailableError)
+
+
+def get_forecast_service(state: StateDep) -> ForecastService:
+    return _available(
+        state.forecasting, "sales forecaster", state.forecasting_error, ModelNotAvailableError
+    )
+
+
+def get_audit_store(state: StateDep) -> AuditStore:
+    return _available(state.audit, "audit store", state.audit_error, AuditUnavailableError)
 
 
 ScoringDep = Annotated[LeadScoringService, Depends(get_scoring_service)]
+LeadValidatorDep = Annotated[LeadValidator, Depends(get_lead_validator)]
 ForecastDep = Annotated[ForecastService, Depends(get_forecast_service)]
 AuditDep = Annotated[AuditStore, Depends(get_audit_store)]
 

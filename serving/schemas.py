@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -95,6 +95,15 @@ class ErrorBody(BaseModel):
 
 class ErrorResponse(BaseModel):
     error: ErrorBody
+
+
+def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI ``responses`` for the error statuses a route can answer, each an ErrorResponse."""
+    return {status: {"model": ErrorResponse} for status in statuses}
+
+
+# every route behind an API key: unauthenticated, forbidden, audit store unavailable
+AUTH_ERRORS = error_responses(401, 403, 503)
 
 
 # --- reviewer API: who is calling, the review queue, decisions, outcomes, the error report ---
@@ -216,6 +225,16 @@ class OutcomeIn(BaseModel):
     def _iso_date_or_datetime(cls, value: str) -> str:
         parse_observed_at(value)  # raises ValueError naming the expected format
         return value
+
+
+# contacts and outcomes are reported from many time zones, some as a date alone: a moment up to
+# a day ahead of the server's clock still counts as past
+FUTURE_TOLERANCE = timedelta(days=1)
+
+
+def is_future(moment: datetime, *, now: datetime) -> bool:
+    """Whether a reported moment lies beyond ``now`` by more than the tolerance."""
+    return moment > now + FUTURE_TOLERANCE
 
 
 def parse_observed_at(value: str) -> datetime:

@@ -31,14 +31,14 @@ def records_for(
                 NewRecord(kind="suppression", payload={"suppressed": r.suppressed}, **common)
             )
             continue
-        reasons = [reason.as_dict() for reason in r.reasons]
+        reasons = [reason.to_dict() for reason in r.reasons]
         payload = {
             "features": {reason.feature: reason.value for reason in r.reasons},
             "margin": r.explanation.margin,
             "base_value": r.explanation.base_value,
             "contributions": reasons,
-            "confidence": r.confidence.as_dict(),
-            "review": r.review.as_dict(),
+            "confidence": r.confidence.to_dict(),
+            "review": r.review.to_dict(),
             "withheld": list(r.withheld),
         }
         records.append(
@@ -60,7 +60,7 @@ def forecast_records(
     *,
     series_fields: Sequence[str],
     horizon: int,
-    model: Mapping[str, str],
+    model: ModelRef,
     requested_by: str,
 ) -> list[NewRecord]:
     """One record per forecast series: the whole forecast, its drivers, review and inputs.
@@ -76,10 +76,10 @@ def forecast_records(
                 score_id=r["forecast_id"],
                 kind="forecast",
                 lead_id="series:" + "|".join(f"{k}={v}" for k, v in series.items()),
-                model_name=model["name"],
-                model_version=model["version"],
-                run_id=model["run_id"],
-                contract=model["contract"],
+                model_name=model.name,
+                model_version=model.version,
+                run_id=model.run_id,
+                contract=model.contract,
                 requested_by=requested_by,
                 review_required=r["review"]["required"],
                 review_reasons=tuple(r["review"]["reasons"]),

@@ -7,8 +7,8 @@ method returns; a database failure becomes :class:`AuditUnavailableError` (HTTP 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, cast
@@ -86,29 +86,24 @@ class AuditStore:
     def lead_key(self, lead_id: str) -> str:
         return lead_key(self._key, lead_id)
 
-    @contextmanager
-    def _write(self, action: str) -> Iterator[Connection]:
-        try:
-            with self.engine.begin() as connection:
-                yield connection
-        except (ConflictError, NotFoundError, InputValidationError):
-            raise
-        except SQLAlchemyError as exc:
-            raise AuditUnavailableError(
-                f"the audit store could not record {action}: {type(exc).__name__}"
-            ) from exc
+    def _write(self, action: str) -> AbstractContextManager[Connection]:
+        """One transaction, committed on leaving; a database failure is audit_unavailable."""
+        return self._guarded(self.engine.begin, f"could not record {action}")
+
+    def _read(self, what: str) -> AbstractContextManager[Connection]:
+        return self._guarded(self.engine.connect, f"could not be read ({what})")
 
     @contextmanager
-    def _read(self, what: str) -> Iterator[Connection]:
+    def _guarded(
+        self, open_connection: Callable[[], AbstractContextManager[Connection]], failure: str
+    ) -> Iterator[Connection]:
         try:
-            with self.engine.connect() as connection:
+            with open_connection() as connection:
                 yield connection
         except (ConflictError, NotFoundError, InputValidationError):
             raise
         except SQLAlchemyError as exc:
-            raise AuditUnavailableError(
-                f"the audit store could not be read ({what}): {type(exc).__name__}"
-            ) from exc
+            raise AuditUnavailableError(f"the audit store {failure}: {type(exc).__name__}") from exc
 
     # --- scores -------------------------------------------------------------------------
 

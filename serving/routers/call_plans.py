@@ -1,133 +1,95 @@
 """POST /v1/call-plans: a fair, explained call plan for a sales team's capacity.
 
-The rules are those of :mod:`models.call_plan`; this module checks the request against the
-model's contract, counts each lead's touches (supplied contacts and earlier plans in the audit
-store), scores the leads, and writes the scores and the plan's touches before answering.
+The rules are those of :mod:`candor.models.call_plan` and the work is
+:func:`candor.serving.services.call_plans.make_call_plan`; this module checks the request at the
+edge: leads against the model's contract, minimum shares, the supplied contact history.
 """
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 
 from candor.models.call_plan import (
-    Candidate,
     PlanRules,
     default_min_share,
-    plan_calls,
-    plan_seed,
     recent_contacts,
+    segment_fields,
     window_start,
 )
-from candor.models.contract import Contract, Field, Role
+from candor.models.contract import Contract, Role
 from candor.models.errors import ErrorDetail, InputValidationError, raise_if_invalid
 from candor.models.transparency import disclosure
-from candor.serving.audit.records import records_for
-from candor.serving.dependencies import AuditDep, ScorerDep, ScoringDep, SettingsDep
-from candor.serving.routers.leads import validate_leads
+from candor.serving.dependencies import (
+    AuditDep,
+    LeadValidatorDep,
+    ScorerDep,
+    ScoringDep,
+    SettingsDep,
+)
 from candor.serving.schemas import (
     CallPlanRequest,
     CallPlanResponse,
-    ErrorResponse,
+    error_responses,
+    is_future,
     parse_observed_at,
 )
+from candor.serving.services.call_plans import make_call_plan
 
 router = APIRouter(tags=["call plans"])
-
-# contacts are reported from many time zones, some as a date alone: allow a day ahead
-FUTURE_TOLERANCE = timedelta(days=1)
 
 
 @router.post(
     "/v1/call-plans",
     response_model=CallPlanResponse,
     status_code=201,
-    responses={
-        401: {"model": ErrorResponse},
-        403: {"model": ErrorResponse},
-        413: {"model": ErrorResponse},
-        422: {"model": ErrorResponse},
-        503: {"model": ErrorResponse},
-    },
+    responses=error_responses(401, 403, 413, 422, 503),
     summary="Plan whom to call within a capacity: minimum shares per segment, contact cap, "
     "exploration, each entry explained",
 )
 def create_call_plan(
     caller: ScorerDep,  # first: an unknown caller learns nothing else
     body: CallPlanRequest,
-    request: Request,
+    validator: LeadValidatorDep,
     service: ScoringDep,
     store: AuditDep,
     settings: SettingsDep,
 ) -> dict[str, Any]:
-    leads = validate_leads(request, body.leads, settings.max_leads_per_request)
+    leads = validator.validate(body.leads, limit=settings.max_leads_per_request)
     lead_ids = [str(lead[service.id_field]) for lead in leads]
-    segments = segment_fields(service.contract)
-    min_share = checked_min_share(body.min_share, service.contract)
     rules = PlanRules(
         capacity=body.capacity,
-        min_share=min_share,
+        min_share=checked_min_share(body.min_share, service.contract),
         max_touches_30d=body.max_touches_30d,
         exploration_share=body.exploration_share,
     )
     now = datetime.now(UTC)
     since = window_start(now)
-    supplied = supplied_touches(body.contact_history, lead_ids, now=now, since=since)
-    planned_before = store.touches_since(lead_ids, since.isoformat())
-
-    results = service.score(leads, top_k=None)  # the audit keeps every contribution
-    candidates = [
-        Candidate(
-            lead_id=result.lead_id,
-            score=result.score,
-            grade=result.grade,
-            segments=segment_values(lead, segments),
-            suppressed=result.suppressed,
-            touches_30d=supplied.get(result.lead_id, 0) + planned_before[result.lead_id],
-        )
-        for lead, result in zip(leads, results, strict=True)
-    ]
-    # may refuse the request (422): before anything is written
-    plan = plan_calls(
-        candidates, rules=rules, seed=plan_seed(lead_ids), report_fields=[f.name for f in segments]
-    )
-
-    # scores first, then touches, both committed before anything is answered (else 503): a
-    # touch never points at an unaudited score, and no planned lead goes uncounted
-    store.append(records_for(results, model=service.model_ref, requested_by=caller.name))
-    plan_id = uuid.uuid4().hex
-    score_ids = {result.lead_id: result.score_id for result in results}
-    store.record_touches(
-        [entry.lead_id for entry in plan.entries],
-        plan_id=plan_id,
+    planned = make_call_plan(
+        scoring=service,
+        store=store,
+        leads=leads,
+        rules=rules,
+        supplied=supplied_touches(body.contact_history, lead_ids, now=now, since=since),
+        since=since,
         requested_by=caller.name,
-        score_ids=[score_ids[entry.lead_id] for entry in plan.entries],
     )
+    plan, score_ids = planned.plan, planned.score_ids
     summary = asdict(plan.summary)
     summary["seed"] = f"{plan.summary.seed:016x}"  # 64 bits: more than a JSON number holds
-    summary["contact_window_start"] = since.isoformat()
+    summary["contact_window_start"] = planned.since.isoformat()
     return {
-        "plan_id": plan_id,
-        "model": service.model_ref.as_dict(),
+        "plan_id": planned.plan_id,
+        "model": service.model_ref.to_dict(),
         "plan": [{**asdict(entry), "score_id": score_ids[entry.lead_id]} for entry in plan.entries],
         "excluded": [asdict(exclusion) for exclusion in plan.excluded],
         "summary": summary,
         "disclosure": disclosure(service.model_ref.name),
     }
-
-
-def segment_fields(contract: Contract) -> list[Field]:
-    """Segments a plan may guarantee and reports on: audit segments, protected ones excepted.
-
-    Protected attributes are kept for fairness audits of the model; who is called is never
-    decided on them.
-    """
-    return [f for f in contract.audit_segments if f.role is not Role.PROTECTED]
 
 
 def checked_min_share(
@@ -151,7 +113,7 @@ def checked_min_share(
         problems.append(
             ErrorDetail(f"min_share.{name}", f"{name!r} {why}; expected one of {names}")
         )
-    if problems:
+    if problems:  # one problem named in the message, all in the details
         raise InputValidationError(f"field {problems[0].field!r}: {problems[0].message}", problems)
     return dict(requested)
 
@@ -181,7 +143,7 @@ def supplied_touches(
                 where = f"contact_history.{lead_id}.{i}"
                 problems.append(ErrorDetail(where, f"{exc}; got {text!r}"))
                 continue
-            if moment > now + FUTURE_TOLERANCE:
+            if is_future(moment, now=now):
                 problems.append(
                     ErrorDetail(
                         f"contact_history.{lead_id}.{i}",
@@ -194,13 +156,3 @@ def supplied_touches(
         counts[lead_id] = recent_contacts(moments, since=since)
     raise_if_invalid(problems)
     return counts
-
-
-def segment_values(lead: Mapping[str, Any], segments: Sequence[Field]) -> dict[str, str | None]:
-    """The lead's value of each segment field as text; None when missing or a missing token."""
-    out: dict[str, str | None] = {}
-    for f in segments:
-        value = lead.get(f.name)
-        text = None if value is None else str(value)
-        out[f.name] = None if text is None or text in f.missing_tokens else text
-    return out

@@ -19,18 +19,17 @@ from candor.models.errors import ErrorDetail, InputValidationError, NotFoundErro
 from candor.models.transparency import FORECAST_DISCLOSURE_TEXT, model_card_path
 from candor.serving.audit.records import forecast_records
 from candor.serving.dependencies import AuditDep, ForecastDep, ReviewerDep, ScorerDep, SettingsDep
-from candor.serving.schemas import ErrorResponse, ForecastRequest, ForecastResponse
+from candor.serving.schemas import (
+    ErrorResponse,
+    ForecastRequest,
+    ForecastResponse,
+    error_responses,
+)
 
 router = APIRouter(tags=["forecasts"])
 PLOT_WEEKS = 13
 
-ERRORS: dict[int | str, dict[str, Any]] = {
-    401: {"model": ErrorResponse},
-    403: {"model": ErrorResponse},
-    413: {"model": ErrorResponse},
-    422: {"model": ErrorResponse},
-    503: {"model": ErrorResponse},
-}
+ERRORS = error_responses(401, 403, 413, 422, 503)
 
 
 @router.post(
@@ -55,7 +54,7 @@ def create_forecasts(
     horizon = service.check_horizon(body.horizon)
     requests = service.check_series(body.series, horizon, body.future_covariates)
     results = service.forecast(requests, horizon)
-    model = service.model_ref()
+    model = service.model_ref
     store.append(  # written (and committed) before the answer leaves
         forecast_records(
             results,
@@ -66,7 +65,7 @@ def create_forecasts(
         )
     )
     return {
-        "model": {**model, "max_horizon": service.forecaster.horizon},
+        "model": {**model.to_dict(), "max_horizon": service.forecaster.horizon},
         "results": results,
         "disclosure": service.disclosure(),
     }

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import APIRouter
@@ -10,32 +10,30 @@ from fastapi import APIRouter
 from candor.models.errors import ErrorDetail, InputValidationError
 from candor.serving.dependencies import AuditDep, ReviewerDep
 from candor.serving.reports import error_report
-from candor.serving.routers.reviews import AUTH_ERRORS
 from candor.serving.schemas import (
+    AUTH_ERRORS,
     ErrorReport,
-    ErrorResponse,
     OutcomeIn,
     OutcomeResult,
+    error_responses,
+    is_future,
     parse_observed_at,
 )
 
 router = APIRouter(tags=["outcomes"])
-
-# outcomes are reported by people in many time zones, some from a date alone: allow a day ahead
-FUTURE_TOLERANCE = timedelta(days=1)
 
 
 @router.post(
     "/v1/outcomes",
     response_model=OutcomeResult,
     status_code=201,
-    responses={**AUTH_ERRORS, 404: {"model": ErrorResponse}, 422: {"model": ErrorResponse}},
+    responses=error_responses(401, 403, 404, 422, 503),
     summary="Record whether a scored lead converted; it applies to every score of that lead",
 )
 def record_outcome(caller: ReviewerDep, body: OutcomeIn, store: AuditDep) -> dict[str, Any]:
     observed = parse_observed_at(body.observed_at)
     now = datetime.now(UTC)
-    if observed > now + FUTURE_TOLERANCE:
+    if is_future(observed, now=now):
         raise InputValidationError(
             f"field 'observed_at': {body.observed_at!r} is in the future (now is "
             f"{now.isoformat(timespec='seconds')}); an outcome is recorded once observed",

@@ -14,12 +14,13 @@ from candor.models.policy import ForecastReviewCode, ReviewCode
 from candor.models.transparency import REVIEW_CODE_TEXTS, ReviewCodeText
 from candor.serving.dependencies import AnyCallerDep, AuditDep, ReviewerDep
 from candor.serving.schemas import (
+    AUTH_ERRORS,
     DecisionIn,
     DecisionResult,
-    ErrorResponse,
     ReviewQueue,
     ScoreRecordOut,
     WhoAmI,
+    error_responses,
 )
 
 router = APIRouter(tags=["reviews"])
@@ -31,12 +32,6 @@ KINDS = ("score", "forecast")
 DEFAULT_LIMIT, MAX_LIMIT = 50, 200
 QUEUE_PARAMS = ("status", "reason", "limit", "cursor", "kind")
 _DIGITS = re.compile(r"[0-9]{1,18}")  # a cursor is a record's seq: keep it inside a BIGINT
-
-AUTH_ERRORS: dict[int | str, dict[str, Any]] = {
-    401: {"model": ErrorResponse},
-    403: {"model": ErrorResponse},
-    503: {"model": ErrorResponse},
-}
 
 
 @dataclass(frozen=True)
@@ -117,7 +112,7 @@ def review_codes(caller: ReviewerDep) -> tuple[ReviewCodeText, ...]:
 @router.get(
     "/v1/reviews",
     response_model=ReviewQueue,
-    responses={**AUTH_ERRORS, 422: {"model": ErrorResponse}},
+    responses=error_responses(401, 403, 422, 503),
     summary="Scores waiting for (or given) a human decision, newest first",
 )
 def review_queue(
@@ -164,7 +159,7 @@ def review_queue(
 @router.get(
     "/v1/scores/{score_id}",
     response_model=ScoreRecordOut,
-    responses={**AUTH_ERRORS, 404: {"model": ErrorResponse}},
+    responses=error_responses(401, 403, 404, 503),
     summary="One audit record in full: inputs, score, every contribution, decisions, outcomes",
 )
 def get_score(score_id: str, caller: ReviewerDep, store: AuditDep) -> dict[str, Any]:
@@ -209,7 +204,7 @@ def get_score(score_id: str, caller: ReviewerDep, store: AuditDep) -> dict[str, 
     "/v1/reviews/{score_id}",
     response_model=DecisionResult,
     status_code=201,
-    responses={**AUTH_ERRORS, 404: {"model": ErrorResponse}, 422: {"model": ErrorResponse}},
+    responses=error_responses(401, 403, 404, 422, 503),
     summary="Confirm a score, or override its grade with a reason (appended, never replaced)",
 )
 def decide(score_id: str, caller: ReviewerDep, body: DecisionIn, store: AuditDep) -> dict[str, Any]:

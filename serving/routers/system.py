@@ -5,33 +5,33 @@ from __future__ import annotations
 from typing import Any
 
 import yaml
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 
 from candor.models.contract import dump_contract
-from candor.serving.dependencies import ScoringDep
+from candor.serving.dependencies import ScoringDep, StateDep
 from candor.serving.schemas import ModelInfo
 
 router = APIRouter(tags=["system"])
 
 
 @router.get("/healthz")
-def healthz(request: Request) -> dict[str, Any]:
+def healthz(state: StateDep) -> dict[str, Any]:
     """``ok`` when the lead scorer is loaded; the forecaster is reported beside it (optional)."""
-    forecasting = getattr(request.app.state, "forecasting", None)
+    forecasting = state.forecasting
     forecaster = (
-        forecasting.model_ref()
+        forecasting.model_ref.to_dict()
         if forecasting is not None
-        else {"detail": getattr(request.app.state, "forecast_load_error", "no model loaded")}
+        else {"detail": state.forecasting_error}
     )
-    service = getattr(request.app.state, "scoring", None)
+    service = state.scoring
     if service is None:
         return {
             "status": "degraded",
             "model": None,
-            "detail": getattr(request.app.state, "load_error", "no model loaded"),
+            "detail": state.scoring_error,
             "forecaster": forecaster,
         }
-    return {"status": "ok", "model": service.model_ref.as_dict(), "forecaster": forecaster}
+    return {"status": "ok", "model": service.model_ref.to_dict(), "forecaster": forecaster}
 
 
 @router.get("/v1/models/current", response_model=ModelInfo)

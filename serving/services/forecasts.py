@@ -23,6 +23,7 @@ from candor.explain.forecast_drivers import week_drivers
 from candor.models.contract import Kind, SalesContract
 from candor.models.errors import ErrorDetail, InputValidationError
 from candor.models.forecast import SalesForecaster, SeriesForecast, week_starts
+from candor.models.model_ref import ModelRef
 from candor.models.policy import Backcast, ForecastPolicy, review_forecast
 from candor.models.transparency import FORECAST_DISCLOSURE_TEXT, disclosure
 from candor.registry import LoadedModel
@@ -68,17 +69,13 @@ class ForecastService:
     def future_covariates(self) -> list[str]:
         return [f.name for f in self.contract.future_covariates]
 
-    def model_ref(self) -> dict[str, str]:
-        return {
-            "name": self.loaded.name,
-            "version": self.loaded.version,
-            "run_id": self.loaded.run_id,
-            "contract": self.loaded.contract,
-        }
+    @property
+    def model_ref(self) -> ModelRef:
+        return self.loaded.ref
 
     def model_info(self) -> dict[str, Any]:
         return {
-            **self.model_ref(),
+            **self.model_ref.to_dict(),
             "alias": self.loaded.alias,
             "trained_at": self.loaded.trained_at,
             "metrics": self.loaded.metrics,

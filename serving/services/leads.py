@@ -24,8 +24,7 @@ from candor.models.leads.features import (
     parse_bool,
 )
 from candor.models.leads.scorer import LeadScorer
-from candor.models.model_ref import ModelRef
-from candor.models.policy import ScoringPolicy, confidence_level, grade, review
+from candor.models.policy import ReviewFlag, ScoringPolicy, confidence_level, grade, review
 from candor.registry import LoadedModel
 
 CALIBRATION_METHOD = "inductive Venn-Abers"
@@ -41,7 +40,7 @@ class Confidence:
     method: str
     coverage: str  # what the interval promises, in words
 
-    def as_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> dict[str, Any]:
         """The JSON shape, in answers and in the audit record alike."""
         return {
             "level": self.level,
@@ -49,19 +48,6 @@ class Confidence:
             "method": self.method,
             "coverage": self.coverage,
         }
-
-
-@dataclass(frozen=True, slots=True)
-class ReviewFlag:
-    """Whether a person should look at a score, the stable codes why, and notes for them."""
-
-    required: bool
-    reasons: tuple[str, ...]
-    notes: tuple[str, ...]
-
-    def as_dict(self) -> dict[str, Any]:
-        """The JSON shape, in answers and in the audit record alike."""
-        return {"required": self.required, "reasons": list(self.reasons), "notes": list(self.notes)}
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,12 +85,7 @@ class LeadScoringService:
             f"lead resembles the {self.scorer.calibration_.n_calibration} calibration leads "
             "(exchangeability)"
         )
-        self.model_ref = ModelRef(
-            name=loaded.name,
-            version=loaded.version,
-            run_id=loaded.run_id,
-            contract=self.contract.version_tag,
-        )
+        self.model_ref = loaded.ref
 
     def _opted_out(self, lead: Mapping[str, Any]) -> bool:
         return any(parse_bool(lead.get(name)) is True for name in self.opt_out_fields)

@@ -16,6 +16,7 @@ from sqlalchemy import text
 from candor.cli.main import main as candor_main
 from candor.models.settings import Settings, get_settings
 from candor.serving.audit.factory import open_store
+from candor.serving.state import serving_state
 
 
 @pytest.fixture()
@@ -43,7 +44,8 @@ def test_every_answered_score_is_in_the_store_first(isolated: Settings) -> None:
 
 def test_no_score_leaves_when_the_store_cannot_be_written(isolated: Settings) -> None:
     with serve(isolated) as api:
-        store = api.app.state.audit  # type: ignore[attr-defined]
+        store = serving_state(api.app).audit
+        assert store is not None
         with store.engine.begin() as conn:  # a broken store: its records table is gone
             conn.execute(text("DROP TABLE audit_review_reasons"))
             conn.execute(text("DROP TABLE audit_records"))

@@ -16,6 +16,7 @@ from fastapi.testclient import TestClient
 from candor.models.settings import Settings
 from candor.models.transparency import FORECAST_DISCLOSURE_TEXT
 from candor.serving.audit.factory import open_store
+from candor.serving.state import serving_state
 
 FORECASTS = "/v1/forecasts"
 PLOT = "/v1/forecasts/plot.png"
@@ -292,7 +293,8 @@ def test_a_series_that_collapsed_lately_is_flagged_for_review(
     forecast_settings: Settings, series: list[dict[str, str]]
 ) -> None:
     with serve(forecast_settings) as api:
-        service = api.app.state.forecasting  # type: ignore[attr-defined]
+        service = serving_state(api.app).forecasting
+        assert service is not None
         key = tuple(series[9].values())
         history = service.forecaster.history_[key]
         history.units[-4:] = history.units[-4:] * 0.3  # a lost account: sales fall by 70%

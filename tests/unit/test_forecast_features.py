@@ -14,10 +14,10 @@ from candor.models.forecast import (
     FEATURE_GROUPS,
     FeatureLayout,
     SeriesHistory,
-    easter_orthodox,
-    easter_western,
     build_features,
     calendar_features,
+    easter_orthodox,
+    easter_western,
     noise_scale,
     series_level,
 )

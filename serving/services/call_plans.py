@@ -1,0 +1,82 @@
+"""Make a call plan: count each lead's touches, score, plan, and audit before answering.
+
+The planning rules are :func:`candor.models.call_plan.plan_calls`; this service joins them to the
+scoring service and the audit store. The request was checked at the edge (the router).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from candor.models.call_plan import (
+    CallPlan,
+    Candidate,
+    PlanRules,
+    plan_calls,
+    plan_seed,
+    segment_fields,
+    segment_values,
+)
+from candor.serving.audit.records import records_for
+from candor.serving.audit.store import AuditStore
+from candor.serving.services.leads import LeadScoringService
+
+
+@dataclass(frozen=True)
+class PlannedCalls:
+    """A plan and what it is stored under: its id and the score id of every planned lead."""
+
+    plan_id: str
+    plan: CallPlan
+    score_ids: Mapping[str, str]  # lead id -> score id of this request's score
+    since: datetime  # start of the contact window the caps count in
+
+
+def make_call_plan(
+    *,
+    scoring: LeadScoringService,
+    store: AuditStore,
+    leads: Sequence[Mapping[str, Any]],
+    rules: PlanRules,
+    supplied: Mapping[str, int],
+    since: datetime,
+    requested_by: str,
+) -> PlannedCalls:
+    """Plan ``leads`` under ``rules``; ``supplied`` counts contacts the caller reported.
+
+    Scores, then touches, are committed before this returns (else the store raises and nothing
+    is answered): a touch never points at an unaudited score, and no planned lead goes uncounted.
+    """
+    lead_ids = [str(lead[scoring.id_field]) for lead in leads]
+    segments = segment_fields(scoring.contract)
+    planned_before = store.touches_since(lead_ids, since.isoformat())
+    results = scoring.score(leads, top_k=None)  # the audit keeps every contribution
+    candidates = [
+        Candidate(
+            lead_id=result.lead_id,
+            score=result.score,
+            grade=result.grade,
+            segments=segment_values(lead, segments),
+            suppressed=result.suppressed,
+            touches_30d=supplied.get(result.lead_id, 0) + planned_before[result.lead_id],
+        )
+        for lead, result in zip(leads, results, strict=True)
+    ]
+    # may refuse the request (422): before anything is written
+    plan = plan_calls(
+        candidates, rules=rules, seed=plan_seed(lead_ids), report_fields=[f.name for f in segments]
+    )
+    store.append(records_for(results, model=scoring.model_ref, requested_by=requested_by))
+    plan_id = uuid.uuid4().hex
+    score_ids = {result.lead_id: result.score_id for result in results}
+    store.record_touches(
+        [entry.lead_id for entry in plan.entries],
+        plan_id=plan_id,
+        requested_by=requested_by,
+        score_ids=[score_ids[entry.lead_id] for entry in plan.entries],
+    )
+    return PlannedCalls(plan_id, plan, score_ids, since)
