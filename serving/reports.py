@@ -14,10 +14,10 @@ import math
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+from candor.models.intervals import wilson_interval
 from candor.models.policy import GRADES, ReviewCode
 
 POSITIVE_GRADES = frozenset({"A", "B"})  # grades that predict a conversion
-Z_95 = 1.959963984540054  # standard normal 97.5% quantile: a two-sided 95% interval
 NO_REASON = "none"
 
 DEFINITION = {
@@ -45,19 +45,6 @@ DEFINITION = {
 def is_error(grade: str, converted: bool) -> bool:
     """A or B predicts conversion, C or D predicts none; an error is the other outcome."""
     return (grade in POSITIVE_GRADES) != bool(converted)
-
-
-def wilson_interval(successes: int, n: int, *, z: float = Z_95) -> tuple[float, float] | None:
-    """Wilson score interval of a binomial proportion; None without observations."""
-    if n <= 0:
-        return None
-    if not 0 <= successes <= n:
-        raise ValueError(f"successes must be in [0, {n}], got {successes}")
-    p = successes / n
-    z2 = z * z
-    centre = (p + z2 / (2 * n)) / (1 + z2 / n)
-    half = z * math.sqrt(p * (1 - p) / n + z2 / (4 * n * n)) / (1 + z2 / n)
-    return max(0.0, centre - half), min(1.0, centre + half)
 
 
 def group_errors(rows: Sequence[Mapping[str, Any]]) -> dict[str, Any]:

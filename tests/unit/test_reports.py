@@ -6,8 +6,9 @@ from typing import Any
 
 import pytest
 
+from candor.models.intervals import wilson_interval
 from candor.models.policy import GRADES, ReviewCode
-from candor.serving.reports import error_report, group_errors, is_error, wilson_interval
+from candor.serving.reports import error_report, group_errors, is_error
 
 
 def row(

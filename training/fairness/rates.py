@@ -33,11 +33,12 @@ from typing import Any
 import numpy as np
 from fairlearn.metrics import count, selection_rate
 
+from candor.models.intervals import Z_95
 from candor.training.fairness.bootstrap import Interval
 from candor.training.metrics import expected_calibration_error
 
 COVERAGE_BIN = 30
-COVERAGE_Z = 1.959963984540054  # the two-sided 95% normal quantile
+COVERAGE_Z = Z_95  # bins are covered within a two-sided 95% band
 
 
 @dataclass(frozen=True)
