@@ -38,6 +38,7 @@ from collections.abc import Callable, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from candor.data_samples.sampling import gamma_poisson
 from candor.models.contract import HCP_LEADS
 
 # --- Column layout -------------------------------------------------------------------------
@@ -376,11 +377,6 @@ def _choice(rng: np.random.Generator, shares: Mapping[str, float], n: int) -> np
     return labels[rng.choice(len(labels), size=n, p=weights / weights.sum())]
 
 
-def _overdispersed_counts(rng: np.random.Generator, mean: np.ndarray | float, n: int) -> np.ndarray:
-    rate = rng.gamma(ENGAGEMENT_GAMMA_SHAPE, np.asarray(mean) / ENGAGEMENT_GAMMA_SHAPE, size=n)
-    return rng.poisson(rate)
-
-
 def _lead_ids(n: int) -> list[str]:
     return [f"L{i:06d}" for i in range(1, n + 1)]
 
@@ -424,7 +420,9 @@ def _age_band(rng: np.random.Generator, years: np.ndarray) -> np.ndarray:
 
 def _webinars(rng: np.random.Generator, source: np.ndarray) -> np.ndarray:
     mean = np.where(source == "Webinar", WEBINARS_MEAN_WEBINAR_SOURCE, WEBINARS_MEAN)
-    return np.minimum(_overdispersed_counts(rng, mean, len(source)), WEBINARS_MAX)
+    return np.minimum(
+        gamma_poisson(rng, mean, shape=ENGAGEMENT_GAMMA_SHAPE, size=len(source)), WEBINARS_MAX
+    )
 
 
 def _rep_visits(rng: np.random.Generator, territory: np.ndarray) -> np.ndarray:
@@ -461,11 +459,11 @@ def _draw_features(rng: np.random.Generator, n: int) -> dict[str, np.ndarray | S
     age_band = _age_band(rng, years)
     gender = _choice(rng, GENDER_SHARES, n)
     source = _choice(rng, LEAD_SOURCE_SHARES, n)
-    emails_opened = _overdispersed_counts(rng, EMAILS_OPENED_MEAN, n)
+    emails_opened = gamma_poisson(rng, EMAILS_OPENED_MEAN, shape=ENGAGEMENT_GAMMA_SHAPE, size=n)
     webinars = _webinars(rng, source)
     rep_visits = _rep_visits(rng, territory)
-    samples = _overdispersed_counts(rng, SAMPLES_MEAN, n)
-    website = _overdispersed_counts(rng, WEBSITE_VISITS_MEAN, n)
+    samples = gamma_poisson(rng, SAMPLES_MEAN, shape=ENGAGEMENT_GAMMA_SHAPE, size=n)
+    website = gamma_poisson(rng, WEBSITE_VISITS_MEAN, shape=ENGAGEMENT_GAMMA_SHAPE, size=n)
     days = _days_since_last_contact(rng, n)
     formulary = _choice(rng, FORMULARY_SHARES, n)
     decile = rng.integers(1, 11, size=n)

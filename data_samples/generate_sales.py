@@ -8,9 +8,9 @@ starts the week), ``territory``, ``product``, ``units`` and the field-force cova
 True model (multiplicative; the exact numbers are the module constants below). For series
 (territory ``i``, product ``p``) in week ``t``::
 
-    expected units = BASE_UNITS[p] * TERRITORY_SIZE[i]
-        * (1 + YEARLY_GROWTH[p]) ** years_since_start
-        * (1 + SEASON_AMPLITUDE[p] * cos(2 pi (day_of_year - SEASON_PEAK_DAY) / 365.25))
+    expected units = PRODUCTS[p].base_units * TERRITORY_SIZE[i]
+        * (1 + PRODUCTS[p].yearly_growth) ** years_since_start
+        * (1 + PRODUCTS[p].season_amplitude * cos(2 pi (day_of_year - SEASON_PEAK_DAY) / 365.25))
         * HOLIDAY_FACTOR[holiday] for a week holding that holiday
         * exp(activity)
     activity = CALL_EFFECT * (rep_calls[t] - usual_calls)
@@ -49,10 +49,12 @@ promotions to the ``activity`` group and winter to ``seasonality``.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
+from candor.data_samples.sampling import gamma_poisson
 from candor.models.contract import SALES_WEEKLY
 from candor.models.forecast import holiday_days
 
@@ -70,23 +72,22 @@ TERRITORY_SIZE: dict[str, float] = {
     "Southvale": 0.4,
 }
 RESPIRATORY = ("Bronchivent", "Flumistar")
-BASE_UNITS: dict[str, float] = {
-    "Bronchivent": 110.0,
-    "Flumistar": 60.0,
-    "Cardiolex": 140.0,
-    "Glucora": 90.0,
-}
-YEARLY_GROWTH: dict[str, float] = {
-    "Bronchivent": 0.02,
-    "Flumistar": 0.0,
-    "Cardiolex": 0.08,
-    "Glucora": 0.14,
-}
-SEASON_AMPLITUDE: dict[str, float] = {
-    "Bronchivent": 0.45,
-    "Flumistar": 0.70,
-    "Cardiolex": 0.04,
-    "Glucora": 0.02,
+
+
+@dataclass(frozen=True)
+class Product:
+    """One product's true demand, before activity, holidays and noise."""
+
+    base_units: float  # units a week in a territory of size 1, at the start
+    yearly_growth: float  # share a year (0.08: +8% a year)
+    season_amplitude: float  # share above the yearly mean at the peak, below it at the trough
+
+
+PRODUCTS: dict[str, Product] = {
+    "Bronchivent": Product(base_units=110.0, yearly_growth=0.02, season_amplitude=0.45),
+    "Flumistar": Product(base_units=60.0, yearly_growth=0.0, season_amplitude=0.70),
+    "Cardiolex": Product(base_units=140.0, yearly_growth=0.08, season_amplitude=0.04),
+    "Glucora": Product(base_units=90.0, yearly_growth=0.14, season_amplitude=0.02),
 }
 SEASON_PEAK_DAY = 15  # day of the year of the peak (mid-January)
 HOLIDAY_FACTOR: dict[str, float] = {
@@ -127,7 +128,7 @@ def seasonal_factor(product: str, weeks: np.ndarray) -> np.ndarray:
     middle = weeks + np.timedelta64(3, "D")
     day_of_year = (middle - middle.astype("datetime64[Y]").astype("datetime64[D]")).astype(float)
     phase = 2.0 * np.pi * (day_of_year - SEASON_PEAK_DAY) / 365.25
-    return 1.0 + SEASON_AMPLITUDE[product] * np.cos(phase)
+    return 1.0 + PRODUCTS[product].season_amplitude * np.cos(phase)
 
 
 def holiday_factor(weeks: np.ndarray) -> np.ndarray:
@@ -183,9 +184,9 @@ def expected_units(
     years = (weeks - weeks[0]).astype(float) / 365.25
     usual = USUAL_CALLS_PER_SIZE * TERRITORY_SIZE[territory]
     return (
-        BASE_UNITS[product]
+        PRODUCTS[product].base_units
         * TERRITORY_SIZE[territory]
-        * (1.0 + YEARLY_GROWTH[product]) ** years
+        * (1.0 + PRODUCTS[product].yearly_growth) ** years
         * seasonal_factor(product, weeks)
         * holiday_factor(weeks)
         * np.exp(true_activity(rep_calls, samples, promo, usual))
@@ -217,15 +218,14 @@ def generate_sales(
         size = TERRITORY_SIZE[territory]
         usual = USUAL_CALLS_PER_SIZE * size
         campaign = _blocks(rng, weeks, per_year=CAMPAIGNS_PER_YEAR, length=CAMPAIGN_WEEKS)
-        for product in sorted(BASE_UNITS):
+        for product in sorted(PRODUCTS):
             calls = rng.poisson(usual * (1.0 + CAMPAIGN_LIFT * campaign)).astype(float)
             samples = rng.poisson(SAMPLES_PER_CALL * calls).astype(float)
             promo = _blocks(rng, weeks, per_year=PROMO_BLOCKS_PER_YEAR, length=PROMO_BLOCK_WEEKS)
             mean = expected_units(
                 territory, product, week, rep_calls=calls, samples=samples, promo=promo
             )
-            shock = rng.gamma(NOISE_SHAPE, 1.0 / NOISE_SHAPE, size=weeks)
-            units = rng.poisson(mean * shock)
+            units = gamma_poisson(rng, mean, shape=NOISE_SHAPE, size=weeks)
             frames.append(
                 pd.DataFrame(
                     {
