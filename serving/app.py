@@ -14,7 +14,6 @@ from candor.models.settings import Settings, get_settings
 from candor.registry import FORECAST, LEADS, load_model
 from candor.serving.audit.factory import open_store
 from candor.serving.errors import install_error_handlers
-from candor.serving.lead_schema import LeadValidator
 from candor.serving.limits import BodySizeLimit
 from candor.serving.routers import (
     call_plans,
@@ -54,9 +53,8 @@ def load_model_into(app: FastAPI, state: ServingState, settings: Settings) -> No
         loaded = load_model(settings, kind=LEADS)
     except CandorError as exc:
         log.error("model not loaded: %s", exc.message)
-        state.scoring, state.leads, state.scoring_error = None, None, exc.message
+        state.scoring, state.scoring_error = None, exc.message
         return
-    state.leads = LeadValidator(loaded.model.contract_)
     state.scoring = LeadScoringService(loaded, settings.policy)
     app.openapi_schema = None  # rebuild with the contract's lead schema
     log.info("serving %s version %s", loaded.name, loaded.version)
@@ -78,9 +76,11 @@ def _openapi_with_leads(app: FastAPI) -> dict[str, Any]:
     if app.openapi_schema:
         return app.openapi_schema
     schema = FastAPI.openapi(app)
-    leads = serving_state(app).leads
-    if leads is not None:
-        lead_schema = leads.model.model_json_schema(ref_template="#/components/schemas/{model}")
+    scoring = serving_state(app).scoring
+    if scoring is not None:
+        lead_schema = scoring.requests.model.model_json_schema(
+            ref_template="#/components/schemas/{model}"
+        )
         schema.setdefault("components", {}).setdefault("schemas", {})["LeadIn"] = lead_schema
         request = schema["components"]["schemas"].get("ScoreRequest", {})
         if "leads" in request.get("properties", {}):

@@ -16,7 +16,6 @@ from candor.models.errors import (
 )
 from candor.models.settings import Settings, get_settings
 from candor.serving.audit.store import AuditStore, Caller
-from candor.serving.lead_schema import LeadValidator
 from candor.serving.services.forecasts import ForecastService
 from candor.serving.services.leads import LeadScoringService
 from candor.serving.state import ServingState, serving_state
@@ -42,10 +41,6 @@ def get_scoring_service(state: StateDep) -> LeadScoringService:
     return _available(state.scoring, "lead scorer", state.scoring_error, ModelNotAvailableError)
 
 
-def get_lead_validator(state: StateDep) -> LeadValidator:
-    return _available(state.leads, "lead scorer", state.scoring_error, ModelNotAvailableError)
-
-
 def get_forecast_service(state: StateDep) -> ForecastService:
     return _available(
         state.forecasting, "sales forecaster", state.forecasting_error, ModelNotAvailableError
@@ -57,7 +52,6 @@ def get_audit_store(state: StateDep) -> AuditStore:
 
 
 ScoringDep = Annotated[LeadScoringService, Depends(get_scoring_service)]
-LeadValidatorDep = Annotated[LeadValidator, Depends(get_lead_validator)]
 ForecastDep = Annotated[ForecastService, Depends(get_forecast_service)]
 AuditDep = Annotated[AuditStore, Depends(get_audit_store)]
 

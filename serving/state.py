@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from fastapi import FastAPI
 
 from candor.serving.audit.store import AuditStore
-from candor.serving.lead_schema import LeadValidator
 from candor.serving.services.forecasts import ForecastService
 from candor.serving.services.leads import LeadScoringService
 
@@ -19,7 +18,6 @@ class ServingState:
     """Each part is None until loaded; its ``*_error`` then says why, for 503s and /healthz."""
 
     scoring: LeadScoringService | None = None
-    leads: LeadValidator | None = None  # the request model of the loaded scorer's contract
     scoring_error: str = STARTING
     forecasting: ForecastService | None = None
     forecasting_error: str = STARTING

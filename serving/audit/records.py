@@ -3,11 +3,12 @@ by the store, and only the values the model used are kept, never withheld ones).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from candor.models.model_ref import ModelRef
 from candor.serving.audit.store import NewRecord
+from candor.serving.services.forecasts import SeriesResult
 from candor.serving.services.leads import LeadScore
 
 
@@ -56,43 +57,35 @@ def records_for(
 
 
 def forecast_records(
-    results: Sequence[Mapping[str, Any]],
-    *,
-    series_fields: Sequence[str],
-    horizon: int,
-    model: ModelRef,
-    requested_by: str,
+    results: Sequence[SeriesResult], *, horizon: int, model: ModelRef, requested_by: str
 ) -> list[NewRecord]:
     """One record per forecast series: the whole forecast, its drivers, review and inputs.
 
     Series keys (territory, product) name no person; the store still keys them by HMAC like
     lead ids, and the payload holds the key itself for the reviewer.
     """
-    records = []
-    for r in results:
-        series = {name: r[name] for name in series_fields}
-        records.append(
-            NewRecord(
-                score_id=r["forecast_id"],
-                kind="forecast",
-                lead_id="series:" + "|".join(f"{k}={v}" for k, v in series.items()),
-                model_name=model.name,
-                model_version=model.version,
-                run_id=model.run_id,
-                contract=model.contract,
-                requested_by=requested_by,
-                review_required=r["review"]["required"],
-                review_reasons=tuple(r["review"]["reasons"]),
-                payload={
-                    "series": series,
-                    "horizon": horizon,
-                    "last_observed_week": r["last_observed_week"],
-                    "forecast": r["forecast"],
-                    "planned_covariates": r["planned_covariates"],
-                    "assumed_covariates": r["assumed_covariates"],
-                    "review": r["review"],
-                    "recent_weeks": r["recent_weeks"],
-                },
-            )
+    return [
+        NewRecord(
+            score_id=r.forecast_id,
+            kind="forecast",
+            lead_id="series:" + "|".join(f"{k}={v}" for k, v in r.series.items()),
+            model_name=model.name,
+            model_version=model.version,
+            run_id=model.run_id,
+            contract=model.contract,
+            requested_by=requested_by,
+            review_required=r.review.required,
+            review_reasons=r.review.reasons,
+            payload={
+                "series": r.series,
+                "horizon": horizon,
+                "last_observed_week": r.last_observed_week,
+                "forecast": r.weeks_json(),
+                "planned_covariates": r.planned_covariates,
+                "assumed_covariates": list(r.assumed_covariates),
+                "review": r.review.to_dict(),
+                "recent_weeks": r.recent_weeks_json(),
+            },
         )
-    return records
+        for r in results
+    ]

@@ -26,7 +26,6 @@ from candor.models.errors import ErrorDetail, InputValidationError, raise_if_inv
 from candor.models.transparency import disclosure
 from candor.serving.dependencies import (
     AuditDep,
-    LeadValidatorDep,
     ScorerDep,
     ScoringDep,
     SettingsDep,
@@ -54,12 +53,11 @@ router = APIRouter(tags=["call plans"])
 def create_call_plan(
     caller: ScorerDep,  # first: an unknown caller learns nothing else
     body: CallPlanRequest,
-    validator: LeadValidatorDep,
     service: ScoringDep,
     store: AuditDep,
     settings: SettingsDep,
 ) -> dict[str, Any]:
-    leads = validator.validate(body.leads, limit=settings.max_leads_per_request)
+    leads = service.requests.validate(body.leads, limit=settings.max_leads_per_request)
     lead_ids = [str(lead[service.id_field]) for lead in leads]
     rules = PlanRules(
         capacity=body.capacity,

@@ -25,11 +25,26 @@ from candor.serving.schemas import (
     ForecastResponse,
     error_responses,
 )
+from candor.serving.services.forecasts import SeriesResult
 
 router = APIRouter(tags=["forecasts"])
 PLOT_WEEKS = 13
 
 ERRORS = error_responses(401, 403, 413, 422, 503)
+
+
+def series_result_json(result: SeriesResult) -> dict[str, Any]:
+    """The response's shape of one series' forecast (``SeriesForecastOut``)."""
+    return {
+        **result.series,
+        "forecast_id": result.forecast_id,
+        "last_observed_week": result.last_observed_week,
+        "forecast": result.weeks_json(),
+        "assumed_covariates": list(result.assumed_covariates),
+        "planned_covariates": result.planned_covariates,
+        "review": result.review.to_dict(),
+        "recent_weeks": result.recent_weeks_json(),
+    }
 
 
 @router.post(
@@ -51,14 +66,13 @@ def create_forecasts(
             f"got {len(body.series)}",
             [ErrorDetail("series", f"1 to {settings.max_series_per_request} series")],
         )
-    horizon = service.check_horizon(body.horizon)
-    requests = service.check_series(body.series, horizon, body.future_covariates)
+    horizon = service.requests.check_horizon(body.horizon)
+    requests = service.requests.check_series(body.series, horizon, body.future_covariates)
     results = service.forecast(requests, horizon)
     model = service.model_ref
     store.append(  # written (and committed) before the answer leaves
         forecast_records(
             results,
-            series_fields=service.series_fields,
             horizon=horizon,
             model=model,
             requested_by=caller.name,
@@ -66,7 +80,7 @@ def create_forecasts(
     )
     return {
         "model": {**model.to_dict(), "max_horizon": service.forecaster.horizon},
-        "results": results,
+        "results": [series_result_json(r) for r in results],
         "disclosure": service.disclosure(),
     }
 
@@ -104,9 +118,9 @@ def forecast_plot(
             f"query parameter 'horizon': expected a whole number of weeks, got {horizon!r}",
             [ErrorDetail("horizon", "not a whole number")],
         )
-    weeks = service.check_horizon(int(horizon))
+    weeks = service.requests.check_horizon(int(horizon))
     item = {name: request.query_params.get(name) for name in fields}
-    [checked] = service.check_series([item], weeks, None, in_body=False)
+    [checked] = service.requests.check_series([item], weeks, None, in_body=False)
     [forecast] = service.forecaster.forecast_checked(
         keys=[checked.key], horizon=weeks, planned={}, explain=False
     )

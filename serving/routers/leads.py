@@ -11,7 +11,6 @@ from candor.models.transparency import disclosure
 from candor.serving.audit.records import records_for
 from candor.serving.dependencies import (
     AuditDep,
-    LeadValidatorDep,
     ScorerDep,
     ScoringDep,
     SettingsDep,
@@ -50,12 +49,11 @@ def lead_result_json(result: LeadScore, *, top_k: int | None) -> dict[str, Any]:
 def score_leads(
     caller: ScorerDep,  # first: an unknown caller learns nothing else
     body: ScoreRequest,
-    validator: LeadValidatorDep,
     service: ScoringDep,
     store: AuditDep,
     settings: SettingsDep,
 ) -> JSONResponse:
-    leads = validator.validate(body.leads, limit=settings.max_leads_per_request)
+    leads = service.requests.validate(body.leads, limit=settings.max_leads_per_request)
     results = service.score(leads, top_k=None)  # the audit keeps every contribution
     # written and committed before anything is answered: no unaudited score leaves (else 503)
     store.append(records_for(results, model=service.model_ref, requested_by=caller.name))

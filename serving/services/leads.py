@@ -26,6 +26,7 @@ from candor.models.leads.features import (
 from candor.models.leads.scorer import LeadScorer
 from candor.models.policy import ReviewFlag, ScoringPolicy, confidence_level, grade, review
 from candor.registry import LoadedModel
+from candor.serving.requests.leads import LeadRequestValidator
 
 CALIBRATION_METHOD = "inductive Venn-Abers"
 
@@ -78,6 +79,7 @@ class LeadScoringService:
         self.scorer = loaded.model
         self.contract = loaded.model.contract_
         self.schema = loaded.model.schema_
+        self.requests = LeadRequestValidator(self.contract)  # the request model of this contract
         self.id_field = self.contract.id_field.name
         self.opt_out_fields = [f.name for f in self.contract.contact_opt_outs]
         self.coverage = (

@@ -38,7 +38,7 @@ def lead_model_for(contract: Contract) -> type[BaseModel]:
     return model  # type: ignore[no-any-return]
 
 
-class LeadValidator:
+class LeadRequestValidator:
     """Checks a request's leads against the loaded model's contract, once, at the edge."""
 
     def __init__(self, contract: Contract) -> None:

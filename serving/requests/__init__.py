@@ -1,0 +1,1 @@
+"""Request checks at the HTTP edge, one module per kind: every error names its field."""

@@ -1,0 +1,204 @@
+"""A forecast request checked against the forecaster's contract and history, once, at the edge.
+
+Every error names its field as in the JSON body (``series[1].future_covariates.promo[0]``), or
+by query parameter for the plot; below this the forecaster checks shapes only.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from candor.models.contract import Kind
+from candor.models.errors import ErrorDetail, InputValidationError
+from candor.models.forecast import SalesForecaster
+from candor.models.policy import ForecastPolicy
+
+Key = tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class SeriesRequest:
+    """One series of a request, checked: its key and planned future covariates."""
+
+    key: Key
+    planned: dict[str, list[float]]
+
+
+class ForecastRequestValidator:
+    """Checks horizons, series keys and planned covariates; built once per model load."""
+
+    def __init__(self, forecaster: SalesForecaster, policy: ForecastPolicy) -> None:
+        self.forecaster = forecaster
+        self.contract = forecaster.contract_
+        self.policy = policy
+        self.series_fields = self.contract.series_names
+        self.future_covariates = [f.name for f in self.contract.future_covariates]
+        self._covariate_max = {
+            name: max(
+                (
+                    float(np.max(h.covariates[name]))
+                    for h in forecaster.history_.values()
+                    if name in h.covariates and len(h.covariates[name])
+                ),
+                default=0.0,
+            )
+            for name in self.future_covariates
+        }
+
+    def known_keys(self) -> list[Key]:
+        return self.forecaster.series_keys
+
+    def check_horizon(self, horizon: int) -> int:
+        top = self.forecaster.horizon
+        if not 1 <= horizon <= top:
+            raise InputValidationError(
+                f"field 'horizon': must be between 1 and {top} weeks, got {horizon}",
+                [ErrorDetail("horizon", f"must be between 1 and {top} weeks")],
+            )
+        return horizon
+
+    def check_series(
+        self,
+        series: Sequence[Mapping[str, Any]],
+        horizon: int,
+        shared: Mapping[str, Any] | None,
+        *,
+        in_body: bool = True,
+    ) -> list[SeriesRequest]:
+        """Keys known to the model; planned covariates known-in-future, one finite value a week.
+
+        ``shared`` holds future covariates for every series; a series' own
+        ``future_covariates`` take precedence for the covariates it names. Errors name fields
+        as in a JSON body (``series[1].product``), or, with ``in_body=False`` (one series
+        given as query parameters), by the parameter (``product``).
+        """
+        fields = self.series_fields
+        known = set(self.known_keys())
+        details: list[ErrorDetail] = []
+        checked: list[SeriesRequest] = []
+        seen: dict[Key, int] = {}
+        common = self._check_covariates(shared or {}, horizon, "future_covariates", details)
+        for i, item in enumerate(series):
+            where = f"series[{i}]" if in_body else ""
+            key_field = where or ",".join(fields)  # an unknown series: the whole key
+            extra = sorted(set(item) - {*fields, "future_covariates"})
+            for name in extra:
+                details.append(
+                    ErrorDetail(_join(where, name), f"unknown field; a series is named by {fields}")
+                )
+            missing = [f for f in fields if not isinstance(item.get(f), str) or not item.get(f)]
+            for name in missing:
+                details.append(ErrorDetail(_join(where, name), "required: a non-empty string"))
+            own_raw = item.get("future_covariates")
+            if own_raw is None:
+                own_raw = {}
+            elif not isinstance(own_raw, Mapping):
+                details.append(
+                    ErrorDetail(_join(where, "future_covariates"), "must be an object of lists")
+                )
+                own_raw = {}
+            own = self._check_covariates(
+                own_raw, horizon, _join(where, "future_covariates"), details
+            )
+            if extra or missing:
+                continue
+            key = tuple(str(item[f]) for f in fields)
+            if key not in known:
+                details.append(ErrorDetail(key_field, self._unknown(key)))
+                continue
+            if key in seen:
+                details.append(
+                    ErrorDetail(key_field, f"the same series as series[{seen[key]}]; ask once")
+                )
+                continue
+            seen[key] = i
+            checked.append(SeriesRequest(key, {**common, **own}))
+        if details:
+            raise InputValidationError(_summary(details), details)
+        return checked
+
+    def _unknown(self, key: Key) -> str:
+        keys = self.known_keys()
+        hints = []
+        for j, name in enumerate(self.series_fields):
+            values = sorted({k[j] for k in keys})
+            if key[j] not in values:
+                shown = values[:12] + (["..."] if len(values) > 12 else [])
+                hints.append(f"{name} {key[j]!r} is unknown (known: {', '.join(shown)})")
+        detail = "; ".join(hints) or "this combination has no history"
+        return f"unknown series {dict(zip(self.series_fields, key, strict=True))}: {detail}"
+
+    def _check_covariates(
+        self,
+        raw: Mapping[str, Any],
+        horizon: int,
+        where: str,
+        details: list[ErrorDetail],
+    ) -> dict[str, list[float]]:
+        allowed = self.future_covariates
+        out: dict[str, list[float]] = {}
+        for name, values in raw.items():
+            field = f"{where}.{name}"
+            if name not in allowed:
+                past = [f.name for f in self.contract.past_covariates]
+                why = " (only its history is used)" if name in past else ""
+                details.append(
+                    ErrorDetail(
+                        field,
+                        f"not a known-in-future covariate{why}; allowed: {allowed or 'none'}",
+                    )
+                )
+                continue
+            if not isinstance(values, list) or len(values) != horizon:
+                got = len(values) if isinstance(values, list) else type(values).__name__
+                details.append(
+                    ErrorDetail(field, f"needs a list of {horizon} weekly values, got {got}")
+                )
+                continue
+            reasons = [self._bad_value(name, v) for v in values]
+            first_bad = next((j for j, why in enumerate(reasons) if why is not None), None)
+            if first_bad is not None:
+                details.append(
+                    ErrorDetail(
+                        f"{field}[{first_bad}]",
+                        f"{reasons[first_bad]}, got {repr(values[first_bad])[:40]}",
+                    )
+                )
+                continue
+            out[name] = [float(v) for v in values]
+        return out
+
+    def _bad_value(self, name: str, value: Any) -> str | None:
+        """Why a planned weekly value cannot be used (None when it can)."""
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            return "must be a number"
+        try:
+            number = float(value)
+        except OverflowError:  # a JSON integer too large for a float
+            return "must be a finite number"
+        if not math.isfinite(number) or number < 0:
+            return "must be a finite number >= 0"
+        if self.contract[name].kind is Kind.BOOLEAN and number not in (0.0, 1.0):
+            return "must be 0 or 1 (a flag)"
+        top = self._covariate_max.get(name, 0.0)
+        if number > self.policy.max_covariate_stretch * max(top, 1.0):
+            return (
+                f"is far beyond anything the model was trained on (at most {top:g} in its "
+                f"history); it would extrapolate"
+            )
+        return None
+
+
+def _join(where: str, name: str) -> str:
+    return f"{where}.{name}" if where else name
+
+
+def _summary(details: list[ErrorDetail]) -> str:
+    first = "; ".join(f"{d.field}: {d.message}" for d in details[:3])
+    more = f" (and {len(details) - 3} more)" if len(details) > 3 else ""
+    return f"invalid forecast request: {first}{more}"
