@@ -113,6 +113,19 @@ def training_run(settings: Settings, *, experiment: str, run_name: str) -> Itera
         yield TrainingRun(run.info.run_id, client_for(settings))
 
 
+@contextmanager
+def training_run_with_workdir(
+    settings: Settings, *, experiment: str, run_name: str
+) -> Iterator[tuple[TrainingRun, Path]]:
+    """:func:`training_run` and a scratch folder for the files it logs (plots, tables), removed
+    before the run ends."""
+    with (
+        training_run(settings, experiment=experiment, run_name=run_name) as run,
+        tempfile.TemporaryDirectory() as tmp,
+    ):
+        yield run, Path(tmp)
+
+
 @dataclass(frozen=True)
 class RunRecord:
     """What a finished run holds, as plain values."""

@@ -15,7 +15,6 @@ from __future__ import annotations
 import json
 import logging
 import sys
-import tempfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -31,7 +30,7 @@ from candor.models.errors import ModelIncompatibleError
 from candor.models.leads.features import build_features, fit_schema
 from candor.models.settings import Settings
 from candor.registry import LEADS, load_model, versions
-from candor.registry.tracking import TrainingRun, training_run
+from candor.registry.tracking import TrainingRun, training_run_with_workdir
 from candor.training import fairness
 from candor.training.data import columns_of, read_table, validate_frame
 from candor.training.fairness import FairnessAudit, ThresholdReport
@@ -39,6 +38,7 @@ from candor.training.fingerprint import file_fingerprint
 from candor.training.fit import FitResult, fit_lead_scorer, split_indices
 from candor.training.leakage import LeakageFinding, scan
 from candor.training.metrics import reliability_curve
+from candor.training.run_summary import GateOutcome, RunSummary
 
 log = logging.getLogger("candor.training")
 
@@ -46,25 +46,18 @@ Warn = Callable[[str], None]  # shows one warning line as it happens
 
 
 @dataclass
-class GateDecision:
-    promoted: bool
-    reason: str
+class GateDecision(GateOutcome):
+    """On holdout ROC AUC (higher is better), then on fairness."""
+
     new_roc_auc: float
     champion_version: str | None = None
     champion_roc_auc: float | None = None
     fairness_passed: bool | None = None  # None: no audit ran
     fairness_violations: list[dict[str, Any]] = field(default_factory=list)
 
-    def to_dict(self) -> dict[str, Any]:
-        return self.__dict__.copy()
-
 
 @dataclass
-class TrainingSummary:
-    run_id: str
-    model_name: str
-    version: str
-    gate: GateDecision
+class TrainingSummary(RunSummary[GateDecision]):
     metrics: dict[str, float]
     shape: str
     leakage: list[LeakageFinding] = field(default_factory=list)
@@ -178,13 +171,9 @@ def train_leads(
     fairness.check_gated_segments(contract, settings.fairness_gated)
     fairness.check_mitigation(contract, columns, mitigate, mitigate_by)
 
-    with (
-        training_run(
-            settings, experiment=settings.experiment, run_name=f"leads-{data.stem}"
-        ) as run,
-        tempfile.TemporaryDirectory() as tmp,
-    ):
-        workdir = Path(tmp)
+    with training_run_with_workdir(
+        settings, experiment=settings.experiment, run_name=f"leads-{data.stem}"
+    ) as (run, workdir):
         train_rows = split_indices(outcome, seed=seed).train  # the same split the fit uses
         findings = leakage_findings(columns, outcome, contract, train_rows)
         _warn([f.warning() for f in findings], warn)  # before training: a user can --exclude

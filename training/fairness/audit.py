@@ -9,7 +9,7 @@ and the disparities over the groups that are not small (``training.fairness.disp
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any, TypeVar
 
@@ -21,6 +21,7 @@ from candor.models.settings import Settings
 from candor.training.fairness.bootstrap import (
     CONFIDENCE,
     RESAMPLES,
+    attribute_rng,
     percentile_interval,
     resample_rates,
 )
@@ -49,12 +50,13 @@ MIN_GROUP_SIZE = 30
 T = TypeVar("T")
 
 
-def _named(items: Iterable[T], name: str, *, key: Callable[[T], str], missing: str) -> T:
-    """The item whose ``key`` is ``name``; KeyError with ``missing`` (which lists the names)."""
-    for item in items:
-        if key(item) == name:
-            return item
-    raise KeyError(missing)
+def _named(items: Sequence[T], name: str, *, key: Callable[[T], str], missing: str) -> T:
+    """The item whose ``key`` is ``name``; else a KeyError: ``missing``, then the names there
+    are (``"...; groups"`` reads ``"...; groups: ['a', 'b']"``)."""
+    names = [key(item) for item in items]
+    if name not in names:
+        raise KeyError(f"{missing}: {names}")
+    return items[names.index(name)]
 
 
 @dataclass(frozen=True)
@@ -83,12 +85,8 @@ class AttributeAudit:
         return [g for g in self.groups if not g.small_group]
 
     def group(self, name: str) -> GroupMetrics:
-        missing = f"{self.attribute} has no group {name!r}; groups: {self.group_names}"
+        missing = f"{self.attribute} has no group {name!r}; groups"
         return _named(self.groups, name, key=lambda g: g.group, missing=missing)
-
-    @property
-    def group_names(self) -> list[str]:
-        return [g.group for g in self.groups]
 
     def breaches(
         self, *, floor: float, ceiling: float, gated: bool, rule: GateRule = "ci"
@@ -131,7 +129,7 @@ class FairnessAudit:
     extra: dict[str, Any] = field(default_factory=dict)
 
     def __getitem__(self, attribute: str) -> AttributeAudit:
-        missing = f"no audited attribute {attribute!r}; audited: {self.names}"
+        missing = f"no audited attribute {attribute!r}; audited"
         return _named(self.attributes, attribute, key=lambda a: a.attribute, missing=missing)
 
     @property
@@ -247,13 +245,12 @@ def audit_attribute(
     table = frame.by_group
     names = [str(g) for g in table.index]
     resampled = resample_rates(
-        attribute=attribute,
         groups=groups,
         names=names,
         selected=selected,
         outcome=outcome,
         resamples=options.resamples,
-        seed=options.seed,
+        rng=attribute_rng(options.seed, attribute),
     )
 
     confidence, min_group_size = options.confidence, options.min_group_size

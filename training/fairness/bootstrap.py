@@ -45,21 +45,23 @@ class ResampledRates:
     true_positive: np.ndarray
 
 
+def attribute_rng(seed: int, attribute: str) -> np.random.Generator:
+    """The draws of one attribute: its name joins the seed, so that two attributes never share
+    their draws."""
+    return np.random.default_rng([seed, zlib.crc32(attribute.encode())])
+
+
 def resample_rates(
     *,
-    attribute: str,
     groups: np.ndarray,
     names: Sequence[str],
     selected: np.ndarray,
     outcome: np.ndarray,
     resamples: int,
-    seed: int,
+    rng: np.random.Generator,
 ) -> ResampledRates:
-    """Resample each group within itself (its size fixed); seeded per attribute.
-
-    The attribute's name joins the seed, so that two attributes never share their draws.
-    """
-    rng = np.random.default_rng([seed, zlib.crc32(attribute.encode())])
+    """Resample each group within itself (its size fixed), drawing from ``rng``
+    (:func:`attribute_rng`)."""
     boot_sel = np.full((resamples, len(names)), np.nan)
     boot_tpr = np.full((resamples, len(names)), np.nan)
     for j, name in enumerate(names):

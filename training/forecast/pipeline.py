@@ -22,9 +22,8 @@ from __future__ import annotations
 
 import logging
 import re
-import tempfile
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -43,12 +42,13 @@ from candor.models.forecast import LEVEL_WINDOW, MAX_HORIZON, FeatureLayout, Sal
 from candor.models.settings import Settings
 from candor.registry import FORECAST, load_model, versions
 from candor.registry.kinds import BACKTEST_METRIC_PREFIX
-from candor.registry.tracking import TrainingRun, training_run
+from candor.registry.tracking import TrainingRun, training_run_with_workdir
 from candor.training.fingerprint import file_fingerprint as data_fingerprint
 from candor.training.forecast.backtest import MODEL, BacktestConfig, BacktestResult, run_backtest
 from candor.training.forecast.data import Panel, check_lengths, read_panel
 from candor.training.forecast.fit import BoosterParams, fit_forecaster
 from candor.training.forecast.report import overall_table, series_table
+from candor.training.run_summary import GateOutcome, RunSummary
 
 log = logging.getLogger("candor.training.forecast")
 
@@ -57,26 +57,17 @@ PLOT_WEEKS = 104  # weeks of history drawn before the forecast
 
 
 @dataclass
-class ForecastGate:
-    """The champion gate's decision on backtest MASE (lower is better)."""
+class ForecastGate(GateOutcome):
+    """On backtest MASE (lower is better)."""
 
-    promoted: bool
-    reason: str
     new_mase: float
     champion_version: str | None = None
     champion_mase: float | None = None
     compared: str = "none"  # none | stored (same data and backtest) | rerun | incompatible
 
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
 
 @dataclass
-class ForecastTrainingSummary:
-    run_id: str
-    model_name: str
-    version: str
-    gate: ForecastGate
+class ForecastTrainingSummary(RunSummary[ForecastGate]):
     backtest: BacktestResult
     horizon: int  # weeks the registered model forecasts
     contract: str  # version tag
@@ -234,13 +225,9 @@ def train_forecast(
     )
     data_sha256 = data_fingerprint(data)
 
-    with (
-        training_run(
-            settings, experiment=settings.forecast_experiment, run_name=f"forecast-{data.stem}"
-        ) as run,
-        tempfile.TemporaryDirectory() as tmp,
-    ):
-        workdir = Path(tmp)
+    with training_run_with_workdir(
+        settings, experiment=settings.forecast_experiment, run_name=f"forecast-{data.stem}"
+    ) as (run, workdir):
         last_week = str(max(s.last_week for s in panel.values()))
         say(f"backtest: {len(panel)} series, {config.eval_weeks} scored weeks")
         result = run_backtest(
