@@ -14,8 +14,8 @@ from typing import Any
 
 import pytest
 from auth_support import keys_for
-from conftest import make_settings
 from live_server import candor_serve
+from settings_support import make_settings
 
 from candor.models.settings import Settings
 

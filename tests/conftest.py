@@ -7,28 +7,20 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from settings_support import (
+    FORECAST_HORIZON,
+    SAMPLE_LEADS,
+    SAMPLE_SALES,
+    SHARED_DATA,
+    make_settings,
+)
 
-from candor.models.settings import Settings, get_settings
-
-REPO = Path(__file__).resolve().parents[1]
-SAMPLE_LEADS = REPO / "data_samples" / "hcp_leads.csv"
-SHARED_DATA = REPO.parent / "shared" / "data"
+from candor.models.settings import Settings
 
 
 @pytest.fixture(scope="session")
 def sample_frame() -> pd.DataFrame:
     return pd.read_csv(SAMPLE_LEADS)
-
-
-def no_tracking_server(mp: pytest.MonkeyPatch) -> None:
-    """Remove, while ``mp`` is active, the variables that point MLflow at a tracking server, so
-    that code reading the environment (the CLI) uses the test's CANDOR_HOME, never a real one."""
-    for name in ("CANDOR_MLFLOW_TRACKING_URI", "MLFLOW_TRACKING_URI", "MLFLOW_EXPERIMENT_ID"):
-        mp.delenv(name, raising=False)
-
-
-def make_settings(home: Path, **overrides: object) -> Settings:
-    return Settings(home=home, mlflow_tracking_uri=None, **overrides)  # type: ignore[arg-type]
 
 
 @pytest.fixture(scope="session")
@@ -45,10 +37,6 @@ def trained_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def trained_settings(trained_home: Path) -> Settings:
     return make_settings(trained_home)
-
-
-SAMPLE_SALES = REPO / "data_samples" / "sales_weekly.csv"
-FORECAST_HORIZON = 8  # weeks the session's forecaster forecasts (the API tests' maximum)
 
 
 @pytest.fixture(scope="session")
@@ -76,21 +64,6 @@ def scorer(trained_settings: Settings):  # type: ignore[no-untyped-def]
     from candor.registry import LEADS, load_model
 
     return load_model(trained_settings, kind=LEADS).model
-
-
-@pytest.fixture()
-def client(trained_settings: Settings) -> Iterator[object]:
-    """An ASGI test client of the app serving the session's champion."""
-    from auth_support import bearer
-    from fastapi.testclient import TestClient
-
-    from candor.serving.app import create_app
-
-    app = create_app()
-    app.dependency_overrides[get_settings] = lambda: trained_settings
-    with TestClient(app) as test_client:
-        test_client.headers.update(bearer(trained_settings, "scorer"))
-        yield test_client
 
 
 @pytest.fixture(scope="session")

@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 from auth_support import bearer
 from browser_support import SCREENSHOTS, playwright_api, review_service, reviewer_page
-from conftest import SAMPLE_LEADS, make_settings
 from live_server import get_json, post_json
+from settings_support import SAMPLE_LEADS, make_settings
 
 from candor.models.settings import Settings
 

@@ -1,7 +1,6 @@
 """Helpers shared by the HTTP API tests: an app client under given settings, request bodies.
 
-Not a conftest on purpose: a second ``conftest`` module would shadow ``tests/conftest.py`` for
-any test that imports from it.
+A module, so that tests import these by name; the fixtures live in this folder's conftest.
 """
 
 from __future__ import annotations

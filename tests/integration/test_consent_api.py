@@ -2,22 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from api_support import SCORE, demo_lead, serve
+from api_support import SCORE, demo_lead
 from fastapi.testclient import TestClient
 
-from candor.models.settings import Settings
-
 SENSITIVE = ("prescribing_decile", "patient_volume_band")
-
-
-@pytest.fixture(scope="module")
-def api(trained_settings: Settings) -> Iterator[TestClient]:
-    with serve(trained_settings) as client:
-        yield client
 
 
 def score_all(api: TestClient, leads: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 from api_support import serve
-from conftest import FORECAST_HORIZON
 from fastapi.testclient import TestClient
+from settings_support import FORECAST_HORIZON
 
 from candor.models.settings import Settings
 from candor.models.transparency import FORECAST_DISCLOSURE_TEXT

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pandas as pd
@@ -11,12 +10,6 @@ from api_support import SCORE, demo_lead, expected_grade, leads_from_frame, serv
 from fastapi.testclient import TestClient
 
 from candor.models.settings import Settings
-
-
-@pytest.fixture(scope="module")
-def api(trained_settings: Settings) -> Iterator[TestClient]:
-    with serve(trained_settings) as client:
-        yield client
 
 
 def score_one(api: TestClient, lead: dict[str, Any], **options: Any) -> dict[str, Any]:

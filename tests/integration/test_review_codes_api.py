@@ -11,8 +11,8 @@ from collections.abc import Iterator
 import pytest
 from api_support import error_of, serve
 from auth_support import bearer
-from conftest import make_settings
 from fastapi.testclient import TestClient
+from settings_support import make_settings
 
 from candor.models.policy import ForecastReviewCode, ReviewCode
 from candor.models.settings import Settings

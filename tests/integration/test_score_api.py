@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterator
 from typing import Any
 
 import pandas as pd
@@ -17,11 +16,10 @@ from api_support import (
     demo_lead,
     expected_grade,
     leads_from_frame,
-    serve,
 )
 from fastapi.testclient import TestClient
 
-from candor.models.settings import LEAD_MODEL_NAME, Settings
+from candor.models.settings import LEAD_MODEL_NAME
 from candor.serving.schemas import ScoreResponse
 
 RESULT_KEYS = {
@@ -39,12 +37,6 @@ RESULT_KEYS = {
 }
 # what the policy's default widths and margin (models/policy.py) mean for a client
 HIGH_WIDTH, MEDIUM_WIDTH, BOUNDARY_MARGIN = 0.10, 0.20, 0.02
-
-
-@pytest.fixture(scope="module")
-def api(trained_settings: Settings) -> Iterator[TestClient]:
-    with serve(trained_settings) as client:
-        yield client
 
 
 def score(api: TestClient, body: dict[str, Any]) -> dict[str, Any]:

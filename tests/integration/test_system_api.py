@@ -14,12 +14,6 @@ from candor.models.contract import HCP_LEADS
 from candor.models.settings import LEAD_MODEL_NAME, Settings
 
 
-@pytest.fixture(scope="module")
-def api(trained_settings: Settings) -> Iterator[TestClient]:
-    with serve(trained_settings) as client:
-        yield client
-
-
 def test_healthz_is_ok_and_names_the_model(api: TestClient) -> None:
     response = api.get("/healthz")
 

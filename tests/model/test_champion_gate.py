@@ -8,8 +8,8 @@ from pathlib import Path
 
 import mlflow
 import pytest
-from conftest import make_settings
 from mlflow.tracking import MlflowClient
+from settings_support import make_settings
 
 from candor.data_samples.generate_leads import generate_leads
 from candor.models.settings import Settings

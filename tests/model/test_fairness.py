@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from conftest import SAMPLE_LEADS, make_settings
 from mlflow.tracking import MlflowClient
+from settings_support import SAMPLE_LEADS, make_settings
 
 from candor.cli.main import main as candor
 from candor.models.errors import CandorError, NotFoundError

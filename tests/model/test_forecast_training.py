@@ -14,8 +14,8 @@ import mlflow
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import make_settings
 from mlflow.tracking import MlflowClient
+from settings_support import make_settings
 
 from candor.explain.forecast_drivers import week_drivers
 from candor.models.contract import SALES_WEEKLY

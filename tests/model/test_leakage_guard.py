@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import yaml
-from conftest import make_settings
+from settings_support import make_settings
 
 from candor.data_samples.generate_leads import generate_leads
 from candor.models.contract import HCP_LEADS

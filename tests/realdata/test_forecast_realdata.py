@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import make_settings, no_tracking_server
+from settings_support import make_settings, no_tracking_server
 
 from candor.cli.main import main as candor
 from candor.explain.forecast_drivers import week_drivers

@@ -36,7 +36,7 @@ def test_contract_declares_the_after_the_fact_columns() -> None:
 def test_training_warns_about_leaks_and_excludes_them(
     shared_data: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from conftest import make_settings
+    from settings_support import make_settings
 
     from candor.training.pipeline import train_leads
 

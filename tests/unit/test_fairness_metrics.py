@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import make_settings
+from settings_support import make_settings
 
 from candor.training.fairness import (
     DIFFERENCE,
