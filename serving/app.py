@@ -5,13 +5,13 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 from fastapi import FastAPI
 
 from candor.models.errors import CandorError
 from candor.models.settings import Settings, get_settings
-from candor.registry import FORECAST, LEADS, load_model
+from candor.registry import FORECAST, LEADS, LoadedModel, ModelKind, load_model
 from candor.serving.audit.factory import open_store
 from candor.serving.errors import install_error_handlers
 from candor.serving.limits import BodySizeLimit
@@ -30,6 +30,7 @@ from candor.serving.state import ServingState, serving_state
 from candor.serving.web.router import mount_review_page
 
 log = logging.getLogger("candor.serving")
+M = TypeVar("M")
 
 
 def _settings_for(app: FastAPI) -> Settings:
@@ -47,29 +48,30 @@ def open_audit_into(state: ServingState, settings: Settings) -> None:
         state.audit_error = f"{type(exc).__name__}: {exc}"
 
 
-def load_model_into(app: FastAPI, state: ServingState, settings: Settings) -> None:
-    """Load the champion and everything derived from its contract; keep serving on failure."""
+def _load(settings: Settings, kind: ModelKind[M], *, what: str, level: int) -> LoadedModel[M] | str:
+    """The kind's champion, or why it could not be loaded (the service then answers 503)."""
     try:
-        loaded = load_model(settings, kind=LEADS)
+        loaded = load_model(settings, kind=kind)
     except CandorError as exc:
-        log.error("model not loaded: %s", exc.message)
-        state.scoring, state.scoring_error = None, exc.message
-        return
-    state.scoring = LeadScoringService(loaded, settings.policy)
-    app.openapi_schema = None  # rebuild with the contract's lead schema
+        log.log(level, "%s not loaded: %s", what, exc.message)
+        return exc.message
     log.info("serving %s version %s", loaded.name, loaded.version)
+    return loaded
 
 
-def load_forecaster_into(state: ServingState, settings: Settings) -> None:
-    """Load the forecast champion if one is registered; lead scoring does not depend on it."""
-    try:
-        loaded = load_model(settings, kind=FORECAST)
-    except CandorError as exc:
-        log.warning("forecaster not loaded: %s", exc.message)
-        state.forecasting, state.forecasting_error = None, exc.message
-        return
-    state.forecasting = ForecastService(loaded, settings.forecast_policy)
-    log.info("serving %s version %s", loaded.name, loaded.version)
+def load_models_into(app: FastAPI, state: ServingState, settings: Settings) -> None:
+    """Load both champions; the forecaster is optional, lead scoring does not depend on it."""
+    leads = _load(settings, LEADS, what="model", level=logging.ERROR)
+    if isinstance(leads, str):
+        state.scoring, state.scoring_error = None, leads
+    else:
+        state.scoring = LeadScoringService(leads, settings.policy)
+        app.openapi_schema = None  # rebuild with the contract's lead schema
+    forecaster = _load(settings, FORECAST, what="forecaster", level=logging.WARNING)
+    if isinstance(forecaster, str):
+        state.forecasting, state.forecasting_error = None, forecaster
+    else:
+        state.forecasting = ForecastService(forecaster, settings.forecast_policy)
 
 
 def _openapi_with_leads(app: FastAPI) -> dict[str, Any]:
@@ -95,8 +97,7 @@ def create_app() -> FastAPI:
         settings = _settings_for(app)
         state = serving_state(app)
         open_audit_into(state, settings)
-        load_model_into(app, state, settings)
-        load_forecaster_into(state, settings)
+        load_models_into(app, state, settings)
         yield
         if state.audit is not None:
             state.audit.engine.dispose()

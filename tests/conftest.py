@@ -7,20 +7,14 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from settings_support import (
-    FORECAST_HORIZON,
-    SAMPLE_LEADS,
-    SAMPLE_SALES,
-    SHARED_DATA,
-    make_settings,
-)
+import settings_support as support
 
 from candor.models.settings import Settings
 
 
 @pytest.fixture(scope="session")
 def sample_frame() -> pd.DataFrame:
-    return pd.read_csv(SAMPLE_LEADS)
+    return pd.read_csv(support.SAMPLE_LEADS)
 
 
 @pytest.fixture(scope="session")
@@ -29,14 +23,14 @@ def trained_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from candor.training.pipeline import train_leads
 
     home = tmp_path_factory.mktemp("candor_home")
-    summary = train_leads(data=SAMPLE_LEADS, settings=make_settings(home))
+    summary = train_leads(data=support.SAMPLE_LEADS, settings=support.make_settings(home))
     assert summary.gate.promoted
     return home
 
 
 @pytest.fixture(scope="session")
 def trained_settings(trained_home: Path) -> Settings:
-    return make_settings(trained_home)
+    return support.make_settings(trained_home)
 
 
 @pytest.fixture(scope="session")
@@ -48,12 +42,15 @@ def forecast_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     from candor.training.forecast.pipeline import train_forecast
 
     home = tmp_path_factory.mktemp("forecast_home")
-    settings = make_settings(home)
+    settings = support.make_settings(home)
     backtest = BacktestConfig(
         eval_weeks=12, horizon=4, step=2, calibration_weeks=26, refit_every=13, baselines=False
     )
     summary = train_forecast(
-        data=SAMPLE_SALES, settings=settings, horizon=FORECAST_HORIZON, backtest=backtest
+        data=support.SAMPLE_SALES,
+        settings=settings,
+        horizon=support.FORECAST_HORIZON,
+        backtest=backtest,
     )
     assert summary.gate.promoted
     return settings
@@ -68,9 +65,11 @@ def scorer(trained_settings: Settings):  # type: ignore[no-untyped-def]
 
 @pytest.fixture(scope="session")
 def shared_data() -> Path:
-    if not SHARED_DATA.is_dir():
-        pytest.skip(f"real data folder {SHARED_DATA} is absent (only CI and developers have it)")
-    return SHARED_DATA
+    if not support.SHARED_DATA.is_dir():
+        pytest.skip(
+            f"real data folder {support.SHARED_DATA} is absent (only CI and developers have it)"
+        )
+    return support.SHARED_DATA
 
 
 @pytest.fixture(scope="session")

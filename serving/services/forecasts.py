@@ -14,7 +14,7 @@ from __future__ import annotations
 import threading
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any
 
 import numpy as np
@@ -42,15 +42,7 @@ class WeekResult:
     drivers: dict[str, float]  # recent level, seasonality, activity: they add up to ``point``
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "week_start": self.week_start,
-            "point": self.point,
-            "lo80": self.lo80,
-            "hi80": self.hi80,
-            "lo95": self.lo95,
-            "hi95": self.hi95,
-            "drivers": self.drivers,
-        }
+        return asdict(self)  # field order is the response's key order
 
 
 @dataclass(frozen=True, slots=True)
