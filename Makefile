@@ -49,6 +49,10 @@ test: system-deps lint typecheck
 	$(BIN)/pytest
 
 bench: install
+	@# mlforecast is a bench peer only; its metadata pins pandas<3, which Candor does not need:
+	@# install it and its own libraries without letting pip downgrade pandas
+	$(BIN)/python -m pip install -q --no-deps mlforecast coreforecast utilsforecast
+	$(BIN)/python -m pip install -q optuna narwhals fsspec
 	$(BIN)/python bench/run_bench.py
 	$(BIN)/python bench/run_forecast_bench.py
 	$(BIN)/python bench/run_forecast_serving_bench.py

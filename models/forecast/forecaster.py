@@ -52,6 +52,7 @@ from candor.models.forecast.features import (
     target_features,
 )
 from candor.models.forecast.history import LEVEL_WINDOW, SeriesHistory, noise_scale
+from candor.models.tree_shap import TreeShap
 
 MAX_HORIZON = 26  # weeks
 HISTORY_WEEKS = 2 * 52 + LEVEL_WINDOW + MAX_HORIZON + 4  # kept with a model for forecasting
@@ -169,7 +170,14 @@ class SalesForecaster:
         Multiply by the level for units (see the module docstring).
         """
         self._check(values)
-        return np.asarray(self.boosters_[h - 1].predict(values, pred_contrib=True), dtype=float)
+        return self._explainer(h).contributions(values)
+
+    def _explainer(self, h: int) -> TreeShap:
+        """Booster h's exact TreeSHAP tables (``models.tree_shap``), built on first use."""
+        cache: dict[int, TreeShap] = self.__dict__.setdefault("_explainers", {})
+        if h not in cache:
+            cache[h] = TreeShap(self.boosters_[h - 1])
+        return cache[h]
 
     def interval(
         self, point: np.ndarray, scale: np.ndarray, h: int, level: int

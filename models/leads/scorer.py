@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import warnings
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,7 @@ from venn_abers import calc_p0p1, calc_probs
 
 from candor.models.contract import Contract, contract_from_dict, dump_contract
 from candor.models.leads.features import FeatureSchema
+from candor.models.tree_shap import TreeShap
 
 BOOSTER_FILE = "booster.txt"
 SCHEMA_FILE = "feature_schema.json"
@@ -102,14 +104,20 @@ class LeadScorer:
         """Calibrated probability of conversion, shape (n,)."""
         return self.calibrate(self.margins(values)).score
 
+    @cached_property
+    def explainer_(self) -> TreeShap:
+        """The exact TreeSHAP tables of this booster, built once (on first use)."""
+        return TreeShap(self.booster_)
+
     def contributions(self, values: np.ndarray) -> np.ndarray:
         """TreeSHAP contributions in log-odds, shape (n, k + 1); the last column is the base value.
 
-        LightGBM's native ``pred_contrib`` is exact for categorical splits and missing values,
-        and rows sum to the margin (PERFORMANCE.md: additivity error ~1e-13).
+        Path-dependent TreeSHAP from precomputed tables (``models.tree_shap``): equal to
+        LightGBM's ``pred_contrib`` (exact for categorical splits and missing values) within
+        1e-9, several times faster; rows sum to the margin.
         """
         self._check(values)
-        return np.asarray(self.booster_.predict(values, pred_contrib=True), dtype=float)
+        return self.explainer_.contributions(values)
 
     def save(self, directory: str | Path) -> Path:
         path = Path(directory)

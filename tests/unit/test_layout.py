@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import ast
 import json
+import sysconfig
 import tomllib
-from importlib.metadata import distribution
+from importlib.metadata import distributions
 from pathlib import Path
 
 import pytest
@@ -34,7 +35,8 @@ def test_every_package_folder_of_the_repository_is_installed() -> None:
 
 
 def test_the_installed_distribution_has_one_top_level_package() -> None:
-    dist = distribution("candor")
+    # the installed copy in site-packages (not a build's candor.egg-info in the working folder)
+    [dist] = distributions(name="candor", path=[sysconfig.get_paths()["purelib"]])
     url = json.loads(dist.read_text("direct_url.json") or "{}")
     if url.get("dir_info", {}).get("editable"):
         pytest.skip("editable install (files live in the repository); make install is not editable")
