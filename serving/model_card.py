@@ -27,6 +27,7 @@ MODEL_PARAMS = {
     "max_horizon": "horizon",
     "intervals": "intervals",
     "features": "features",
+    "explanations": "explanations",  # how SHAP contributions are computed (models.tree_shap)
 }
 
 
@@ -225,6 +226,7 @@ def render_html(card: dict[str, Any]) -> str:
         [f"metric ({source})", "this model", *names],
     )
     data = _table([[k, v] for k, v in card["data"].items() if k != "splits"], ["data", "value"])
+    model = _table([[k, v] for k, v in card["model"].items()], ["model", "value"])
     history = _table(
         [
             [
@@ -273,6 +275,7 @@ th {{ background: #f3f5f9; }} pre.json {{ background: #f6f7fa; padding: .8rem; o
 <h2>Intended use</h2>{_list(card["intended_use"])}
 <h2>Out of scope</h2>{_list(card["out_of_scope"])}
 <h2>Data</h2>{data}
+<h2>Model</h2>{model}
 <h2>Metrics</h2>{metrics}
 <h2>Strongest drivers</h2>{drivers}
 <h2>Fairness (last audit)</h2>{_fairness_html(card.get("fairness"), card.get("fairness_note"))}

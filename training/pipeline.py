@@ -296,6 +296,7 @@ def _log_run(
             "max_depth": result.chosen.shape.max_depth,
             "trees": result.chosen.best_iteration,
             "calibration": "inductive Venn-Abers",
+            "explanations": result.scorer.explainer_.info.describe(),
             "split_train": len(splits.train),
             "split_valid": len(splits.valid),
             "split_calibration": len(splits.calibration),

@@ -170,9 +170,9 @@ class SalesForecaster:
         Multiply by the level for units (see the module docstring).
         """
         self._check(values)
-        return self._explainer(h).contributions(values)
+        return self.explainer(h).contributions(values)
 
-    def _explainer(self, h: int) -> TreeShap:
+    def explainer(self, h: int) -> TreeShap:
         """Booster h's exact TreeSHAP tables (``models.tree_shap``), built on first use."""
         cache: dict[int, TreeShap] = self.__dict__.setdefault("_explainers", {})
         if h not in cache:

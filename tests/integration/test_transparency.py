@@ -52,6 +52,8 @@ def test_model_card_json_is_rendered_from_the_registered_run(
     assert first["promoted_by_gate"] == "True"
     assert "first model" in first["gate_reason"]
     assert card["global_importance"]["mean_abs_shap_log_odds"]
+    # how explanations are computed: the exact kernel's tables, not the fallback
+    assert card["model"]["explanations"].startswith("exact path-dependent TreeSHAP")
 
 
 def test_model_card_html_is_a_readable_escaped_page(api: TestClient) -> None:
@@ -65,6 +67,7 @@ def test_model_card_html_is_a_readable_escaped_page(api: TestClient) -> None:
         "Fairness",
         "Limitations",
         "Version history",
+        "Model",
     ):
         assert f"<h2>{section}" in page.text
     assert DISCLOSURE_TEXT.split(":")[0] in page.text

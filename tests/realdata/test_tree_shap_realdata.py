@@ -58,7 +58,7 @@ def test_every_row_of_the_export_is_explained_exactly(trained: tuple[Any, np.nda
 
 
 def test_edge_values_on_the_export_model(trained: tuple[Any, np.ndarray]) -> None:
-    """Rows of the export with one input at a time set to NaN, zero, -inf, codes past the last
+    """Rows of the export with one input at a time set to NaN, zero, +-inf, codes past the last
     category, negative and fractional codes."""
     scorer, values = trained
     booster = scorer.booster_
@@ -67,7 +67,7 @@ def test_edge_values_on_the_export_model(trained: tuple[Any, np.ndarray]) -> Non
     categorical = set(scorer.schema_.categorical_indices)
     rows = [base]
     for j in range(values.shape[1]):
-        edges = [np.nan, 0.0, -0.0, -np.inf, -1e300]
+        edges = [np.nan, 0.0, -0.0, -np.inf, -1e300, 1e301, np.inf]
         if j in categorical:
             n = len(scorer.schema_.specs[j].categories)
             edges += [float(n), float(n + 100), -1.0, -0.5, 2.7, 2147483648.0]

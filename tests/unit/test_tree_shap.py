@@ -179,18 +179,6 @@ def _open_ended_columns(booster: lgb.Booster) -> set[int]:
     }
 
 
-def _avoid_known_inf_gap(booster: lgb.Booster, queries: np.ndarray) -> np.ndarray:
-    """KNOWN BUG (test_a_threshold_of_inf_sends_huge_values_left): the kernel reads thresholds
-    from ``dump_model``, which clamps +inf to 1e300, so values in (1e300, inf] on such a column
-    go right where LightGBM sends them left. Until it is fixed, such cells become 1e300 here;
-    delete this function (and its calls) with the fix."""
-    out = np.array(queries, dtype=np.float64, copy=True)
-    for j in _open_ended_columns(booster):
-        column = out[:, j]
-        column[column > 1e300] = 1e300
-    return out
-
-
 def _queries(booster: lgb.Booster, inputs: Inputs, seed: int) -> np.ndarray:
     """Training rows, then one row per (column, edge value) on a random training row: NaN,
     zeros, thresholds and their float neighbours, infinities, unseen categories."""
@@ -218,7 +206,7 @@ def _queries(booster: lgb.Booster, inputs: Inputs, seed: int) -> np.ndarray:
     rows.append(np.zeros((1, n_cols)))
     rows.append(np.full((1, n_cols), np.inf))
     rows.append(np.full((1, n_cols), -np.inf))
-    return _avoid_known_inf_gap(booster, np.vstack(rows))
+    return np.vstack(rows)
 
 
 def assert_exact(
@@ -317,7 +305,7 @@ def test_arbitrary_float_matrices_are_explained_exactly(
     queries = inputs.x[rng.integers(0, len(inputs.x), rows)].copy()
     cells = rng.integers(0, rows * n_cols, len(values))
     queries.flat[cells] = values
-    assert_exact(booster, _avoid_known_inf_gap(booster, queries))
+    assert_exact(booster, queries)
 
 
 # --- fixed cases: each edge on purpose, and proof that the generated models reach it ----------
@@ -420,7 +408,7 @@ def test_values_on_the_thresholds(mixed_booster: tuple[lgb.Booster, Inputs]) -> 
             row = inputs.x[0].copy()
             row[int(s["split_feature"])] = v
             queries.append(row)
-    assert_exact(booster, _avoid_known_inf_gap(booster, np.array(queries)))
+    assert_exact(booster, np.array(queries))
 
 
 def test_values_within_the_zero_threshold_read_as_zero() -> None:
@@ -440,10 +428,6 @@ def test_values_within_the_zero_threshold_read_as_zero() -> None:
         assert_exact(booster, np.array([[v] for v in [*tiny, np.nextafter(k, 1.0), -1e-34]]))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known bug: dump_model clamps a +inf threshold to 1e300, which the kernel reads",
-)
 def test_a_threshold_of_inf_sends_huge_values_left() -> None:
     """A NaN-missing column split "NaN or not" has threshold +inf (model_to_string says
     ``inf``): every number, inf included, goes left; only NaN goes right."""

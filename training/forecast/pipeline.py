@@ -342,6 +342,7 @@ def _log_run(
             "horizon": forecaster.horizon,
             "features": len(forecaster.feature_names),
             "intervals": "split conformal on backtest residuals / noise scale, per step",
+            "explanations": forecaster.explainer(1).info.describe(),
             **{f"backtest_{k}": v for k, v in config.to_dict().items()},
             **{f"lgb_{k}": v for k, v in forecaster.meta_["params"].items()},
         }
