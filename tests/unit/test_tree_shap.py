@@ -85,15 +85,15 @@ class Inputs:
 def _inputs(
     seed: int,
     *,
-    rows: int,
-    numeric: int,
-    boolean: int,
-    categorical: int,
-    constant: int,
-    n_categories: int,
-    nan_share: float,
-    zero_share: float,
-    regression: bool,
+    rows: int = 200,
+    numeric: int = 2,
+    boolean: int = 0,
+    categorical: int = 0,
+    constant: int = 0,
+    n_categories: int = 4,
+    nan_share: float = 0.0,
+    zero_share: float = 0.0,
+    regression: bool = False,
 ) -> Inputs:
     rng = np.random.default_rng(seed)
     columns: list[np.ndarray] = []
@@ -323,7 +323,6 @@ def mixed_booster() -> tuple[lgb.Booster, Inputs]:
         n_categories=70,
         nan_share=0.1,
         zero_share=0.2,
-        regression=False,
     )
     params = {
         "objective": "binary",
@@ -358,7 +357,6 @@ def test_each_missing_type(params: dict[str, Any], missing_type: str, objective:
         numeric=4,
         boolean=1,
         categorical=1,
-        constant=0,
         n_categories=12,
         nan_share=0.25,
         zero_share=0.2,
@@ -441,36 +439,14 @@ def test_a_threshold_of_inf_sends_huge_values_left() -> None:
 
 
 def test_boolean_inputs_split_between_zero_and_one() -> None:
-    inputs = _inputs(
-        5,
-        rows=200,
-        numeric=0,
-        boolean=3,
-        categorical=0,
-        constant=0,
-        n_categories=2,
-        nan_share=0.0,
-        zero_share=0.0,
-        regression=False,
-    )
+    inputs = _inputs(5, numeric=0, boolean=3, n_categories=2)
     booster = _train(inputs, {"objective": "binary", "num_leaves": 8, "min_data_in_leaf": 5}, 10)
     assert _splits(booster)
     assert_exact(booster, _queries(booster, inputs, 5))
 
 
 def test_constant_features_get_zero() -> None:
-    inputs = _inputs(
-        8,
-        rows=200,
-        numeric=2,
-        boolean=0,
-        categorical=0,
-        constant=1,
-        n_categories=2,
-        nan_share=0.0,
-        zero_share=0.0,
-        regression=True,
-    )
+    inputs = _inputs(8, constant=1, n_categories=2, regression=True)
     booster = _train(inputs, {"objective": "regression", "num_leaves": 7}, 10)
     queries = _queries(booster, inputs, 8)
     assert_exact(booster, queries)
@@ -485,11 +461,9 @@ def test_a_single_tree() -> None:
         numeric=3,
         boolean=1,
         categorical=1,
-        constant=0,
         n_categories=6,
         nan_share=0.1,
         zero_share=0.1,
-        regression=False,
     )
     booster = _train(inputs, {"objective": "binary", "num_leaves": 31, "min_data_in_leaf": 3}, 1)
     assert booster.num_trees() == 1
@@ -517,11 +491,9 @@ def test_many_trees() -> None:
         numeric=4,
         boolean=1,
         categorical=1,
-        constant=0,
         n_categories=9,
         nan_share=0.05,
         zero_share=0.05,
-        regression=False,
     )
     booster = _train(
         inputs,
@@ -540,7 +512,6 @@ def test_deep_trees_get_tables_per_leaf() -> None:
         numeric=6,
         boolean=1,
         categorical=1,
-        constant=0,
         n_categories=20,
         nan_share=0.1,
         zero_share=0.1,
@@ -581,18 +552,7 @@ def test_an_empty_matrix(mixed_booster: tuple[lgb.Booster, Inputs]) -> None:
 
 
 def test_linear_trees_are_refused() -> None:
-    inputs = _inputs(
-        1,
-        rows=200,
-        numeric=3,
-        boolean=0,
-        categorical=0,
-        constant=0,
-        n_categories=2,
-        nan_share=0.0,
-        zero_share=0.0,
-        regression=True,
-    )
+    inputs = _inputs(1, numeric=3, n_categories=2, regression=True)
     booster = _train(inputs, {"objective": "regression", "linear_tree": True}, 5)
     with pytest.raises(TreeShapUnsupported, match=r"linear trees \(linear_tree=true\)"):
         TreeShap(booster)
