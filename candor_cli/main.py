@@ -235,6 +235,85 @@ def _audit_verify(args: argparse.Namespace) -> int:
     return 1
 
 
+EXPLAIN_CHECK_SEED = 7  # the generated leads are the same on every run
+EXPLAIN_CHECK_TOLERANCE = 1e-9  # largest |kernel - pred_contrib| allowed, log-odds
+
+
+def _explain_check(args: argparse.Namespace) -> int:
+    """The champion's contributions by the TreeSHAP kernel beside LightGBM's pred_contrib."""
+    import json
+    import time
+    from collections.abc import Callable
+    from typing import Any
+
+    import numpy as np
+
+    from candor.data_samples.generate_leads import generate_leads
+    from candor.models.leads.features import build_features
+    from candor.models.tree_shap import TreeShap
+    from candor.registry import LEADS, load_model
+
+    _at_least_one("--rows", args.rows)
+    loaded = load_model(get_settings(), kind=LEADS)
+    scorer = loaded.model
+    frame = generate_leads(rows=args.rows, seed=EXPLAIN_CHECK_SEED)
+    columns = {c: frame[c].tolist() for c in frame.columns}
+    values = build_features(columns, schema=scorer.schema_, n_rows=len(frame)).values
+    explainer = TreeShap(scorer.booster_)
+    booster = scorer.booster_
+
+    def rate(explain: Callable[[np.ndarray], Any]) -> tuple[np.ndarray, float]:
+        explain(values[:1000])  # warm-up: numba compiles (or loads its cache) on first use
+        started = time.perf_counter()
+        out = np.asarray(explain(values), dtype=np.float64)
+        return out, len(values) / (time.perf_counter() - started)
+
+    kernel, kernel_rate = rate(explainer.contributions)
+    native, native_rate = rate(lambda x: booster.predict(x, pred_contrib=True))
+    difference = float(np.max(np.abs(kernel - native)))
+    info = explainer.info
+    exact = difference <= EXPLAIN_CHECK_TOLERANCE  # False for NaN too
+    if args.json:
+        print(
+            json.dumps(
+                {
+                    "rows": len(values),
+                    "max_abs_difference": difference,
+                    "kernel_rows_per_s": kernel_rate,
+                    "pred_contrib_rows_per_s": native_rate,
+                    "method": info.method,
+                    "table_bytes": info.table_bytes,
+                    "build_seconds": info.build_seconds,
+                }
+            )
+        )
+    else:
+        given = sum(name in columns for name in scorer.schema_.names)
+        print(
+            f"{loaded.name} version {loaded.version}: {info.trees} trees, "
+            f"{len(scorer.schema_.names)} inputs ({given} given by the sample generator)"
+        )
+        kernel_how = (
+            f"tables of {info.table_bytes / 2**10:,.0f} KiB built in {info.build_seconds:.2f} s"
+            if info.method == "tables"
+            else f"fallback to pred_contrib: {info.reason}"
+        )
+        print(f"kernel: {kernel_how}")
+        print(f"{len(values):,} generated leads (seed {EXPLAIN_CHECK_SEED})")
+        print(f"  kernel        {kernel_rate:>12,.0f} rows/s")
+        speedup = kernel_rate / native_rate
+        print(f"  pred_contrib  {native_rate:>12,.0f} rows/s  (kernel {speedup:.1f}x)")
+        print(f"largest |kernel - pred_contrib|: {difference:.3g} (log-odds)")
+    if not exact:
+        print(
+            f"error: the kernel differs from pred_contrib by {difference:.3g}, more than "
+            f"{EXPLAIN_CHECK_TOLERANCE:g}",
+            file=sys.stderr,
+        )
+        return 1
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="candor", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -339,6 +418,18 @@ def build_parser() -> argparse.ArgumentParser:
     audit.add_parser("verify", help="check the hash chain; non-zero exit when broken").set_defaults(
         func=_audit_verify
     )
+
+    explain = commands.add_parser("explain", help="explanations").add_subparsers(
+        dest="action", required=True
+    )
+    check = explain.add_parser(
+        "check",
+        help="the champion's SHAP values by the TreeSHAP kernel against LightGBM's pred_contrib "
+        "on generated leads: largest difference and both rates; exit 1 above 1e-9",
+    )
+    check.add_argument("--rows", type=int, default=100_000, help="generated leads to explain")
+    check.add_argument("--json", action="store_true", help="one JSON object instead of text")
+    check.set_defaults(func=_explain_check)
 
     serve = commands.add_parser("serve", help="serve the HTTP API")
     serve.add_argument("--host", default="127.0.0.1")
