@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import platform
+from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
@@ -58,9 +59,9 @@ def machine() -> str:
     )
 
 
-def package_versions() -> str:
+def package_versions(names: Sequence[str] = PACKAGES) -> str:
     found = []
-    for name in PACKAGES:
+    for name in names:
         try:
             found.append(f"{name} {version(name)}")
         except PackageNotFoundError:

@@ -231,12 +231,16 @@ def _display_path(path: Path) -> str:
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     isolate_environment()
-    report = run(args)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(report)
-    print(report)
-    say(f"wrote {_display_path(args.out)}")
+    publish(run(args), args.out)
     return 0
+
+
+def publish(report: str, out: Path) -> None:
+    """Write a report where it belongs, and show it."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(report)
+    print(report)
+    say(f"wrote {_display_path(out)}")
 
 
 if __name__ == "__main__":

@@ -20,21 +20,20 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 import lightgbm as lgb
 import numba
 import numpy as np
 import pandas as pd
-from bench_report import machine
-from run_bench import isolate_environment, say, train
+from bench_report import machine, package_versions
+from run_bench import isolate_environment, publish, say, train
 
 from candor.data_samples import HCP_LEADS_CSV
 from candor.data_samples.generate_leads import generate_leads
 from candor.models.leads.features import build_features
 from candor.models.settings import Settings
-from candor.models.tree_shap import TreeShap
+from candor.models.tree_shap import TreeShap, TreeShapInfo
 from candor.registry import LEADS, load_model
 
 REPO = Path(__file__).resolve().parents[1]
@@ -65,26 +64,29 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 
 
 @dataclass(frozen=True)
+class Timings:
+    """One explainer's figures on one model."""
+
+    rows_per_s: float
+    one_us: tuple[float, float]  # p50, p99 of one-lead calls on 2 threads
+    one_serial_us: tuple[float, float]  # the same on 1 thread
+
+
+@dataclass(frozen=True)
 class Figures:
     """One model, both explainers, one run."""
 
     model: str
     rows: int
-    method: str
-    table_bytes: int
-    build_seconds: float
-    kernel_rows_per_s: float
-    native_rows_per_s: float
-    kernel_one_us: tuple[float, float]  # p50, p99, both explainers on 2 threads
-    native_one_us: tuple[float, float]
-    kernel_one_serial_us: tuple[float, float]  # the same on 1 thread
-    native_one_serial_us: tuple[float, float]
+    info: TreeShapInfo  # the kernel's method, table size and build time
+    kernel: Timings
+    native: Timings  # LightGBM's pred_contrib
     max_abs_difference: float
     max_additivity_error: float  # |base value + contributions - raw margin|, kernel
 
     @property
     def speedup(self) -> float:
-        return self.kernel_rows_per_s / self.native_rows_per_s
+        return self.kernel.rows_per_s / self.native.rows_per_s
 
 
 def median_rates(
@@ -151,15 +153,9 @@ def measure(name: str, booster: lgb.Booster, x: np.ndarray, args: argparse.Names
     return Figures(
         model=name,
         rows=len(x),
-        method=info.method,
-        table_bytes=info.table_bytes,
-        build_seconds=info.build_seconds,
-        kernel_rows_per_s=kernel_rate,
-        native_rows_per_s=native_rate,
-        kernel_one_us=kernel_one,
-        native_one_us=native_one,
-        kernel_one_serial_us=kernel_serial,
-        native_one_serial_us=native_serial_one,
+        info=info,
+        kernel=Timings(kernel_rate, kernel_one, kernel_serial),
+        native=Timings(native_rate, native_one, native_serial_one),
         max_abs_difference=difference,
         max_additivity_error=additivity,
     )
@@ -234,16 +230,6 @@ def wide_model(path: Path, args: argparse.Namespace) -> tuple[str, Figures]:
     return described, measure("31-leaf model", booster, tiled, args)
 
 
-def package_versions() -> str:
-    found = []
-    for name in PACKAGES:
-        try:
-            found.append(f"{name} {version(name)}")
-        except PackageNotFoundError:
-            found.append(f"{name} (not installed)")
-    return ", ".join(found)
-
-
 def _n(value: float, digits: int = 0) -> str:
     return f"{value:,.{digits}f}"
 
@@ -255,22 +241,22 @@ def figures_table(f: Figures) -> list[str]:
     rows = [
         (
             f"rows/s, one matrix of {f.rows:,} rows, 2 threads (median)",
-            _n(f.kernel_rows_per_s),
-            _n(f.native_rows_per_s),
+            _n(f.kernel.rows_per_s),
+            _n(f.native.rows_per_s),
             f"{f.speedup:.1f}x",
         ),
-        one("one lead, 2 threads, p50 (µs)", f.kernel_one_us[0], f.native_one_us[0]),
-        one("one lead, 2 threads, p99 (µs)", f.kernel_one_us[1], f.native_one_us[1]),
-        one("one lead, 1 thread, p50 (µs)", f.kernel_one_serial_us[0], f.native_one_serial_us[0]),
-        one("one lead, 1 thread, p99 (µs)", f.kernel_one_serial_us[1], f.native_one_serial_us[1]),
+        one("one lead, 2 threads, p50 (µs)", f.kernel.one_us[0], f.native.one_us[0]),
+        one("one lead, 2 threads, p99 (µs)", f.kernel.one_us[1], f.native.one_us[1]),
+        one("one lead, 1 thread, p50 (µs)", f.kernel.one_serial_us[0], f.native.one_serial_us[0]),
+        one("one lead, 1 thread, p99 (µs)", f.kernel.one_serial_us[1], f.native.one_serial_us[1]),
     ]
     return [
         f"| {f.model} | kernel (`TreeShap`) | LightGBM `pred_contrib` | kernel faster by |",
         "|---|--:|--:|--:|",
         *(f"| {name} | {k} | {n} | {r} |" for name, k, n, r in rows),
         "",
-        f"- Kernel: method `{f.method}`, tables {f.table_bytes / 2**20:,.2f} MiB "
-        f"({f.table_bytes:,} bytes), built in {f.build_seconds:.2f} s at load.",
+        f"- Kernel: method `{f.info.method}`, tables {f.info.table_bytes / 2**20:,.2f} MiB "
+        f"({f.info.table_bytes:,} bytes), built in {f.info.build_seconds:.2f} s at load.",
         f"- Largest |kernel - `pred_contrib`| over the {f.rows:,} rows x every column: "
         f"{f.max_abs_difference:.1e} (log-odds; limit {TOLERANCE:.0e}: "
         f"{'met' if f.max_abs_difference <= TOLERANCE else '**EXCEEDED**'}); largest "
@@ -291,18 +277,18 @@ def targets_table(sample: Figures, wide: Figures | None) -> list[str]:
         ),
         (
             f"sample model: aim >= {SAMPLE_AIM_ROWS_PER_S:,.0f} rows/s",
-            _n(sample.kernel_rows_per_s),
-            _met(sample.kernel_rows_per_s >= SAMPLE_AIM_ROWS_PER_S),
+            _n(sample.kernel.rows_per_s),
+            _met(sample.kernel.rows_per_s >= SAMPLE_AIM_ROWS_PER_S),
         ),
         (
             f"sample model: one lead <= {ONE_LEAD_US:.0f} µs (p50, 2 threads)",
-            f"{sample.kernel_one_us[0]:.1f} µs",
-            _met(sample.kernel_one_us[0] <= ONE_LEAD_US),
+            f"{sample.kernel.one_us[0]:.1f} µs",
+            _met(sample.kernel.one_us[0] <= ONE_LEAD_US),
         ),
         (
             f"sample model: one lead <= {ONE_LEAD_US:.0f} µs (p50, 1 thread)",
-            f"{sample.kernel_one_serial_us[0]:.1f} µs",
-            _met(sample.kernel_one_serial_us[0] <= ONE_LEAD_US),
+            f"{sample.kernel.one_serial_us[0]:.1f} µs",
+            _met(sample.kernel.one_serial_us[0] <= ONE_LEAD_US),
         ),
     ]
     if wide is not None:
@@ -350,7 +336,7 @@ def render(
         f"- Date: {started}",
         f"- Machine: {machine()}; load average (1 / 5 / 15 min) {load(load_at_start)} at start, "
         f"{load(load_at_end)} at end (other work on the machine skews every figure)",
-        f"- Packages: {package_versions()}",
+        f"- Packages: {package_versions(PACKAGES)}",
         f"- Threads: the kernel runs numba's parallel loop over rows on {numba.get_num_threads()} "
         f"threads (layer {numba.threading_layer()}); `pred_contrib` on LightGBM's OpenMP "
         "threads, num_threads as stated per model. Both in process, float64 matrices.",
@@ -377,11 +363,6 @@ def render(
     return "\n".join(lines)
 
 
-def _display_path(path: Path) -> str:
-    resolved = path.resolve()
-    return str(resolved.relative_to(REPO)) if resolved.is_relative_to(REPO) else str(path)
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     isolate_environment()
@@ -398,10 +379,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         wide=wide,
         args=args,
     )
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(report)
-    print(report)
-    say(f"wrote {_display_path(args.out)}")
+    publish(report, args.out)
     return 0
 
 

@@ -7,7 +7,7 @@ import logging
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from candor.models.errors import CandorError
 from candor.models.settings import get_settings
@@ -244,7 +244,6 @@ def _explain_check(args: argparse.Namespace) -> int:
     import json
     import time
     from collections.abc import Callable
-    from typing import Any
 
     import numpy as np
 
@@ -314,16 +313,17 @@ def _explain_check(args: argparse.Namespace) -> int:
     return 0
 
 
+def _group(parent: Any, name: str, help: str, *, dest: str = "action") -> Any:
+    """A command that only groups sub-commands (``candor keys create``...), one required."""
+    return parent.add_parser(name, help=help).add_subparsers(dest=dest, required=True)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="candor", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
 
-    data = commands.add_parser("data", help="sample data").add_subparsers(
-        dest="what", required=True
-    )
-    gen = data.add_parser("generate", help="generate synthetic data").add_subparsers(
-        dest="kind", required=True
-    )
+    data = _group(commands, "data", "sample data", dest="what")
+    gen = _group(data, "generate", "generate synthetic data", dest="kind")
     leads = gen.add_parser("leads", help="healthcare-professional leads")
     leads.add_argument("--rows", type=int, default=5000)
     leads.add_argument("--seed", type=int, default=7)
@@ -335,9 +335,7 @@ def build_parser() -> argparse.ArgumentParser:
     sales.add_argument("--out", required=True)
     sales.set_defaults(func=_generate_sales)
 
-    train = commands.add_parser("train", help="train a model").add_subparsers(
-        dest="kind", required=True
-    )
+    train = _group(commands, "train", "train a model", dest="kind")
     tl = train.add_parser("leads", help="train the lead scorer")
     tl.add_argument("--data", required=True, help="CRM export, CSV or Parquet")
     tl.add_argument("--contract", help="YAML data contract (default: the built-in HCP contract)")
@@ -385,9 +383,7 @@ def build_parser() -> argparse.ArgumentParser:
     tf.add_argument("--per-series", action="store_true", help="also print the per-series table")
     tf.set_defaults(func=_train_forecast)
 
-    models = commands.add_parser("models", help="registered models").add_subparsers(
-        dest="action", required=True
-    )
+    models = _group(commands, "models", "registered models")
     promote = models.add_parser(
         "promote",
         help="make VERSION the champion (admin), e.g. past a failed gate; the justification, who "
@@ -398,7 +394,7 @@ def build_parser() -> argparse.ArgumentParser:
     promote.add_argument("--by", help="who promotes (default: the OS user)")
     promote.set_defaults(func=_models_promote)
 
-    keys = commands.add_parser("keys", help="API keys").add_subparsers(dest="action", required=True)
+    keys = _group(commands, "keys", "API keys")
     create = keys.add_parser("create", help="create a key; prints its secret once")
     create.add_argument("--name", required=True)
     create.add_argument("--role", required=True, choices=["scorer", "reviewer", "admin"])
@@ -412,16 +408,12 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--port", type=int, default=8000)
     demo.set_defaults(func=_keys_demo)
 
-    audit = commands.add_parser("audit", help="the audit trail").add_subparsers(
-        dest="action", required=True
-    )
+    audit = _group(commands, "audit", "the audit trail")
     audit.add_parser("verify", help="check the hash chain; non-zero exit when broken").set_defaults(
         func=_audit_verify
     )
 
-    explain = commands.add_parser("explain", help="explanations").add_subparsers(
-        dest="action", required=True
-    )
+    explain = _group(commands, "explain", "explanations")
     check = explain.add_parser(
         "check",
         help="the champion's SHAP values by the TreeSHAP kernel against LightGBM's pred_contrib "
