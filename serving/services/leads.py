@@ -80,6 +80,7 @@ class LeadScoringService:
         self.contract = loaded.model.contract_
         self.schema = loaded.model.schema_
         self.requests = LeadRequestValidator(self.contract)  # the request model of this contract
+        self.explainer = self.scorer.explainer_  # TreeSHAP tables built now, at load, not per call
         self.id_field = self.contract.id_field.name
         self.opt_out_fields = [f.name for f in self.contract.contact_opt_outs]
         self.coverage = (
