@@ -358,6 +358,13 @@ def _explain(
             out[r, j] = acc[j]
 
 
+# The same loop compiled without threads, for small batches: an HTTP request of one lead would
+# otherwise start a parallel region per call, and concurrent requests would contend for the
+# cores. Not cached on disk (one compile per process, at model load: see TreeShap.__init__).
+_explain_serial = numba.njit(_explain.py_func)
+PARALLEL_FROM_ROWS = 256  # batches at least this large use every core
+
+
 class TreeShap:
     """Exact path-dependent SHAP contributions of one booster, equal to ``pred_contrib``."""
 
@@ -381,6 +388,9 @@ class TreeShap:
         except _TooLarge as exc:
             reason = f"{exc}: explained by LightGBM's pred_contrib instead"
             self.base_value = 0.0
+        if self._arrays is not None:  # compile both loops now, not on the first request
+            self.contributions(np.zeros((1, self.n_features)))
+            self.contributions(np.zeros((PARALLEL_FROM_ROWS, self.n_features)))
         table_bytes = 0 if self._arrays is None else int(self._arrays[-1].nbytes)
         self.info = TreeShapInfo(
             method="tables" if self._arrays is not None else "pred_contrib",
@@ -501,7 +511,8 @@ class TreeShap:
         if self._arrays is None:
             return np.asarray(self.booster.predict(x, pred_contrib=True), dtype=np.float64)
         out = np.zeros((x.shape[0], self.n_features + 1))
-        _explain(x, out, *self._arrays)
+        kernel = _explain if x.shape[0] >= PARALLEL_FROM_ROWS else _explain_serial
+        kernel(x, out, *self._arrays)
         out[:, -1] = self.base_value
         return out
 
