@@ -57,7 +57,7 @@ def _p50_ms(run: Callable[[Lead], object], leads: Sequence[Lead], *, warmup: int
 def contributions_rows_per_s(
     service: LeadScoringService, leads: Sequence[Lead], *, repeats: int = 3
 ) -> float:
-    """LightGBM ``pred_contrib`` on one matrix of ``len(leads)`` rows; median of ``repeats``."""
+    """Contributions (the scorer's TreeSHAP) of one matrix of ``len(leads)`` rows; median."""
     columns = columns_from_records(leads)
     values = build_features(columns, schema=service.schema, n_rows=len(leads)).values
     rates = []
@@ -76,7 +76,7 @@ def measure_in_process(
     warmup: int,
     top_k: int,
 ) -> InProcess:
-    """Batch ``pred_contrib`` rate, and one-lead p50 of features + SHAP and of the full service."""
+    """Batch contributions rate, and one-lead p50 of features + SHAP and of the full service."""
 
     def features_and_contributions(lead: Lead) -> object:
         matrix = build_features(columns_from_records([lead]), schema=service.schema, n_rows=1)

@@ -141,12 +141,12 @@ def http_table(candor: ServerFigures, mlflow: ServerFigures, *, top_k: int) -> l
 def in_process_table(figures: InProcess, *, top_k: int) -> list[str]:
     rows = [
         (
-            f"LightGBM `pred_contrib` (TreeSHAP), one matrix of {figures.contrib_rows} rows "
-            "(rows/s)",
+            f"TreeSHAP contributions (`LeadScorer.contributions`: the exact kernel), one matrix "
+            f"of {figures.contrib_rows} rows (rows/s; `pred_contrib` beside it: tree_shap.md)",
             _n(figures.contrib_rows_per_s),
         ),
         (
-            "one lead: `build_features` + `pred_contrib`, p50 (ms)",
+            "one lead: `build_features` + contributions, p50 (ms)",
             _n(figures.one_row_contrib_p50_ms, 3),
         ),
         (
