@@ -158,9 +158,8 @@ def _models_promote(args: argparse.Namespace) -> int:
 
 def _serve(args: argparse.Namespace) -> int:
     # LightGBM and the numba TreeSHAP kernel each bring an OpenMP runtime; left spinning after
-    # their parallel regions they take the other core from the request being served (one lead
-    # through a test client, p50: 9.7-11.2 ms spinning, 6.8 ms passive). Set before either
-    # library loads; an operator's own setting wins.
+    # their parallel regions they take the other core from the request being served. Set
+    # before either library loads; an operator's own setting wins.
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     import uvicorn
 
