@@ -82,6 +82,17 @@ def _train_forecast(args: argparse.Namespace) -> int:
     print(summary.table(per_series=args.per_series))
     state = "promoted to champion" if summary.gate.promoted else "NOT promoted"
     print(f"gate: {state}: {summary.gate.reason}")
+    if summary.gate.promoted:
+        _log_promotion(
+            {
+                "model": summary.model_name,
+                "version": summary.version,
+                "run_id": summary.run_id,
+                "alias": "champion",
+                "justification": f"training gate: {summary.gate.reason}",
+            },
+            by="training gate",
+        )
     return 0
 
 
@@ -130,6 +141,17 @@ def _train_leads(args: argparse.Namespace) -> int:
             )
     state = "promoted to champion" if summary.gate.promoted else "NOT promoted"
     print(f"gate: {state}: {summary.gate.reason}")
+    if summary.gate.promoted:
+        _log_promotion(
+            {
+                "model": summary.model_name,
+                "version": summary.version,
+                "run_id": summary.run_id,
+                "alias": "champion",
+                "justification": f"training gate: {summary.gate.reason}",
+            },
+            by="training gate",
+        )
     return 0
 
 
@@ -145,6 +167,7 @@ def _models_promote(args: argparse.Namespace) -> int:
         except (OSError, KeyError):  # no login name in a bare container
             by = "unknown"
     record = promote(get_settings(), args.version, justification=args.justify, by=by)
+    _log_promotion(record, by=by)
     was = record["previous_champion"]
     print(
         f"promoted {record['model']} version {record['version']} to {record['alias']} "
@@ -227,17 +250,49 @@ def _keys_demo(args: argparse.Namespace) -> int:
 
 
 def _audit_verify(args: argparse.Namespace) -> int:
+    """Signatures, roots, the checkpoint file and every projection; exit 1 at any problem."""
+    settings = get_settings()
     report = _store().verify()
+    where = f"checkpoint file {settings.checkpoint_path}"
     if report.ok:
-        print(f"audit chain intact: {report.records} record(s) verified")
+        print(
+            f"audit log intact: {report.events} event(s) under {report.heads} signed tree "
+            f"head(s); {report.checkpoints} checkpoint(s) in {where} agree; projections match"
+        )
         return 0
-    problem = report.problem
-    assert problem is not None
+    first = report.first
+    assert first is not None
     print(
-        f"AUDIT CHAIN BROKEN at record {problem.seq} ({problem.kind}): {problem.detail}",
+        f"AUDIT LOG FAILED VERIFICATION: first bad position {first.position} ({first.kind}): "
+        f"{first.detail}",
         file=sys.stderr,
     )
+    for problem in report.problems:
+        if problem is not first:
+            print(
+                f"  also at {problem.position} ({problem.kind}): {problem.detail}", file=sys.stderr
+            )
+    if report.more:
+        print(f"  ... and {report.more} more", file=sys.stderr)
     return 1
+
+
+def _audit_prove(args: argparse.Namespace) -> int:
+    """An inclusion proof that someone with the public key and a checkpoint can check."""
+    import json
+
+    print(json.dumps(_store().prove(args.score_id).to_dict(), indent=2))
+    return 0
+
+
+def _audit_public_key(args: argparse.Namespace) -> int:
+    print(_store().public_key(), end="")
+    return 0
+
+
+def _log_promotion(record: dict[str, Any], *, by: str) -> None:
+    """A champion promotion as an audit event (the registry holds the alias itself)."""
+    _store().record_promotion(record, by=by)
 
 
 EXPLAIN_CHECK_SEED = 7  # the generated leads are the same on every run
@@ -414,9 +469,16 @@ def build_parser() -> argparse.ArgumentParser:
     demo.set_defaults(func=_keys_demo)
 
     audit = _group(commands, "audit", "the audit trail")
-    audit.add_parser("verify", help="check the hash chain; non-zero exit when broken").set_defaults(
-        func=_audit_verify
-    )
+    audit.add_parser(
+        "verify",
+        help="check every event, signed tree head, checkpoint and projection; exit 1 on a problem",
+    ).set_defaults(func=_audit_verify)
+    prove = audit.add_parser("prove", help="the inclusion proof of one record (JSON)")
+    prove.add_argument("score_id")
+    prove.set_defaults(func=_audit_prove)
+    audit.add_parser(
+        "public-key", help="the Ed25519 public key that checks the signed tree heads (PEM)"
+    ).set_defaults(func=_audit_public_key)
 
     explain = _group(commands, "explain", "explanations")
     check = explain.add_parser(

@@ -6,6 +6,7 @@ app asks for :func:`get_settings` and acts on it.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from functools import lru_cache
 from pathlib import Path
@@ -57,6 +58,22 @@ class Settings(BaseSettings):
     audit_secret: SecretStr | None = Field(
         default=None,
         description="HMAC key that pseudonymises lead ids; default: a key file under home",
+    )
+    audit_signing_key: SecretStr | None = Field(
+        default=None,
+        description="Ed25519 private key (hex) that signs audit tree heads; default: a key file "
+        "under home (mode 0600). Never in the database.",
+    )
+    audit_checkpoints: Path | None = Field(
+        default=None,
+        description="file the signed tree heads are appended to, outside the database; "
+        "default: home/audit-checkpoints.log",
+    )
+    audit_write_timeout: float = Field(
+        default=2.0,
+        gt=0,
+        le=60,
+        description="seconds a request waits for the audit write lock before a 503",
     )
 
     model_owner: str = Field(
@@ -124,6 +141,18 @@ class Settings(BaseSettings):
         if self.mlflow_tracking_uri:
             return self.mlflow_tracking_uri
         return f"sqlite:///{self.home.resolve() / 'mlflow.db'}"
+
+    @property
+    def checkpoint_path(self) -> Path:
+        """CANDOR_AUDIT_CHECKPOINTS, else home/audit-checkpoints.log for the default database;
+        a database named by CANDOR_DATABASE_URL gets a file of its own beside it (named by a
+        hash of the URL), so that two logs never share one file of checkpoints."""
+        if self.audit_checkpoints is not None:
+            return self.audit_checkpoints
+        if self.database_url:
+            tag = hashlib.sha256(self.database_url.encode()).hexdigest()[:12]
+            return self.home.resolve() / f"audit-checkpoints-{tag}.log"
+        return self.home.resolve() / "audit-checkpoints.log"
 
     @property
     def artifact_root(self) -> Path:

@@ -16,6 +16,7 @@ from candor.serving.audit.factory import open_store
 from candor.serving.errors import install_error_handlers
 from candor.serving.limits import BodySizeLimit
 from candor.serving.routers import (
+    audit,
     call_plans,
     forecasts,
     leads,
@@ -100,7 +101,7 @@ def create_app() -> FastAPI:
         load_models_into(app, state, settings)
         yield
         if state.audit is not None:
-            state.audit.engine.dispose()
+            state.audit.close()
 
     app = FastAPI(
         title="Candor",
@@ -119,6 +120,7 @@ def create_app() -> FastAPI:
     app.include_router(reviews.router)
     app.include_router(outcomes.router)
     app.include_router(model_cards.router)
+    app.include_router(audit.router)
     mount_review_page(app)
     app.openapi = lambda: _openapi_with_leads(app)  # type: ignore[method-assign]
     app.add_middleware(BodySizeLimit, max_bytes=lambda: _settings_for(app).max_body_bytes)

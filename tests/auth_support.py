@@ -21,7 +21,7 @@ def _keys(home: str, database_url: str | None) -> dict[str, str]:
             for role in ROLES
         }
     finally:
-        store.engine.dispose()
+        store.close()
 
 
 def keys_for(settings: Settings) -> dict[str, str]:

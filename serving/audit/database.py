@@ -1,7 +1,14 @@
-"""Engine and migrations: SQLite under CANDOR_HOME (WAL) by default, PostgreSQL by URL."""
+"""Engines and migrations: SQLite under CANDOR_HOME (WAL) by default, PostgreSQL by URL.
+
+Two engines on one database: writes take the write lock when they begin (SQLite ``BEGIN
+IMMEDIATE``; on PostgreSQL the writer row ``FOR UPDATE``) and wait for it at most the write
+timeout; reads are plain deferred transactions, which in WAL mode read a snapshot and never
+wait for a writer.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -9,9 +16,11 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event
 
+from candor.models.errors import SettingsError
 from candor.models.settings import Settings
 
 MIGRATIONS = Path(__file__).with_name("migrations")
+READ_BUSY_MS = 2000  # a reader waits only while SQLite recovers the WAL, never for a writer
 
 
 def database_url(settings: Settings) -> str:
@@ -20,33 +29,75 @@ def database_url(settings: Settings) -> str:
     return f"sqlite:///{settings.home.resolve() / 'audit.db'}"
 
 
-def _sqlite_pragmas(engine: Engine) -> None:
+@dataclass(frozen=True)
+class Engines:
+    write: Engine
+    read: Engine
+
+    def dispose(self) -> None:
+        self.write.dispose()
+        if self.read is not self.write:
+            self.read.dispose()
+
+
+def _sqlite_pragmas(engine: Engine, *, busy_ms: int, immediate: bool) -> None:
     @event.listens_for(engine, "connect")
     def _connect(dbapi_connection: Any, _: Any) -> None:
-        # let SQLAlchemy emit BEGIN itself, so that it can be BEGIN IMMEDIATE below
+        # let SQLAlchemy emit BEGIN itself, so that a writer's can be BEGIN IMMEDIATE below
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA synchronous=FULL")  # a committed audit row survives a crash
-        cursor.execute("PRAGMA busy_timeout=30000")
-        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA synchronous=FULL")  # a committed audit event survives a crash
+        cursor.execute(f"PRAGMA busy_timeout={busy_ms}")
         cursor.close()
 
     @event.listens_for(engine, "begin")
     def _begin(connection: Any) -> None:
-        # take the write lock at BEGIN: writers queue instead of failing on lock upgrade
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        # a writer takes the write lock at BEGIN: writers queue instead of failing on upgrade
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+def _postgres_lock_timeout(engine: Engine, *, timeout_ms: int) -> None:
+    @event.listens_for(engine, "begin")
+    def _begin(connection: Any) -> None:
+        connection.exec_driver_sql(f"SET LOCAL lock_timeout = {int(timeout_ms)}")
+
+
+def _sqlite_engine(url: str, *, busy_ms: int, immediate: bool) -> Engine:
+    path = url.split("///", 1)[-1]
+    if path and path != ":memory:":
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(
+        url, connect_args={"check_same_thread": False, "timeout": busy_ms / 1000}
+    )
+    _sqlite_pragmas(engine, busy_ms=busy_ms, immediate=immediate)
+    return engine
+
+
+def make_engines(url: str, *, write_timeout: float = 2.0) -> Engines:
+    timeout_ms = max(int(write_timeout * 1000), 1)
+    if url.startswith("sqlite"):
+        return Engines(
+            write=_sqlite_engine(url, busy_ms=timeout_ms, immediate=True),
+            read=_sqlite_engine(url, busy_ms=READ_BUSY_MS, immediate=False),
+        )
+    if url.startswith("postgresql"):
+        try:
+            import psycopg  # noqa: F401
+        except ModuleNotFoundError as exc:
+            raise SettingsError(
+                "CANDOR_DATABASE_URL names PostgreSQL, but its driver is not installed: "
+                "pip install 'candor[postgres]'"
+            ) from exc
+    write = create_engine(url, pool_pre_ping=True)
+    if url.startswith("postgresql"):
+        _postgres_lock_timeout(write, timeout_ms=timeout_ms)
+    return Engines(write=write, read=create_engine(url, pool_pre_ping=True))
 
 
 def make_engine(url: str) -> Engine:
-    if url.startswith("sqlite"):
-        path = url.split("///", 1)[-1]
-        if path and path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
-        _sqlite_pragmas(engine)
-        return engine
-    return create_engine(url, pool_pre_ping=True)
+    """One writing engine (migrations, tests that tamper with the database)."""
+    return make_engines(url).write
 
 
 def migrate(engine: Engine) -> None:

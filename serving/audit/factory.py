@@ -1,14 +1,46 @@
-"""Build the audit store from settings: engine, migrations, pseudonymisation key."""
+"""Build the audit store from settings: engines, migrations, keys, the log, the trusted view."""
 
 from __future__ import annotations
 
+import logging
+
 from candor.models.settings import Settings
-from candor.serving.audit.database import database_url, make_engine, migrate
+from candor.serving.audit.checkpoints import read_last_checkpoint
+from candor.serving.audit.database import database_url, make_engines, migrate
+from candor.serving.audit.legacy import import_legacy
+from candor.serving.audit.log import AuditLog
 from candor.serving.audit.secrets import pseudonymisation_key
+from candor.serving.audit.signing import HeadSigner, signing_key
 from candor.serving.audit.store import AuditStore
+
+log = logging.getLogger("candor.audit")
 
 
 def open_store(settings: Settings) -> AuditStore:
-    engine = make_engine(database_url(settings))
-    migrate(engine)
-    return AuditStore(engine, pseudonym_key=pseudonymisation_key(settings))
+    """Open (and migrate) the store, import an older schema, and verify the log's keys.
+
+    A log that fails verification still opens, loudly: keys created after the first bad event
+    are not trusted, and the store's ``problem`` says why (``/healthz`` reports it).
+    """
+    engines = make_engines(database_url(settings), write_timeout=settings.audit_write_timeout)
+    migrate(engines.write)
+    key = pseudonymisation_key(settings)
+    audit_log = AuditLog(
+        write_engine=engines.write,
+        read_engine=engines.read,
+        mac_key=key,
+        signer=HeadSigner(signing_key(settings)),
+        checkpoint_path=settings.checkpoint_path,
+        write_timeout=settings.audit_write_timeout,
+    )
+    store = AuditStore(engines, log=audit_log, pseudonym_key=key)
+    import_legacy(engines.write, audit_log)
+    store.follow()
+    last = read_last_checkpoint(settings.checkpoint_path)
+    if last is not None and last.tree_size > store.keys.size and store.keys.problem is None:
+        store.warn(
+            f"the checkpoint file says {last.tree_size} events were signed (at {last.signed_at}); "
+            f"the database holds {store.keys.size}: its tail was cut or an older copy restored"
+        )
+    audit_log.probe()
+    return store

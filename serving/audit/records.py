@@ -1,91 +1,227 @@
-"""What an audit record holds for one scoring result (no raw PII: the lead id is pseudonymised
-by the store, and only the values the model used are kept, never withheld ones)."""
+"""What the audit log keeps of a result, and how a record is shown again on read.
+
+A lead score is kept as numbers only: the encoded inputs the model read, every contribution,
+the margin, the interval, the review codes and notes, the withheld fields, under a reference
+to its model version. The model version itself is one ``model`` event (its inputs, their
+categories and the data contract, once), so the reason texts come back at read time from the
+same contract by the same function that wrote them into the answer: identically. No raw lead
+id is kept (the store keys it by HMAC) and no withheld value.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import threading
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+import numpy as np
+import yaml
+
+from candor.explain.lead_explanations import explain_rows
+from candor.models.contract import contract_from_dict, dump_contract
+from candor.models.leads.features import FeatureMatrix, FeatureSchema
 from candor.models.model_ref import ModelRef
-from candor.serving.audit.store import NewRecord
+from candor.serving.audit import events as ev
+from candor.serving.audit.events import NewEvent, body_text
 from candor.serving.services.forecasts import SeriesResult
-from candor.serving.services.leads import LeadScore
+from candor.serving.services.leads import (
+    CALIBRATION_METHOD,
+    LeadScore,
+    LeadScoringService,
+    coverage_text,
+)
+
+LeadKey = Callable[[str], str]
 
 
-def records_for(
-    results: Sequence[LeadScore], *, model: ModelRef, requested_by: str
-) -> list[NewRecord]:
-    """One record per result; ``results`` must carry every reason (explain all)."""
-    records = []
+def model_subject(model: ModelRef) -> str:
+    return f"{model.name}@{model.version}"
+
+
+_model_bodies: dict[tuple[str, str], str] = {}
+_model_lock = threading.Lock()
+
+
+def lead_model_event(service: LeadScoringService, *, actor: str = "candor") -> NewEvent:
+    """The model version's event: what a score record needs to be shown again."""
+    ref = service.model_ref
+    key = (model_subject(ref), ref.run_id)
+    with _model_lock:
+        body = _model_bodies.get(key)
+        if body is None:
+            body = body_text(
+                {
+                    "name": ref.name,
+                    "version": ref.version,
+                    "run_id": ref.run_id,
+                    "contract": ref.contract,
+                    "contract_yaml": dump_contract(service.contract),
+                    "schema": service.schema.to_dict(),
+                    "calibration_leads": service.scorer.calibration_.n_calibration,
+                }
+            )
+            _model_bodies[key] = body
+    return NewEvent(ev.MODEL, actor, model_subject(ref), body)
+
+
+def forecast_model_event(model: ModelRef, *, actor: str = "candor") -> NewEvent:
+    return NewEvent(
+        ev.MODEL,
+        actor,
+        model_subject(model),
+        body_text(
+            {
+                "name": model.name,
+                "version": model.version,
+                "run_id": model.run_id,
+                "contract": model.contract,
+            }
+        ),
+    )
+
+
+def score_events(
+    results: Sequence[LeadScore], *, model: ModelRef, requested_by: str, lead_key: LeadKey
+) -> list[NewEvent]:
+    """One event per result, in order."""
+    subject = model_subject(model)
+    out = []
     for r in results:
-        common: dict[str, Any] = {
-            "score_id": r.score_id,
-            "lead_id": r.lead_id,
-            "model_name": model.name,
-            "model_version": model.version,
-            "run_id": model.run_id,
-            "contract": model.contract,
-            "requested_by": requested_by,
-        }
-        if r.suppressed or r.explanation is None or r.confidence is None or r.review is None:
-            records.append(
-                NewRecord(kind="suppression", payload={"suppressed": r.suppressed}, **common)
-            )
+        key = lead_key(r.lead_id)
+        if r.suppressed or r.evidence is None or r.confidence is None or r.review is None:
+            body = {"model": subject, "suppressed": r.suppressed}
+            out.append(NewEvent(ev.SUPPRESSION, requested_by, r.score_id, body_text(body), key))
             continue
-        reasons = [reason.to_dict() for reason in r.reasons]
-        payload = {
-            "features": {reason.feature: reason.value for reason in r.reasons},
+        assert r.explanation is not None
+        body = {
+            "model": subject,
+            "score": r.score,
+            "grade": r.grade,
+            "interval": [r.confidence.lower, r.confidence.upper],
+            "confidence": r.confidence.level,
             "margin": r.explanation.margin,
-            "base_value": r.explanation.base_value,
-            "contributions": reasons,
-            "confidence": r.confidence.to_dict(),
-            "review": r.review.to_dict(),
-            "withheld": list(r.withheld),
+            "inputs": r.evidence.inputs,
+            "contributions": r.evidence.contributions,
+            "review": list(r.review.reasons),
         }
-        records.append(
-            NewRecord(
-                kind="score",
-                score=r.score,
-                grade=r.grade,
-                review_required=r.review.required,
-                review_reasons=r.review.reasons,
-                payload=payload,
-                **common,
-            )
-        )
-    return records
+        if r.review.notes:
+            body["notes"] = list(r.review.notes)
+        if r.withheld:
+            body["withheld"] = list(r.withheld)
+        if r.evidence.unseen:
+            body["unseen"] = r.evidence.unseen
+        out.append(NewEvent(ev.SCORE, requested_by, r.score_id, body_text(body), key))
+    return out
 
 
-def forecast_records(
-    results: Sequence[SeriesResult], *, horizon: int, model: ModelRef, requested_by: str
-) -> list[NewRecord]:
-    """One record per forecast series: the whole forecast, its drivers, review and inputs.
+def forecast_events(
+    results: Sequence[SeriesResult],
+    *,
+    horizon: int,
+    model: ModelRef,
+    requested_by: str,
+    lead_key: LeadKey,
+) -> list[NewEvent]:
+    """One event per forecast series: the whole forecast, its drivers, review and inputs.
 
     Series keys (territory, product) name no person; the store still keys them by HMAC like
-    lead ids, and the payload holds the key itself for the reviewer.
+    lead ids, and the body holds the key itself for the reviewer.
     """
+    subject = model_subject(model)
     return [
-        NewRecord(
-            score_id=r.forecast_id,
-            kind="forecast",
-            lead_id="series:" + "|".join(f"{k}={v}" for k, v in r.series.items()),
-            model_name=model.name,
-            model_version=model.version,
-            run_id=model.run_id,
-            contract=model.contract,
-            requested_by=requested_by,
-            review_required=r.review.required,
-            review_reasons=r.review.reasons,
-            payload={
-                "series": r.series,
-                "horizon": horizon,
-                "last_observed_week": r.last_observed_week,
-                "forecast": r.weeks_json(),
-                "planned_covariates": r.planned_covariates,
-                "assumed_covariates": list(r.assumed_covariates),
-                "review": r.review.to_dict(),
-                "recent_weeks": r.recent_weeks_json(),
-            },
+        NewEvent(
+            ev.FORECAST,
+            requested_by,
+            r.forecast_id,
+            body_text(
+                {
+                    "model": subject,
+                    "series": r.series,
+                    "horizon": horizon,
+                    "last_observed_week": r.last_observed_week,
+                    "forecast": r.weeks_json(),
+                    "planned_covariates": r.planned_covariates,
+                    "assumed_covariates": list(r.assumed_covariates),
+                    "review": r.review.to_dict(),
+                    "recent_weeks": r.recent_weeks_json(),
+                }
+            ),
+            lead_key(series_lead_id(r.series)),
         )
         for r in results
     ]
+
+
+def series_lead_id(series: Mapping[str, Any]) -> str:
+    return "series:" + "|".join(f"{k}={v}" for k, v in series.items())
+
+
+# --- reading -----------------------------------------------------------------------------
+
+
+class ModelView:
+    """A model event, parsed once: the contract and schema its score records are shown with."""
+
+    def __init__(self, body: Mapping[str, Any]) -> None:
+        self.name = str(body["name"])
+        self.version = str(body["version"])
+        self.run_id = str(body["run_id"])
+        self.contract_tag = str(body["contract"])
+        self.contract = (
+            contract_from_dict(yaml.safe_load(body["contract_yaml"]), source="audit log")
+            if "contract_yaml" in body
+            else None
+        )
+        self.schema = FeatureSchema.from_dict(body["schema"]) if "schema" in body else None
+        self.calibration_leads = body.get("calibration_leads")
+
+    def ref(self) -> dict[str, str]:
+        return {
+            "name": self.name,
+            "version": self.version,
+            "run_id": self.run_id,
+            "contract": self.contract_tag,
+        }
+
+
+def render_score(body: Mapping[str, Any], model: ModelView) -> dict[str, Any]:
+    """A score event's body in the shape of the record the reviewer reads (every reason)."""
+    if model.schema is None or model.contract is None:
+        raise ValueError(f"model {model.name}@{model.version} has no input schema in the log")
+    schema = model.schema
+    names = schema.names
+    inputs = np.array(
+        [np.nan if v is None else float(v) for v in body["inputs"]], dtype=np.float64
+    ).reshape(1, -1)
+    withheld_names = set(body.get("withheld", ()))
+    unseen = dict(body.get("unseen", {}))
+    matrix = FeatureMatrix(
+        inputs,
+        np.array([[name in unseen for name in names]]),
+        np.array([[name in withheld_names for name in names]]),
+    )
+    contributions = np.array([body["contributions"]], dtype=np.float64)
+    (explanation,) = explain_rows(
+        contributions=contributions,
+        matrix=matrix,
+        columns={name: [unseen.get(name)] for name in names},
+        schema=schema,
+        contract=model.contract,
+        top_k=None,
+    )
+    lower, upper = body["interval"]
+    codes = list(body["review"])
+    return {
+        "features": {r.feature: r.value for r in explanation.reasons},
+        "margin": body["margin"],
+        "base_value": explanation.base_value,
+        "contributions": [r.to_dict() for r in explanation.reasons],
+        "confidence": {
+            "level": body["confidence"],
+            "interval": [lower, upper],
+            "method": CALIBRATION_METHOD,
+            "coverage": coverage_text(model.calibration_leads),
+        },
+        "review": {"required": bool(codes), "reasons": codes, "notes": list(body.get("notes", []))},
+        "withheld": list(body.get("withheld", [])),
+    }

@@ -1,20 +1,22 @@
-"""The audit store adapter: append-only writes under one lock, reads for reviewers.
+"""The audit store adapter: every state change an event in the signed log; reads for reviewers.
 
-Everything a caller must not lose (audit records, decisions, outcomes) is committed before the
-method returns; a database failure becomes :class:`AuditUnavailableError` (HTTP 503).
+Everything a caller must not lose (scores, decisions, outcomes, touches, keys, reads of a
+person's record) is committed before the method returns; a database failure becomes
+:class:`AuditUnavailableError` (HTTP 503). Reads use snapshots and never wait for a writer.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import AbstractContextManager, contextmanager
-from dataclasses import dataclass, field
+import logging
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, cast
 
-from sqlalchemy import Connection, Engine, Table, exists, func, insert, select, update
-from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy import Connection, Table, exists, func, select
+from sqlalchemy.exc import SQLAlchemyError
 
 from candor.models.errors import (
     AuditUnavailableError,
@@ -24,176 +26,347 @@ from candor.models.errors import (
     NotFoundError,
 )
 from candor.models.policy import GRADES
-from candor.serving.audit.chain import ChainReport, canonical_json, record_hash, verify_chain
+from candor.serving.audit import events as ev
+from candor.serving.audit.checkpoints import read_checkpoints
+from candor.serving.audit.database import Engines
+from candor.serving.audit.events import NewEvent, StoredEvent, body_text
+from candor.serving.audit.log import EVENTS, HEADS, WRITER, AuditLog, utc_now
+from candor.serving.audit.merkle import inclusion_path, leaf_hash, verify_inclusion
+from candor.serving.audit.projections import review_codes
+from candor.serving.audit.records import ModelView, render_score
 from candor.serving.audit.secrets import hash_api_secret, lead_key, new_api_secret
+from candor.serving.audit.signing import TreeHead, public_key_pem
 from candor.serving.audit.tables import (
-    ApiKey,
-    AuditRecord,
-    AuditReviewReason,
-    CallPlanTouch,
-    ChainHead,
-    Decision,
-    Outcome,
+    ProjectedApiKey,
+    ProjectedDecision,
+    ProjectedOutcome,
+    ProjectedReview,
+    ProjectedReviewReason,
+    ProjectedTouch,
 )
+from candor.serving.audit.verify import TreeWalk, VerifyReport, verify_log
+from candor.serving.audit.view import Caller, KeyView
 
-RECORDS = cast(Table, AuditRecord.__table__)
-REASONS = cast(Table, AuditReviewReason.__table__)
-HEAD = cast(Table, ChainHead.__table__)
-DECISIONS = cast(Table, Decision.__table__)
-OUTCOMES = cast(Table, Outcome.__table__)
-KEYS = cast(Table, ApiKey.__table__)
-TOUCHES = cast(Table, CallPlanTouch.__table__)
+__all__ = ["AuditStore", "Caller", "utc_now"]
+
+logger = logging.getLogger("candor.audit")
+
+REVIEWS = cast(Table, ProjectedReview.__table__)
+REASONS = cast(Table, ProjectedReviewReason.__table__)
+DECISIONS = cast(Table, ProjectedDecision.__table__)
+OUTCOMES = cast(Table, ProjectedOutcome.__table__)
+KEYS = cast(Table, ProjectedApiKey.__table__)
+TOUCHES = cast(Table, ProjectedTouch.__table__)
+PROJECTED = (REVIEWS, REASONS, DECISIONS, OUTCOMES, KEYS, TOUCHES)
 
 ROLES = ("scorer", "reviewer", "admin")
 _IN_CHUNK = 500  # bound parameters per IN (...): far below any database's limit
+_READ_CHUNK = 5000
 DECISION_KINDS = ("confirm", "override")
 
 
-def utc_now() -> str:
-    return datetime.now(UTC).isoformat(timespec="microseconds")
-
-
 @dataclass(frozen=True)
-class NewRecord:
-    """One scored (or suppressed) lead, as the scoring path hands it over."""
+class Proof:
+    """An inclusion proof of one event under a signed tree head (RFC 9162 2.1.3)."""
 
-    score_id: str
-    kind: str  # score | suppression
-    lead_id: str
-    model_name: str
-    model_version: str
-    run_id: str
-    contract: str
-    requested_by: str
-    score: float | None = None
-    grade: str | None = None
-    review_required: bool = False
-    review_reasons: tuple[str, ...] = ()
-    payload: dict[str, Any] = field(default_factory=dict)
+    leaf: bytes
+    leaf_index: int
+    head: TreeHead
+    path: tuple[bytes, ...]
+    public_key: str
 
-
-@dataclass(frozen=True)
-class Caller:
-    name: str
-    role: str
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "leaf": self.leaf.decode("utf-8", "surrogateescape"),
+            "leaf_index": self.leaf_index,
+            "tree_head": self.head.to_dict(),
+            "inclusion_path": [h.hex() for h in self.path],
+            "public_key": self.public_key,
+        }
 
 
 class AuditStore:
-    def __init__(self, engine: Engine, *, pseudonym_key: bytes) -> None:
-        self.engine = engine
+    def __init__(self, engines: Engines, *, log: AuditLog, pseudonym_key: bytes) -> None:
+        self.engines = engines
+        self.log = log
         self._key = pseudonym_key
+        self.keys = KeyView(mac_key=log.mac_key, public_key=log.signer.public_key)
+        log.listeners.append(self.keys.committed)
+        self._models: dict[str, ModelView] = {}
+        self._models_logged: set[str] = set()
+        self._integrity: str | None = None
+        self._read_problem: str | None = None
+
+    @property
+    def engine(self):  # type: ignore[no-untyped-def]
+        """The writing engine (migrations, tests)."""
+        return self.engines.write
 
     def lead_key(self, lead_id: str) -> str:
         return lead_key(self._key, lead_id)
 
-    def _write(self, action: str) -> AbstractContextManager[Connection]:
-        """One transaction, committed on leaving; a database failure is audit_unavailable."""
-        return self._guarded(self.engine.begin, f"could not record {action}")
+    @property
+    def problem(self) -> str | None:
+        """Why the store is degraded now, or None (for /healthz): it cannot be written, or the
+        log failed verification (then keys after the first bad event are not trusted)."""
+        if self.log.problem is not None:
+            return f"the audit store cannot be written: {self.log.problem}"
+        if self._read_problem is not None:
+            return f"the audit store cannot be read: {self._read_problem}"
+        failed = self.keys.problem
+        if failed is not None:
+            return (
+                f"the audit log failed verification at event {failed.position} ({failed.kind}); "
+                "run `candor audit verify`"
+            )
+        return self._integrity
 
-    def _read(self, what: str) -> AbstractContextManager[Connection]:
-        return self._guarded(self.engine.connect, f"could not be read ({what})")
+    def warn(self, problem: str) -> None:
+        """An integrity problem found outside the log itself (the checkpoint file): kept and
+        logged once."""
+        if problem != self._integrity:
+            logger.error("AUDIT LOG: %s; run `candor audit verify`", problem)
+        self._integrity = problem
+
+    def close(self) -> None:
+        self.engines.dispose()
 
     @contextmanager
-    def _guarded(
-        self, open_connection: Callable[[], AbstractContextManager[Connection]], failure: str
-    ) -> Iterator[Connection]:
+    def _read(self, what: str) -> Iterator[Connection]:
         try:
-            with open_connection() as connection:
+            with self.engines.read.connect() as connection:
                 yield connection
         except (ConflictError, NotFoundError, InputValidationError):
             raise
         except SQLAlchemyError as exc:
-            raise AuditUnavailableError(f"the audit store {failure}: {type(exc).__name__}") from exc
+            problem = f"{type(exc).__name__} reading {what}"
+            if problem != self._read_problem:
+                logger.error("audit store cannot be read: %s", problem)  # once per cause
+            self._read_problem = problem
+            raise AuditUnavailableError(
+                f"the audit store could not be read ({what}): {type(exc).__name__}"
+            ) from exc
+        if self._read_problem is not None:
+            logger.warning("audit store readable again (was: %s)", self._read_problem)
+            self._read_problem = None
 
-    # --- scores -------------------------------------------------------------------------
+    # --- writing -------------------------------------------------------------------------
 
-    def append(self, records: Sequence[NewRecord]) -> None:
-        """Write records at the end of the hash chain, all or none, before returning."""
-        if not records:
+    def append(self, events: Sequence[NewEvent], *, model: NewEvent | None = None) -> None:
+        """Write events at the end of the log, all or none, before returning.
+
+        ``model`` is the model version's event; it is written first the first time it is used.
+        """
+        if not events:
             return
-        with self._write(f"{len(records)} score(s)") as conn:
-            head = conn.execute(select(HEAD).where(HEAD.c.id == 1).with_for_update()).one()
-            seq, previous = int(head.last_seq), str(head.last_hash)
-            created_at = utc_now()
-            rows, reasons = [], []
-            for record in records:
-                seq += 1
-                fields = {
-                    "seq": seq,
-                    "score_id": record.score_id,
-                    "kind": record.kind,
-                    "created_at": created_at,
-                    "model_name": record.model_name,
-                    "model_version": record.model_version,
-                    "run_id": record.run_id,
-                    "contract": record.contract,
-                    "lead_key": self.lead_key(record.lead_id),
-                    "requested_by": record.requested_by,
-                    "score": record.score,
-                    "grade": record.grade,
-                    "review_required": record.review_required,
-                    "review_reasons": ",".join(record.review_reasons),
-                    "payload": canonical_json(record.payload),
-                }
-                digest = record_hash(previous, fields)
-                rows.append({**fields, "prev_hash": previous, "record_hash": digest})
-                reasons += [{"seq": seq, "code": code} for code in record.review_reasons]
-                previous = digest
-            conn.execute(insert(RECORDS), rows)
-            if reasons:
-                conn.execute(insert(REASONS), reasons)
-            conn.execute(
-                update(HEAD).where(HEAD.c.id == 1).values(last_seq=seq, last_hash=previous)
+        if model is None or model.subject in self._models_logged:
+            self.log.append(events)
+            return
+
+        def prepare(conn: Connection) -> tuple[Sequence[NewEvent], Any]:
+            known = conn.execute(
+                select(EVENTS.c.seq).where(
+                    EVENTS.c.kind == ev.MODEL, EVENTS.c.subject == model.subject
+                )
+            ).first()
+            return ([*events] if known else [model, *events]), None
+
+        self.log.submit(prepare)
+        self._models_logged.add(model.subject)
+
+    # --- verification and proofs -------------------------------------------------------------
+
+    def _events(
+        self, conn: Connection, *, after: int = 0
+    ) -> Iterator[tuple[StoredEvent, bytes | None]]:
+        """Events in seq order (read in chunks), with their MACs."""
+        last = after
+        while True:
+            rows = conn.execute(
+                select(EVENTS).where(EVENTS.c.seq > last).order_by(EVENTS.c.seq).limit(_READ_CHUNK)
+            ).all()
+            for r in rows:
+                yield _stored(r), r.mac
+            if len(rows) < _READ_CHUNK:
+                return
+            last = int(rows[-1].seq)
+
+    def _heads(self, conn: Connection, *, after: int = 0) -> list[TreeHead]:
+        return [
+            TreeHead(int(h.tree_size), bytes(h.root), h.signed_at, bytes(h.signature))
+            for h in conn.execute(
+                select(HEADS).where(HEADS.c.tree_size > after).order_by(HEADS.c.tree_size)
+            )
+        ]
+
+    def verify(self) -> VerifyReport:
+        checkpoints = read_checkpoints(self.log.checkpoint_path) if self.log.checkpoint_path else []
+        with self._read("the audit log") as conn:
+            writer = conn.execute(select(WRITER).where(WRITER.c.id == 1)).mappings().first()
+            projected = {
+                table.name: [dict(r) for r in conn.execute(select(table)).mappings()]
+                for table in PROJECTED
+            }
+            return verify_log(
+                events=self._events(conn),
+                heads=self._heads(conn),
+                writer=writer,
+                checkpoints=checkpoints,
+                projected=projected,
+                mac_key=self.log.mac_key,
+                public_key=self.log.signer.public_key,
             )
 
-    def verify(self) -> ChainReport:
-        with self._read("audit records") as conn:
-            head = conn.execute(select(HEAD).where(HEAD.c.id == 1)).one()
-            rows = conn.execute(select(RECORDS).order_by(RECORDS.c.seq)).mappings()
-            return verify_chain(
-                (dict(r) for r in rows), head_seq=int(head.last_seq), head_hash=head.last_hash
+    def public_key(self) -> str:
+        return public_key_pem(self.log.signer.public_key)
+
+    def follow(self) -> None:
+        """Bring the trusted key view up to the newest signed head in the database."""
+        with self._read("the audit log") as conn:
+            latest = conn.execute(select(func.max(HEADS.c.tree_size))).scalar()
+            if latest is None or int(latest) <= self.keys.size:
+                return
+
+            def read_after(
+                size: int,
+            ) -> tuple[list[tuple[StoredEvent, bytes | None]], list[TreeHead]]:
+                return list(self._events(conn, after=size)), self._heads(conn, after=size)
+
+            self.keys.follow(int(latest), read_after)
+
+    def prove(self, score_id: str) -> Proof:
+        """The inclusion proof of a record under the newest signed tree head."""
+        with self._read("the audit log") as conn:
+            found = conn.execute(
+                select(EVENTS.c.seq).where(
+                    EVENTS.c.subject == score_id, EVENTS.c.kind.in_(ev.RECORD_KINDS)
+                )
+            ).first()
+            if found is None:
+                raise _unknown_score(score_id)
+            heads = self._heads(conn)
+            walk = TreeWalk(self.log.mac_key, self.log.signer.public_key, hashes=[])
+            leaf = b""
+            for event, mac in self._events(conn):
+                walk.feed(event, mac)
+                if event.seq == found.seq:
+                    leaf = event.leaf()
+        assert walk.hashes is not None
+        head = next((h for h in reversed(heads) if h.tree_size <= len(walk.hashes)), None)
+        if head is None or head.tree_size < found.seq:
+            raise AuditUnavailableError("no signed tree head covers this record yet")
+        hashes = walk.hashes[: head.tree_size]
+        path = inclusion_path(hashes, found.seq - 1)
+        if not verify_inclusion(
+            hashes[found.seq - 1], found.seq - 1, head.tree_size, path, head.root
+        ):
+            raise AuditUnavailableError(
+                "the log does not match its signed tree head: run `candor audit verify`"
             )
+        return Proof(leaf, found.seq - 1, head, tuple(path), self.public_key())
+
+    # --- records -------------------------------------------------------------------------
+
+    def _model(self, conn: Connection, subject: str) -> ModelView:
+        view = self._models.get(subject)
+        if view is None:
+            row = conn.execute(
+                select(EVENTS.c.body).where(EVENTS.c.kind == ev.MODEL, EVENTS.c.subject == subject)
+            ).first()
+            if row is None:
+                raise AuditUnavailableError(f"the audit log has no event for model {subject}")
+            view = self._models[subject] = ModelView(json.loads(row.body))
+        return view
 
     def count(self) -> int:
-        with self._read("audit records") as conn:
-            return int(conn.execute(select(func.count()).select_from(RECORDS)).scalar_one())
+        """Score, suppression and forecast records in the log."""
+        with self._read("the audit log") as conn:
+            return int(
+                conn.execute(
+                    select(func.count())
+                    .select_from(EVENTS)
+                    .where(EVENTS.c.kind.in_(ev.RECORD_KINDS))
+                ).scalar_one()
+            )
 
     def score_ids(self) -> set[str]:
-        with self._read("audit records") as conn:
-            return {r[0] for r in conn.execute(select(RECORDS.c.score_id))}
-
-    def get_record(self, score_id: str) -> dict[str, Any]:
-        with self._read("audit records") as conn:
-            row = (
-                conn.execute(select(RECORDS).where(RECORDS.c.score_id == score_id))
-                .mappings()
-                .first()
-            )
-            if row is None:
-                raise NotFoundError(
-                    f"no score with score_id {score_id!r}",
-                    [ErrorDetail("score_id", "unknown score id")],
+        with self._read("the audit log") as conn:
+            return {
+                r[0]
+                for r in conn.execute(
+                    select(EVENTS.c.subject).where(EVENTS.c.kind.in_(ev.RECORD_KINDS))
                 )
+            }
+
+    def get_record(self, score_id: str, *, reader: str) -> dict[str, Any]:
+        """One record in full, with its decisions and the lead's outcomes; the read is logged.
+
+        Health-data rules ask who looked at whose data: the access event is committed before
+        the record is returned (no record leaves unlogged).
+        """
+        with self._read("the audit log") as conn:
+            row = conn.execute(
+                select(EVENTS).where(
+                    EVENTS.c.subject == score_id, EVENTS.c.kind.in_(ev.RECORD_KINDS)
+                )
+            ).first()
+            if row is None:
+                raise _unknown_score(score_id)
             decisions = self._decisions(conn, [score_id]).get(score_id, [])
             outcomes = [
                 {
-                    "converted": o.converted,
+                    "converted": bool(o.converted),
                     "observed_at": o.observed_at,
                     "recorded_by": o.recorded_by,
                     "recorded_at": o.recorded_at,
                 }
                 for o in conn.execute(
                     select(OUTCOMES)
-                    .where(OUTCOMES.c.lead_key == row["lead_key"])
-                    .order_by(OUTCOMES.c.observed_at, OUTCOMES.c.id)
+                    .where(OUTCOMES.c.lead_key == row.lead_key)
+                    .order_by(OUTCOMES.c.observed_at, OUTCOMES.c.seq)
                 )
             ]
+            body = json.loads(row.body)
+            model = self._model(conn, body["model"])
+        self.log.append(
+            [
+                NewEvent(
+                    ev.ACCESS,
+                    reader,
+                    score_id,
+                    body_text({"read": row.kind, "seq": int(row.seq)}),
+                    row.lead_key,
+                )
+            ]
+        )
+        if "legacy" in body:  # imported from the hash-chained schema: kept as it was
+            payload = body["payload"]
+        else:
+            rendered = row.kind == ev.SCORE and "inputs" in body and model.schema is not None
+            payload = render_score(body, model) if rendered else body
         return {
-            **_public(row),
-            "payload": json.loads(row["payload"]),
+            **_public(row, body, model),
+            "payload": payload,
             "decisions": decisions,
             "outcomes": outcomes,
         }
+
+    def access_log(self, score_id: str) -> list[dict[str, Any]]:
+        """Who read this record, and when, oldest first."""
+        with self._read("the audit log") as conn:
+            if (
+                conn.execute(select(EVENTS.c.seq).where(EVENTS.c.subject == score_id)).first()
+                is None
+            ):
+                raise _unknown_score(score_id)
+            return [
+                {"read_by": r.actor, "read_at": r.at, "seq": int(r.seq)}
+                for r in conn.execute(
+                    select(EVENTS.c.actor, EVENTS.c.at, EVENTS.c.seq)
+                    .where(EVENTS.c.subject == score_id, EVENTS.c.kind == ev.ACCESS)
+                    .order_by(EVENTS.c.seq)
+                )
+            ]
 
     # --- review queue and decisions -------------------------------------------------------
 
@@ -212,41 +385,64 @@ class AuditStore:
                 f"field 'status': expected pending or decided, got {status!r}",
                 [ErrorDetail("status", "unknown status")],
             )
-        decided = exists(select(DECISIONS.c.id).where(DECISIONS.c.score_id == RECORDS.c.score_id))
-        query = select(RECORDS).where(RECORDS.c.kind == kind)
         if status == "pending":
-            query = query.where(RECORDS.c.review_required.is_(True), ~decided)
-        else:
-            query = query.where(decided)
-        if reason:
-            query = query.where(
-                RECORDS.c.seq.in_(select(REASONS.c.seq).where(REASONS.c.code == reason))
+            decided = exists(
+                select(DECISIONS.c.seq).where(DECISIONS.c.score_id == REVIEWS.c.score_id)
             )
-        if cursor is not None:
-            query = query.where(RECORDS.c.seq < cursor)
-        query = query.order_by(RECORDS.c.seq.desc()).limit(limit + 1)
-        with self._read("audit records") as conn:
-            rows = list(conn.execute(query).mappings())
-            page = rows[:limit]
-            decisions = self._decisions(conn, [r["score_id"] for r in page])
-        items = [
-            {
-                **_public(r),
-                "series": json.loads(r["payload"]).get("series") if kind == "forecast" else None,
-                "latest_decision": _last(decisions.get(r["score_id"], [])),
-            }
-            for r in page
-        ]
-        next_cursor = int(page[-1]["seq"]) if len(rows) > limit else None
+            query = select(REVIEWS.c.seq).where(REVIEWS.c.kind == kind, ~decided)
+            if reason:
+                query = query.where(
+                    REVIEWS.c.seq.in_(select(REASONS.c.seq).where(REASONS.c.code == reason))
+                )
+            if cursor is not None:
+                query = query.where(REVIEWS.c.seq < cursor)
+            query = query.order_by(REVIEWS.c.seq.desc()).limit(limit + 1)
+        else:
+            query = select(EVENTS.c.seq).where(
+                EVENTS.c.kind == kind,
+                EVENTS.c.subject.in_(select(DECISIONS.c.score_id)),
+            )
+            if reason:
+                query = query.where(
+                    EVENTS.c.seq.in_(select(REASONS.c.seq).where(REASONS.c.code == reason))
+                )
+            if cursor is not None:
+                query = query.where(EVENTS.c.seq < cursor)
+            query = query.order_by(EVENTS.c.seq.desc()).limit(limit + 1)
+        with self._read("the review queue") as conn:
+            seqs = [int(r[0]) for r in conn.execute(query)]
+            page_seqs = seqs[:limit]
+            rows = (
+                {
+                    int(r.seq): r
+                    for r in conn.execute(select(EVENTS).where(EVENTS.c.seq.in_(page_seqs)))
+                }
+                if page_seqs
+                else {}
+            )
+            page = [rows[s] for s in page_seqs if s in rows]
+            decisions = self._decisions(conn, [r.subject for r in page])
+            items = []
+            for r in page:
+                body = json.loads(r.body)
+                model = self._model(conn, body["model"])
+                items.append(
+                    {
+                        **_public(r, body, model),
+                        "series": body.get("series") if kind == "forecast" else None,
+                        "latest_decision": _last(decisions.get(r.subject, [])),
+                    }
+                )
+        next_cursor = page_seqs[-1] if len(seqs) > limit else None
         return items, next_cursor
 
-    def _decisions(self, conn: Connection, score_ids: Any) -> dict[str, list[dict]]:
+    def _decisions(self, conn: Connection, score_ids: Any) -> dict[str, list[dict[str, Any]]]:
         """Decisions per score id, oldest first; ``score_ids`` is a list or a subquery."""
-        out: dict[str, list[dict]] = {}
+        out: dict[str, list[dict[str, Any]]] = {}
         if isinstance(score_ids, list) and not score_ids:
             return out
         query = (
-            select(DECISIONS).where(DECISIONS.c.score_id.in_(score_ids)).order_by(DECISIONS.c.id)
+            select(DECISIONS).where(DECISIONS.c.score_id.in_(score_ids)).order_by(DECISIONS.c.seq)
         )
         for d in conn.execute(query):
             out.setdefault(d.score_id, []).append(
@@ -268,29 +464,26 @@ class AuditStore:
         A lead score's override sets the grade that should stand; a forecast has no grade, so
         its override (the forecast should not be used as is) needs only the comment.
         """
-        with self._write("the decision") as conn:
-            # lock the score's row: concurrent decisions queue, so id order == time order
+
+        def prepare(conn: Connection) -> tuple[Sequence[NewEvent], Any]:
             found = conn.execute(
-                select(RECORDS.c.seq, RECORDS.c.kind)
-                .where(RECORDS.c.score_id == score_id)
-                .with_for_update()
+                select(EVENTS.c.kind).where(
+                    EVENTS.c.subject == score_id,
+                    EVENTS.c.kind.in_((ev.SCORE, ev.FORECAST, ev.SUPPRESSION)),
+                )
             ).first()
             if found is None:
-                raise NotFoundError(
-                    f"no score with score_id {score_id!r}",
-                    [ErrorDetail("score_id", "unknown score id")],
-                )
+                raise _unknown_score(score_id)
             _check_decision(decision, grade, comment, kind=found.kind)
-            conn.execute(
-                insert(DECISIONS).values(
-                    score_id=score_id,
-                    decision=decision,
-                    grade=grade if decision == "override" else None,
-                    comment=comment.strip(),
-                    decided_by=decided_by,
-                    decided_at=utc_now(),
-                )
-            )
+            body = {
+                "decision": decision,
+                "grade": grade if decision == "override" else None,
+                "comment": comment.strip(),
+            }
+            return [NewEvent(ev.DECISION, decided_by, score_id, body_text(body))], None
+
+        self.log.submit(prepare)
+        with self._read("decisions") as conn:
             return self._decisions(conn, [score_id])[score_id]
 
     # --- outcomes -------------------------------------------------------------------------
@@ -300,78 +493,84 @@ class AuditStore:
     ) -> int:
         """Record a real outcome; the number of stored scores of that lead it links to."""
         key = self.lead_key(lead_id)
-        with self._write("the outcome") as conn:
+
+        def prepare(conn: Connection) -> tuple[Sequence[NewEvent], Any]:
             matched = int(
                 conn.execute(
                     select(func.count())
-                    .select_from(RECORDS)
-                    .where(RECORDS.c.lead_key == key, RECORDS.c.kind == "score")
+                    .select_from(EVENTS)
+                    .where(EVENTS.c.lead_key == key, EVENTS.c.kind == ev.SCORE)
                 ).scalar_one()
             )
             if matched == 0:
                 raise NotFoundError(
-                    f"field 'lead_id': no scored lead with id {lead_id!r}; an outcome must "
-                    "follow a score",
+                    "field 'lead_id': no scored lead with this id; an outcome must follow a score",
                     [ErrorDetail("lead_id", "no scores for this lead")],
                 )
-            conn.execute(
-                insert(OUTCOMES).values(
-                    lead_key=key,
-                    converted=converted,
-                    observed_at=observed_at,
-                    recorded_by=recorded_by,
-                    recorded_at=utc_now(),
-                )
-            )
-        return matched
+            body = {"converted": bool(converted), "observed_at": observed_at}
+            return [NewEvent(ev.OUTCOME, recorded_by, "outcome", body_text(body), key)], matched
+
+        return int(self.log.submit(prepare).result)
 
     def evaluation_rows(self) -> list[dict[str, Any]]:
         """Scored records that have an outcome: score, grades, reasons and the latest outcome."""
-        with self._read("audit records") as conn:
+        with self._read("the audit log") as conn:
             latest: dict[str, bool] = {}
-            for o in conn.execute(select(OUTCOMES).order_by(OUTCOMES.c.observed_at, OUTCOMES.c.id)):
+            for o in conn.execute(
+                select(OUTCOMES).order_by(OUTCOMES.c.observed_at, OUTCOMES.c.seq)
+            ):
                 latest[o.lead_key] = bool(o.converted)
             if not latest:
                 return []
             with_outcome = select(OUTCOMES.c.lead_key)
+            scored = select(EVENTS.c.subject).where(
+                EVENTS.c.kind == ev.SCORE, EVENTS.c.lead_key.in_(with_outcome)
+            )
             rows = list(
                 conn.execute(
-                    select(
-                        RECORDS.c.score_id,
-                        RECORDS.c.lead_key,
-                        RECORDS.c.score,
-                        RECORDS.c.grade,
-                        RECORDS.c.review_reasons,
-                    ).where(RECORDS.c.kind == "score", RECORDS.c.lead_key.in_(with_outcome))
+                    select(EVENTS.c.subject, EVENTS.c.lead_key, EVENTS.c.body).where(
+                        EVENTS.c.kind == ev.SCORE, EVENTS.c.lead_key.in_(with_outcome)
+                    )
                 )
             )
             # subqueries, not lists of ids: a report over many leads must not hit the
             # database's limit on bound parameters
-            decisions = self._decisions(
-                conn,
-                select(RECORDS.c.score_id).where(
-                    RECORDS.c.kind == "score", RECORDS.c.lead_key.in_(with_outcome)
-                ),
-            )
+            decisions = self._decisions(conn, scored)
         out = []
         for r in rows:
-            final = decisions.get(r.score_id, [])
+            body = json.loads(r.body)
+            final = decisions.get(r.subject, [])
             final_grade = next(
-                (d["grade"] for d in reversed(final) if d["decision"] == "override"), r.grade
+                (d["grade"] for d in reversed(final) if d["decision"] == "override"), body["grade"]
             )
             out.append(
                 {
-                    "score_id": r.score_id,
-                    "score": float(r.score),
-                    "grade": r.grade,
+                    "score_id": r.subject,
+                    "score": float(body["score"]),
+                    "grade": body["grade"],
                     "final_grade": final_grade,
-                    "reasons": [c for c in r.review_reasons.split(",") if c],
+                    "reasons": list(body["review"]),
                     "converted": latest[r.lead_key],
                 }
             )
         return out
 
     # --- call-plan touches ---------------------------------------------------------------
+
+    def touches_event(
+        self,
+        lead_ids: Sequence[str],
+        *,
+        plan_id: str,
+        requested_by: str,
+        score_ids: Sequence[str | None] | None = None,
+    ) -> NewEvent:
+        """The event placing each lead on a call plan (``score_ids`` parallel to ``lead_ids``)."""
+        if score_ids is not None and len(score_ids) != len(lead_ids):
+            raise ValueError(f"{len(score_ids)} score ids for {len(lead_ids)} leads")
+        links = score_ids if score_ids is not None else [None] * len(lead_ids)
+        touches = [[self.lead_key(i), s] for i, s in zip(lead_ids, links, strict=True)]
+        return NewEvent(ev.TOUCHES, requested_by, plan_id, body_text({"touches": touches}))
 
     def record_touches(
         self,
@@ -381,29 +580,16 @@ class AuditStore:
         requested_by: str,
         score_ids: Sequence[str | None] | None = None,
     ) -> None:
-        """Record each lead as touched by a call plan, all or none, before returning.
-
-        ``score_ids`` (parallel to ``lead_ids``) link each touch to the audited score that put
-        the lead on the plan.
-        """
-        if score_ids is not None and len(score_ids) != len(lead_ids):
-            raise ValueError(f"{len(score_ids)} score ids for {len(lead_ids)} leads")
+        """Record each lead as touched by a call plan, all or none, before returning."""
         if not lead_ids:
             return
-        planned_at = utc_now()
-        links = score_ids if score_ids is not None else [None] * len(lead_ids)
-        rows = [
-            {
-                "lead_key": self.lead_key(lead_id),
-                "planned_at": planned_at,
-                "plan_id": plan_id,
-                "requested_by": requested_by,
-                "score_id": score_id,
-            }
-            for lead_id, score_id in zip(lead_ids, links, strict=True)
-        ]
-        with self._write(f"{len(rows)} call-plan touch(es)") as conn:
-            conn.execute(insert(TOUCHES), rows)
+        self.log.append(
+            [
+                self.touches_event(
+                    lead_ids, plan_id=plan_id, requested_by=requested_by, score_ids=score_ids
+                )
+            ]
+        )
 
     def touches_since(self, lead_ids: Sequence[str], since_iso: str) -> dict[str, int]:
         """Call-plan touches per lead at or after ``since_iso`` (ISO 8601; UTC if no offset).
@@ -433,8 +619,8 @@ class AuditStore:
 
     # --- API keys -------------------------------------------------------------------------
 
-    def create_key(self, *, name: str, role: str) -> str:
-        """Store a new key's hash; the secret is returned once and never stored."""
+    def create_key(self, *, name: str, role: str, created_by: str = "cli") -> str:
+        """Log a new key's hash; the secret is returned once and never stored."""
         if role not in ROLES:
             raise InputValidationError(
                 f"field 'role': expected one of {list(ROLES)}, got {role!r}",
@@ -445,56 +631,84 @@ class AuditStore:
                 "field 'name': a key needs a name", [ErrorDetail("name", "empty")]
             )
         secret = new_api_secret()
-        try:
-            with self._write("the API key") as conn:
-                conn.execute(
-                    insert(KEYS).values(
-                        name=name,
-                        role=role,
-                        secret_hash=hash_api_secret(secret),
-                        created_at=utc_now(),
-                    )
-                )
-        except AuditUnavailableError as exc:
-            if isinstance(exc.__cause__, IntegrityError):
+
+        def prepare(conn: Connection) -> tuple[Sequence[NewEvent], Any]:
+            if conn.execute(select(KEYS.c.name).where(KEYS.c.name == name)).first() is not None:
                 raise ConflictError(
                     f"an API key named {name!r} already exists", [ErrorDetail("name", "taken")]
-                ) from exc
-            raise
+                )
+            body = {"role": role, "secret_hash": hash_api_secret(secret)}
+            return [NewEvent(ev.KEY_CREATED, created_by, name, body_text(body))], None
+
+        self.log.submit(prepare, exclusive=True)
         return secret
 
-    def revoke_key(self, name: str) -> None:
-        with self._write("the revocation") as conn:
-            done = conn.execute(
-                update(KEYS)
-                .where(KEYS.c.name == name, KEYS.c.revoked_at.is_(None))
-                .values(revoked_at=utc_now())
-            )
-            if done.rowcount == 0:
+    def revoke_key(self, name: str, *, revoked_by: str = "cli") -> None:
+        def prepare(conn: Connection) -> tuple[Sequence[NewEvent], Any]:
+            active = conn.execute(
+                select(KEYS.c.name).where(KEYS.c.name == name, KEYS.c.revoked_seq.is_(None))
+            ).first()
+            if active is None:
                 raise NotFoundError(
                     f"no active API key named {name!r}",
                     [ErrorDetail("name", "unknown or already revoked")],
                 )
+            return [NewEvent(ev.KEY_REVOKED, revoked_by, name, body_text({}))], None
+
+        self.log.submit(prepare, exclusive=True)
 
     def authenticate(self, secret: str) -> Caller | None:
-        with self._read("API keys") as conn:
-            row = conn.execute(
-                select(KEYS.c.name, KEYS.c.role).where(
-                    KEYS.c.secret_hash == hash_api_secret(secret), KEYS.c.revoked_at.is_(None)
-                )
-            ).first()
-        return Caller(row.name, row.role) if row else None
+        """The caller of a key whose creation, and no revocation, is in the verified log."""
+        self.follow()
+        return self.keys.caller(hash_api_secret(secret))
 
     def list_keys(self) -> list[dict[str, Any]]:
         with self._read("API keys") as conn:
             return [
-                dict(r)
-                for r in conn.execute(
-                    select(KEYS.c.name, KEYS.c.role, KEYS.c.created_at, KEYS.c.revoked_at).order_by(
-                        KEYS.c.id
-                    )
-                ).mappings()
+                {
+                    "name": r.name,
+                    "role": r.role,
+                    "created_at": r.created_at,
+                    "revoked_at": r.revoked_at,
+                }
+                for r in conn.execute(select(KEYS).order_by(KEYS.c.created_seq))
             ]
+
+    # --- promotions ----------------------------------------------------------------------
+
+    def record_promotion(self, record: dict[str, Any], *, by: str) -> None:
+        """A champion promotion and its justification (from ``candor models promote`` or the
+        training gate), as an event."""
+        subject = f"{record['model']}@{record['version']}"
+        self.log.append([NewEvent(ev.PROMOTION, by, subject, body_text(_jsonable(record)))])
+
+
+def _jsonable(record: dict[str, Any]) -> dict[str, Any]:
+    return {
+        str(k): (v if isinstance(v, str | int | float | bool) or v is None else str(v))
+        for k, v in record.items()
+    }
+
+
+def _stored(row: Any) -> StoredEvent:
+    body = row.body
+    if isinstance(body, bytes):  # a tampered text cell SQLite now returns as bytes
+        body = body.decode("utf-8", "surrogateescape")
+    return StoredEvent(
+        int(row.seq),
+        str(row.kind),
+        str(row.at),
+        str(row.actor),
+        str(row.subject),
+        row.lead_key,
+        str(body),
+    )
+
+
+def _unknown_score(score_id: str) -> NotFoundError:
+    return NotFoundError(
+        "no score with this score_id", [ErrorDetail("score_id", "unknown score id")]
+    )
 
 
 def _check_decision(decision: str, grade: str | None, comment: str, *, kind: str) -> None:
@@ -503,7 +717,7 @@ def _check_decision(decision: str, grade: str | None, comment: str, *, kind: str
         problems.append(
             ErrorDetail("decision", f"expected one of {list(DECISION_KINDS)}, got {decision!r}")
         )
-    if kind == "forecast":
+    if kind == ev.FORECAST:
         if grade is not None:
             problems.append(ErrorDetail("grade", "a forecast has no grade; send none"))
     elif decision == "override":
@@ -523,23 +737,19 @@ def _last(items: list[dict[str, Any]]) -> dict[str, Any] | None:
     return items[-1] if items else None
 
 
-def _public(row: Any) -> dict[str, Any]:
+def _public(row: Any, body: dict[str, Any], model: ModelView) -> dict[str, Any]:
+    codes = review_codes(row.kind, body)
     return {
-        "score_id": row["score_id"],
-        "created_at": row["created_at"],
-        "kind": row["kind"],
-        "lead_key": row["lead_key"],
-        "requested_by": row["requested_by"],
-        "score": row["score"],
-        "grade": row["grade"],
-        "review_required": bool(row["review_required"]),
-        "review_reasons": [c for c in row["review_reasons"].split(",") if c],
-        "model": {
-            "name": row["model_name"],
-            "version": row["model_version"],
-            "run_id": row["run_id"],
-            "contract": row["contract"],
-        },
-        "record_hash": row["record_hash"],
-        "seq": int(row["seq"]),
+        "score_id": row.subject,
+        "created_at": row.at,
+        "kind": row.kind,
+        "lead_key": row.lead_key,
+        "requested_by": row.actor,
+        "score": body.get("score"),
+        "grade": body.get("grade"),
+        "review_required": bool(codes),
+        "review_reasons": codes,
+        "model": model.ref(),
+        "record_hash": leaf_hash(_stored(row).leaf()).hex(),  # the Merkle leaf hash
+        "seq": int(row.seq),
     }

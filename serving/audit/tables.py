@@ -1,124 +1,187 @@
 """SQLAlchemy tables of the audit store (storage models: never serialised to a client as is).
 
-Append-only by design: the service inserts audit records, decisions and outcomes and never
-updates or deletes them; ``chain_head`` is the one row that moves, under a lock, to record the
-end of the hash chain (so that deleting the last records is detected too).
+``audit_events`` is the log: append-only, one row per state change, each a leaf of the Merkle
+tree whose signed heads are in ``audit_tree_heads`` (and in the checkpoint file outside the
+database). ``audit_writer`` is the one row that moves: where the next writer continues the
+tree. Every ``projected_*`` table is derived from the log, so the API can read it quickly;
+``candor audit verify`` rebuilds each from the events and reports any row that differs.
+
+Payloads are ``jsonb`` and times ``timestamptz`` on PostgreSQL (so reporting tools can read
+them); on SQLite both are text, byte for byte as hashed.
 """
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from typing import Any
+
 from sqlalchemy import (
     BigInteger,
     Boolean,
-    Float,
-    ForeignKey,
+    Dialect,
     Index,
     Integer,
+    LargeBinary,
     String,
     Text,
+    TypeDecorator,
 )
+from sqlalchemy.dialects.postgresql import JSONB, TIMESTAMP
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeEngine
+
+from candor.serving.audit.canonical import canonical_text
+
+SEQ = BigInteger().with_variant(Integer, "sqlite")
+
+
+class CanonicalJSON(TypeDecorator[str]):
+    """Canonical JSON text in Python; ``jsonb`` on PostgreSQL, the text itself elsewhere."""
+
+    impl = Text
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
+        if dialect.name == "postgresql":
+            return dialect.type_descriptor(JSONB())
+        return dialect.type_descriptor(Text())
+
+    def process_bind_param(self, value: str | None, dialect: Dialect) -> Any:
+        if value is not None and dialect.name == "postgresql":
+            import json
+
+            return json.loads(value)  # JSONB encodes it again; the hash is over canonical text
+        return value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> Any:
+        if value is None or isinstance(value, str | bytes):
+            return value
+        return canonical_text(value)
+
+
+class IsoTime(TypeDecorator[str]):
+    """An ISO 8601 UTC time with microseconds in Python; ``timestamptz`` on PostgreSQL."""
+
+    impl = String(40)
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
+        if dialect.name == "postgresql":
+            return dialect.type_descriptor(TIMESTAMP(timezone=True))
+        return dialect.type_descriptor(String(40))
+
+    def process_bind_param(self, value: str | None, dialect: Dialect) -> Any:
+        if value is not None and dialect.name == "postgresql":
+            return datetime.fromisoformat(value)
+        return value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> Any:
+        if isinstance(value, datetime):
+            at = value if value.tzinfo else value.replace(tzinfo=UTC)
+            return at.astimezone(UTC).isoformat(timespec="microseconds")
+        return value
 
 
 class Base(DeclarativeBase):
     pass
 
 
-class AuditRecord(Base):
-    __tablename__ = "audit_records"
+class AuditEvent(Base):
+    __tablename__ = "audit_events"
 
-    seq: Mapped[int] = mapped_column(
-        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=False
-    )
-    score_id: Mapped[str] = mapped_column(String(32), unique=True, nullable=False)
-    kind: Mapped[str] = mapped_column(String(16), nullable=False)  # score | suppression
-    created_at: Mapped[str] = mapped_column(String(40), nullable=False)  # ISO 8601, UTC
-    model_name: Mapped[str] = mapped_column(String(200), nullable=False)
-    model_version: Mapped[str] = mapped_column(String(40), nullable=False)
-    run_id: Mapped[str] = mapped_column(String(64), nullable=False)
-    contract: Mapped[str] = mapped_column(String(200), nullable=False)
-    lead_key: Mapped[str] = mapped_column(String(64), nullable=False, index=True)
-    requested_by: Mapped[str] = mapped_column(String(100), nullable=False)
-    score: Mapped[float | None] = mapped_column(Float, nullable=True)
-    grade: Mapped[str | None] = mapped_column(String(1), nullable=True)
-    review_required: Mapped[bool] = mapped_column(Boolean, nullable=False)
-    review_reasons: Mapped[str] = mapped_column(String(200), nullable=False)  # comma-separated
-    payload: Mapped[str] = mapped_column(Text, nullable=False)  # canonical JSON
-    prev_hash: Mapped[str] = mapped_column(String(64), nullable=False)
-    record_hash: Mapped[str] = mapped_column(String(64), nullable=False)
-
-    __table_args__ = (Index("ix_audit_records_review", "review_required", "seq"),)
+    seq: Mapped[int] = mapped_column(SEQ, primary_key=True, autoincrement=False)  # 1-based
+    kind: Mapped[str] = mapped_column(String(24), nullable=False)
+    at: Mapped[str] = mapped_column(IsoTime, nullable=False)
+    actor: Mapped[str] = mapped_column(String(100), nullable=False)
+    # what the event is about: a score id, a key name, a plan id, a model version
+    subject: Mapped[str] = mapped_column(String(200), nullable=False, index=True)
+    lead_key: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
+    body: Mapped[str] = mapped_column(CanonicalJSON, nullable=False)
+    # HMAC of the leaf under a key outside the database: names the exact event changed
+    mac: Mapped[bytes] = mapped_column(LargeBinary(16), nullable=False)
 
 
-class AuditReviewReason(Base):
-    """One row per (record, review code): the review queue filters on it."""
+class AuditTreeHead(Base):
+    __tablename__ = "audit_tree_heads"
 
-    __tablename__ = "audit_review_reasons"
+    tree_size: Mapped[int] = mapped_column(SEQ, primary_key=True, autoincrement=False)
+    root: Mapped[bytes] = mapped_column(LargeBinary(32), nullable=False)
+    signed_at: Mapped[str] = mapped_column(IsoTime, nullable=False)
+    signature: Mapped[bytes] = mapped_column(LargeBinary(64), nullable=False)
 
-    seq: Mapped[int] = mapped_column(ForeignKey("audit_records.seq"), primary_key=True)
+
+class AuditWriter(Base):
+    """Where the next writer continues: the tree's size and its perfect subtrees (hex)."""
+
+    __tablename__ = "audit_writer"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tree_size: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    frontier: Mapped[str] = mapped_column(Text, nullable=False)  # JSON list of hex hashes
+
+
+class ProjectedReview(Base):
+    """A flagged score or forecast: the review queue."""
+
+    __tablename__ = "projected_reviews"
+
+    seq: Mapped[int] = mapped_column(SEQ, primary_key=True, autoincrement=False)
+    score_id: Mapped[str] = mapped_column(String(32), nullable=False, unique=True)
+    kind: Mapped[str] = mapped_column(String(24), nullable=False)
+
+
+class ProjectedReviewReason(Base):
+    __tablename__ = "projected_review_reasons"
+
+    seq: Mapped[int] = mapped_column(SEQ, primary_key=True, autoincrement=False)
     code: Mapped[str] = mapped_column(String(40), primary_key=True, index=True)
 
 
-class ChainHead(Base):
-    __tablename__ = "chain_head"
+class ProjectedDecision(Base):
+    __tablename__ = "projected_decisions"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    last_seq: Mapped[int] = mapped_column(BigInteger, nullable=False)
-    last_hash: Mapped[str] = mapped_column(String(64), nullable=False)
-
-
-class Decision(Base):
-    __tablename__ = "decisions"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    score_id: Mapped[str] = mapped_column(
-        ForeignKey("audit_records.score_id"), nullable=False, index=True
-    )
+    seq: Mapped[int] = mapped_column(SEQ, primary_key=True, autoincrement=False)
+    score_id: Mapped[str] = mapped_column(String(32), nullable=False, index=True)
     decision: Mapped[str] = mapped_column(String(16), nullable=False)  # confirm | override
     grade: Mapped[str | None] = mapped_column(String(1), nullable=True)
     comment: Mapped[str] = mapped_column(Text, nullable=False)
     decided_by: Mapped[str] = mapped_column(String(100), nullable=False)
-    decided_at: Mapped[str] = mapped_column(String(40), nullable=False)
+    decided_at: Mapped[str] = mapped_column(IsoTime, nullable=False)
 
 
-class Outcome(Base):
-    __tablename__ = "outcomes"
+class ProjectedOutcome(Base):
+    __tablename__ = "projected_outcomes"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    seq: Mapped[int] = mapped_column(SEQ, primary_key=True, autoincrement=False)
     lead_key: Mapped[str] = mapped_column(String(64), nullable=False, index=True)
     converted: Mapped[bool] = mapped_column(Boolean, nullable=False)
     observed_at: Mapped[str] = mapped_column(String(40), nullable=False)
     recorded_by: Mapped[str] = mapped_column(String(100), nullable=False)
-    recorded_at: Mapped[str] = mapped_column(String(40), nullable=False)
+    recorded_at: Mapped[str] = mapped_column(IsoTime, nullable=False)
 
 
-class ApiKey(Base):
-    __tablename__ = "api_keys"
+class ProjectedApiKey(Base):
+    __tablename__ = "projected_api_keys"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    name: Mapped[str] = mapped_column(String(100), unique=True, nullable=False)
+    name: Mapped[str] = mapped_column(String(100), primary_key=True)
     role: Mapped[str] = mapped_column(String(16), nullable=False)
     secret_hash: Mapped[str] = mapped_column(String(64), unique=True, nullable=False)
-    created_at: Mapped[str] = mapped_column(String(40), nullable=False)
-    revoked_at: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    created_seq: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    created_at: Mapped[str] = mapped_column(IsoTime, nullable=False)
+    revoked_seq: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    revoked_at: Mapped[str | None] = mapped_column(IsoTime, nullable=True)
 
 
-class CallPlanTouch(Base):
-    """One lead placed on one call plan: a planned contact, counted by the contact cap.
+class ProjectedTouch(Base):
+    """One lead placed on one call plan: a planned contact, counted by the contact cap."""
 
-    Appended, never updated; like every other table it holds the lead's keyed hash, never its id.
-    """
+    __tablename__ = "projected_touches"
 
-    __tablename__ = "call_plan_touches"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    seq: Mapped[int] = mapped_column(SEQ, primary_key=True, autoincrement=False)
+    position: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     lead_key: Mapped[str] = mapped_column(String(64), nullable=False)
     planned_at: Mapped[str] = mapped_column(String(40), nullable=False)  # ISO 8601, UTC
     plan_id: Mapped[str] = mapped_column(String(32), nullable=False, index=True)
-    requested_by: Mapped[str] = mapped_column(String(100), nullable=False)
-    # the audited score that put the lead on the plan (null for a touch recorded without one)
-    score_id: Mapped[str | None] = mapped_column(
-        ForeignKey("audit_records.score_id"), nullable=True
-    )
+    score_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
 
-    __table_args__ = (Index("ix_call_plan_touches_lead_key_planned_at", "lead_key", "planned_at"),)
+    __table_args__ = (Index("ix_projected_touches_lead_key_planned_at", "lead_key", "planned_at"),)

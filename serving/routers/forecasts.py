@@ -17,7 +17,7 @@ from fastapi.responses import Response
 from candor.explain.forecast_plots import ForecastPanel, forecast_png
 from candor.models.errors import ErrorDetail, InputValidationError, NotFoundError
 from candor.models.transparency import FORECAST_DISCLOSURE_TEXT, model_card_path
-from candor.serving.audit.records import forecast_records
+from candor.serving.audit.records import forecast_events, forecast_model_event
 from candor.serving.dependencies import AuditDep, ForecastDep, ReviewerDep, ScorerDep, SettingsDep
 from candor.serving.schemas import (
     ErrorResponse,
@@ -71,12 +71,14 @@ def create_forecasts(
     results = service.forecast(requests, horizon)
     model = service.model_ref
     store.append(  # written (and committed) before the answer leaves
-        forecast_records(
+        forecast_events(
             results,
             horizon=horizon,
             model=model,
             requested_by=caller.name,
-        )
+            lead_key=store.lead_key,
+        ),
+        model=forecast_model_event(model),
     )
     return {
         "model": {**model.to_dict(), "max_horizon": service.forecaster.horizon},
@@ -148,7 +150,7 @@ def forecast_plot(
 )
 def get_forecast(forecast_id: str, caller: ReviewerDep, store: AuditDep) -> dict[str, Any]:
     try:
-        record = store.get_record(forecast_id)
+        record = store.get_record(forecast_id, reader=caller.name)
     except NotFoundError as exc:
         raise NotFoundError(
             f"no forecast with forecast_id {forecast_id!r}",

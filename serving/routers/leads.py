@@ -5,16 +5,16 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter
-from fastapi.responses import JSONResponse
 
 from candor.models.transparency import disclosure
-from candor.serving.audit.records import records_for
+from candor.serving.audit.records import lead_model_event, score_events
 from candor.serving.dependencies import (
     AuditDep,
     ScorerDep,
     ScoringDep,
     SettingsDep,
 )
+from candor.serving.responses import FastJSONResponse
 from candor.serving.schemas import ScoreRequest, ScoreResponse, error_responses
 from candor.serving.services.leads import LeadScore
 
@@ -52,15 +52,21 @@ def score_leads(
     service: ScoringDep,
     store: AuditDep,
     settings: SettingsDep,
-) -> JSONResponse:
+) -> FastJSONResponse:
     leads = service.requests.validate(body.leads, limit=settings.max_leads_per_request)
-    results = service.score(leads, top_k=None)  # the audit keeps every contribution
-    # written and committed before anything is answered: no unaudited score leaves (else 503)
-    store.append(records_for(results, model=service.model_ref, requested_by=caller.name))
     top_k = (body.top_k or settings.default_top_k) if body.explain == "top" else None
+    # reasons in words for the answer; the audit keeps every contribution as numbers
+    results = service.score(leads, top_k=top_k)
+    # written and committed before anything is answered: no unaudited score leaves (else 503)
+    store.append(
+        score_events(
+            results, model=service.model_ref, requested_by=caller.name, lead_key=store.lead_key
+        ),
+        model=lead_model_event(service),
+    )
     # shaped like ScoreResponse by lead_result_json (a test checks it against the schema);
     # skipping pydantic's re-validation keeps 1,000-lead batches fast
-    return JSONResponse(
+    return FastJSONResponse(
         {
             "model": service.model_ref.to_dict(),
             "results": [lead_result_json(r, top_k=top_k) for r in results],

@@ -163,7 +163,7 @@ def review_queue(
     summary="One audit record in full: inputs, score, every contribution, decisions, outcomes",
 )
 def get_score(score_id: str, caller: ReviewerDep, store: AuditDep) -> dict[str, Any]:
-    record = store.get_record(score_id)
+    record = store.get_record(score_id, reader=caller.name)
     if record["kind"] == "forecast":
         raise NotFoundError(
             f"{score_id!r} is a sales forecast, not a lead score: see /v1/forecasts/{score_id}",

@@ -15,8 +15,13 @@ router = APIRouter(tags=["system"])
 
 
 @router.get("/healthz")
-def healthz(state: StateDep) -> dict[str, Any]:
-    """``ok`` when the lead scorer is loaded; the forecaster is reported beside it (optional)."""
+async def healthz(state: StateDep) -> dict[str, Any]:
+    """``ok`` when the lead scorer is loaded and the audit store can be written; the
+    forecaster is reported beside it (optional).
+
+    ``async`` and without a database call: it answers at once even when every worker thread
+    is waiting for the audit store, and it reports what the store last said.
+    """
     forecasting = state.forecasting
     forecaster = (
         forecasting.model_ref.to_dict()
@@ -31,7 +36,22 @@ def healthz(state: StateDep) -> dict[str, Any]:
             "detail": state.scoring_error,
             "forecaster": forecaster,
         }
-    return {"status": "ok", "model": service.model_ref.to_dict(), "forecaster": forecaster}
+    audit = state.audit
+    audit_problem = state.audit_error if audit is None else audit.problem
+    if audit_problem is not None:
+        return {
+            "status": "degraded",
+            "model": service.model_ref.to_dict(),
+            "detail": audit_problem,
+            "audit": {"status": "degraded", "detail": audit_problem},
+            "forecaster": forecaster,
+        }
+    return {
+        "status": "ok",
+        "model": service.model_ref.to_dict(),
+        "audit": {"status": "ok"},
+        "forecaster": forecaster,
+    }
 
 
 @router.get("/v1/models/current", response_model=ModelInfo)

@@ -21,7 +21,7 @@ from candor.models.call_plan import (
     segment_fields,
     segment_values,
 )
-from candor.serving.audit.records import records_for
+from candor.serving.audit.records import lead_model_event, score_events
 from candor.serving.audit.store import AuditStore
 from candor.serving.services.leads import LeadScoringService
 
@@ -54,7 +54,7 @@ def make_call_plan(
     lead_ids = [str(lead[scoring.id_field]) for lead in leads]
     segments = segment_fields(scoring.contract)
     planned_before = store.touches_since(lead_ids, since.isoformat())
-    results = scoring.score(leads, top_k=None)  # the audit keeps every contribution
+    results = scoring.score(leads, top_k=0)  # the audit keeps every contribution as numbers
     candidates = [
         Candidate(
             lead_id=result.lead_id,
@@ -70,13 +70,20 @@ def make_call_plan(
     plan = plan_calls(
         candidates, rules=rules, seed=plan_seed(lead_ids), report_fields=[f.name for f in segments]
     )
-    store.append(records_for(results, model=scoring.model_ref, requested_by=requested_by))
     plan_id = uuid.uuid4().hex
     score_ids = {result.lead_id: result.score_id for result in results}
-    store.record_touches(
-        [entry.lead_id for entry in plan.entries],
-        plan_id=plan_id,
-        requested_by=requested_by,
-        score_ids=[score_ids[entry.lead_id] for entry in plan.entries],
+    events = score_events(
+        results, model=scoring.model_ref, requested_by=requested_by, lead_key=store.lead_key
     )
+    if plan.entries:
+        events.append(
+            store.touches_event(
+                [entry.lead_id for entry in plan.entries],
+                plan_id=plan_id,
+                requested_by=requested_by,
+                score_ids=[score_ids[entry.lead_id] for entry in plan.entries],
+            )
+        )
+    # scores and touches in one commit: all or none
+    store.append(events, model=lead_model_event(scoring))
     return PlannedCalls(plan_id, plan, score_ids, since)

@@ -31,6 +31,14 @@ from candor.serving.requests.leads import LeadRequestValidator
 CALIBRATION_METHOD = "inductive Venn-Abers"
 
 
+def coverage_text(n_calibration: object) -> str:
+    """What a Venn-Abers interval promises, in words (answers and audit records alike)."""
+    return (
+        "one of the two bounds is a calibrated probability of conversion, valid when the "
+        f"lead resembles the {n_calibration} calibration leads (exchangeability)"
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class Confidence:
     """The Venn-Abers interval around a score (probabilities) and how confident that is."""
@@ -52,6 +60,20 @@ class Confidence:
 
 
 @dataclass(frozen=True, slots=True)
+class Evidence:
+    """What the audit keeps of a scored lead, as numbers: texts are rebuilt from them on read.
+
+    ``inputs`` are the encoded values the model read (category codes, numbers; None where
+    missing or withheld), ``contributions`` every input's TreeSHAP contribution (log-odds) and
+    the base value last; ``unseen`` the raw values of categories not seen in training.
+    """
+
+    inputs: list[float | None]
+    contributions: list[float]
+    unseen: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
 class LeadScore:
     """One lead's result. A suppressed lead (``suppressed`` set) has no score and no reasons."""
 
@@ -64,6 +86,7 @@ class LeadScore:
     confidence: Confidence | None = None
     review: ReviewFlag | None = None
     withheld: tuple[str, ...] = ()  # sensitive inputs hidden for lack of consent
+    evidence: Evidence | None = None
 
     @property
     def reasons(self) -> tuple[Reason, ...]:
@@ -83,11 +106,7 @@ class LeadScoringService:
         self.explainer = self.scorer.explainer_  # TreeSHAP tables built now, at load, not per call
         self.id_field = self.contract.id_field.name
         self.opt_out_fields = [f.name for f in self.contract.contact_opt_outs]
-        self.coverage = (
-            "one of the two bounds is a calibrated probability of conversion, valid when the "
-            f"lead resembles the {self.scorer.calibration_.n_calibration} calibration leads "
-            "(exchangeability)"
-        )
+        self.coverage = coverage_text(self.scorer.calibration_.n_calibration)
         self.model_ref = loaded.ref
 
     def _opted_out(self, lead: Mapping[str, Any]) -> bool:
@@ -114,7 +133,10 @@ class LeadScoringService:
         return notes
 
     def score(self, leads: Sequence[Mapping[str, Any]], *, top_k: int | None) -> list[LeadScore]:
-        """One result per lead, in order. ``top_k=None`` explains every input."""
+        """One result per lead, in order, with ``top_k`` reasons in words (None: every input).
+
+        Every contribution is kept as numbers in :attr:`LeadScore.evidence` whatever ``top_k``.
+        """
         ids = [(str(lead[self.id_field]), uuid.uuid4().hex) for lead in leads]
         results: list[LeadScore | None] = [None] * len(leads)
         scored: list[int] = []
@@ -160,6 +182,9 @@ class LeadScoringService:
         scores, lowers = calibrated.score.tolist(), calibrated.lower.tolist()
         uppers = calibrated.upper.tolist()
         withheld_rows = matrix.withheld.tolist()
+        input_rows = np.where(np.isnan(matrix.values), None, matrix.values).tolist()
+        contribution_rows = contributions.tolist()
+        unseen_any = matrix.unseen.any(axis=1).tolist()
         out = []
         for row, i in enumerate(scored):
             lead_id, score_id = ids[i]
@@ -191,6 +216,16 @@ class LeadScoringService:
                     ),
                     review=ReviewFlag(flags.required, tuple(flags.reasons), tuple(notes)),
                     withheld=tuple(names[j] for j, w in enumerate(withheld_rows[row]) if w),
+                    evidence=Evidence(
+                        input_rows[row],
+                        contribution_rows[row],
+                        {
+                            names[j]: columns[names[j]][row]
+                            for j in np.flatnonzero(matrix.unseen[row])
+                        }
+                        if unseen_any[row]
+                        else {},
+                    ),
                 )
             )
         return out

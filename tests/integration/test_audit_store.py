@@ -1,4 +1,6 @@
-"""The audit store on SQLite and on a real PostgreSQL: append-only, hash-chained, tamper-evident.
+"""The audit store on SQLite and on a real PostgreSQL: every state change an event in the log.
+
+Attacks on the log are in test_audit_attacks.py.
 
 Every test runs against both backends; the PostgreSQL server is started by the test run.
 """
@@ -10,20 +12,29 @@ import uuid
 from collections.abc import Iterator
 
 import pytest
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, MetaData, text
 
 from candor.models.errors import InputValidationError, NotFoundError
+from candor.models.settings import Settings
 from candor.serving.audit.database import make_engine, migrate
-from candor.serving.audit.store import AuditStore, NewRecord
-from candor.serving.audit.tables import Base
+from candor.serving.audit.events import NewEvent, body_text
+from candor.serving.audit.factory import open_store
+from candor.serving.audit.secrets import lead_key
+from candor.serving.audit.store import AuditStore
 
 KEY = b"k" * 32
+MODEL = NewEvent(
+    kind="model",
+    actor="candor",
+    subject="candor-lead-scorer@1",
+    body=body_text({"name": "candor-lead-scorer", "version": "1", "run_id": "r", "contract": "c"}),
+)
 
 
 def _reset(engine: Engine) -> None:
-    Base.metadata.drop_all(engine)
-    with engine.begin() as conn:
-        conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
+    metadata = MetaData()
+    metadata.reflect(engine)
+    metadata.drop_all(engine)
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -32,84 +43,56 @@ def store(request: pytest.FixtureRequest, tmp_path) -> Iterator[AuditStore]:  # 
         url = f"sqlite:///{tmp_path / 'audit.db'}"
     else:
         url = request.getfixturevalue("postgres_url")
-    engine = make_engine(url)
-    if request.param == "postgresql":
+        engine = make_engine(url)
         _reset(engine)  # one server for the session: each test starts from an empty schema
-    migrate(engine)
-    migrate(engine)  # idempotent
-    yield AuditStore(engine, pseudonym_key=KEY)
+        engine.dispose()
+    settings = Settings(home=tmp_path, database_url=url, audit_secret=KEY.decode())  # type: ignore[arg-type]
+    opened = open_store(settings)
+    migrate(opened.engine)  # idempotent
+    opened.append([MODEL])  # the model version the records below name
+    yield opened
+    opened.close()
     if request.param == "postgresql":
+        engine = make_engine(url)
         _reset(engine)
-    engine.dispose()
+        engine.dispose()
 
 
-def record(lead_id: str = "L1", *, reasons: tuple[str, ...] = ()) -> NewRecord:
-    return NewRecord(
-        score_id=uuid.uuid4().hex,
+def record(lead_id: str = "L1", *, reasons: tuple[str, ...] = ()) -> NewEvent:
+    body = {"model": "candor-lead-scorer@1", "score": 0.42, "grade": "B", "review": list(reasons)}
+    return NewEvent(
         kind="score",
-        lead_id=lead_id,
-        model_name="candor-lead-scorer",
-        model_version="1",
-        run_id="run",
-        contract="hcp-leads@1+abc",
-        requested_by="crm",
-        score=0.42,
-        grade="B",
-        review_required=bool(reasons),
-        review_reasons=reasons,
-        payload={"features": {"specialty": "Oncology", "practice_size": 12}, "margin": -0.3},
+        actor="crm",
+        subject=uuid.uuid4().hex,
+        body=body_text(body),
+        lead_key=lead_key(KEY, lead_id),
     )
-
-
-def tamper(store: AuditStore, sql: str) -> None:
-    with store.engine.begin() as conn:
-        conn.execute(text(sql))
 
 
 def test_appended_records_verify_and_hold_no_raw_lead_id(store: AuditStore) -> None:
     store.append([record(f"L{i}") for i in range(5)])
     store.append([record("L9")])
     report = store.verify()
-    assert report.ok and report.records == 6
+    assert report.ok and report.events == 7 and report.heads == 3
+    assert store.count() == 6
     with store.engine.connect() as conn:
-        rows = conn.execute(text("SELECT * FROM audit_records")).mappings().all()
-    assert all(r["lead_key"] == store.lead_key(f"L{i}") for i, r in enumerate(rows[:5]))
+        rows = conn.execute(text("SELECT * FROM audit_events ORDER BY seq")).mappings().all()
+    assert [r["lead_key"] for r in rows[1:6]] == [store.lead_key(f"L{i}") for i in range(5)]
     assert not any("L9" in str(value) for r in rows for value in r.values())
 
 
-@pytest.mark.parametrize(
-    ("sql", "kind", "seq"),
-    [
-        ("UPDATE audit_records SET score = 0.99 WHERE seq = 3", "altered", 3),
-        ("UPDATE audit_records SET payload = '{}' WHERE seq = 2", "altered", 2),
-        ("UPDATE audit_records SET requested_by = 'someone else' WHERE seq = 1", "altered", 1),
-        ("DELETE FROM audit_records WHERE seq = 3", "deleted", 3),
-        ("DELETE FROM audit_records WHERE seq = 5", "deleted", 5),
-    ],
-)
-def test_verify_reports_the_first_tampered_record(
-    store: AuditStore, sql: str, kind: str, seq: int
-) -> None:
-    store.append([record(f"L{i}") for i in range(5)])
-    tamper(store, sql)
-    report = store.verify()
-    assert not report.ok
-    assert report.problem is not None
-    assert (report.problem.kind, report.problem.seq) == (kind, seq)
-
-
-def test_a_record_inserted_outside_the_service_is_detected(store: AuditStore) -> None:
-    store.append([record(f"L{i}") for i in range(3)])
-    with store.engine.connect() as conn:
-        last = conn.execute(text("SELECT * FROM audit_records WHERE seq = 3")).mappings().one()
-    forged = {**last, "seq": 4, "score_id": uuid.uuid4().hex, "prev_hash": last["record_hash"]}
-    columns = ", ".join(forged)
-    values = ", ".join(f":{c}" for c in forged)
-    with store.engine.begin() as conn:
-        conn.execute(text(f"INSERT INTO audit_records ({columns}) VALUES ({values})"), forged)
-    report = store.verify()
-    assert report.problem is not None and report.problem.seq == 4
-    assert report.problem.kind in {"inserted", "altered"}
+def test_flagged_records_are_in_the_queue_until_decided(store: AuditStore) -> None:
+    flagged, plain = record(reasons=("random_audit",)), record()
+    store.append([flagged, plain])
+    items, _ = store.review_queue(status="pending", reason=None, limit=10, cursor=None)
+    assert [i["score_id"] for i in items] == [flagged.subject]
+    store.add_decision(
+        score_id=flagged.subject, decision="confirm", grade=None, comment="", decided_by="rev"
+    )
+    assert store.review_queue(status="pending", reason=None, limit=10, cursor=None)[0] == []
+    decided, _ = store.review_queue(status="decided", reason=None, limit=10, cursor=None)
+    assert [i["score_id"] for i in decided] == [flagged.subject]
+    assert store.verify().ok
 
 
 def test_concurrent_appends_keep_one_unbroken_chain(store: AuditStore) -> None:
@@ -140,7 +123,7 @@ def test_concurrent_decisions_on_one_score_all_survive_in_order(store: AuditStor
     def decide(i: int) -> None:
         try:
             store.add_decision(
-                score_id=scored.score_id,
+                score_id=scored.subject,
                 decision="override",
                 grade="A",
                 comment=f"reviewer {i}",
@@ -155,7 +138,7 @@ def test_concurrent_decisions_on_one_score_all_survive_in_order(store: AuditStor
     for t in threads:
         t.join(timeout=60)
     assert not errors
-    decisions = store.get_record(scored.score_id)["decisions"]
+    decisions = store.get_record(scored.subject, reader="rev")["decisions"]
     assert sorted(d["decided_by"] for d in decisions) == sorted(f"rev{i}" for i in range(8))
     assert [d["decided_at"] for d in decisions] == sorted(d["decided_at"] for d in decisions)
 
@@ -164,10 +147,10 @@ def test_decisions_are_appended_and_validated(store: AuditStore) -> None:
     scored = record(reasons=("low_confidence",))
     store.append([scored])
     store.add_decision(
-        score_id=scored.score_id, decision="confirm", grade=None, comment="", decided_by="rev"
+        score_id=scored.subject, decision="confirm", grade=None, comment="", decided_by="rev"
     )
     history = store.add_decision(
-        score_id=scored.score_id,
+        score_id=scored.subject,
         decision="override",
         grade="C",
         comment="outcome known",
@@ -176,17 +159,17 @@ def test_decisions_are_appended_and_validated(store: AuditStore) -> None:
     assert [d["decision"] for d in history] == ["confirm", "override"]
     with pytest.raises(InputValidationError, match="comment"):
         store.add_decision(
-            score_id=scored.score_id, decision="override", grade="A", comment="  ", decided_by="rev"
+            score_id=scored.subject, decision="override", grade="A", comment="  ", decided_by="rev"
         )
     with pytest.raises(InputValidationError, match="grade"):
         store.add_decision(
-            score_id=scored.score_id, decision="override", grade="E", comment="x", decided_by="rev"
+            score_id=scored.subject, decision="override", grade="E", comment="x", decided_by="rev"
         )
     with pytest.raises(NotFoundError, match="score_id"):
         store.add_decision(
             score_id="nope", decision="confirm", grade=None, comment="", decided_by="rev"
         )
-    # decisions live beside the chain: the chain of scores still verifies
+    # decisions are events too: the log and its projections still verify
     assert store.verify().ok
 
 
@@ -207,7 +190,7 @@ def test_outcomes_link_through_the_keyed_hash(store: AuditStore) -> None:
 def test_api_keys_store_only_a_hash_and_can_be_revoked(store: AuditStore) -> None:
     secret = store.create_key(name="crm", role="scorer")
     with store.engine.connect() as conn:
-        stored = conn.execute(text("SELECT secret_hash FROM api_keys")).scalar_one()
+        stored = conn.execute(text("SELECT secret_hash FROM projected_api_keys")).scalar_one()
     assert secret not in stored
     caller = store.authenticate(secret)
     assert caller is not None and (caller.name, caller.role) == ("crm", "scorer")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 import threading
 import time
 from pathlib import Path
@@ -32,7 +33,7 @@ def test_every_answered_score_is_in_the_store_first(isolated: Settings) -> None:
         response = api.post(SCORE, json=demo_body())
         assert response.status_code == 200
         answered = response.json()["results"][0]
-    record = open_store(isolated).get_record(answered["score_id"])
+    record = open_store(isolated).get_record(answered["score_id"], reader="test")
     assert record["score"] == answered["score"]
     assert record["payload"]["margin"] == answered["margin"]
     # the store keeps the full SHAP vector even when the response showed the top 5
@@ -46,14 +47,39 @@ def test_no_score_leaves_when_the_store_cannot_be_written(isolated: Settings) ->
     with serve(isolated) as api:
         store = serving_state(api.app).audit
         assert store is not None
-        with store.engine.begin() as conn:  # a broken store: its records table is gone
-            conn.execute(text("DROP TABLE audit_review_reasons"))
-            conn.execute(text("DROP TABLE audit_records"))
+        with store.engine.begin() as conn:  # a broken store: its log table is gone
+            conn.execute(text("DROP TABLE audit_events"))
         response = api.post(SCORE, json=demo_body())
+        health = api.get("/healthz").json()
+    assert health["status"] == "degraded" and "audit store cannot be" in health["audit"]["detail"]
     assert response.status_code == 503
     body = response.json()
     assert body["error"]["code"] == "audit_unavailable"
     assert "results" not in body and "score_id" not in response.text
+
+
+def test_health_answers_while_a_writer_holds_the_store(isolated: Settings) -> None:
+    """Another process holds the write lock: scoring gives up after the write timeout with a
+    503, /healthz answers at once and says why, and reads still work."""
+    settings = isolated.model_copy(update={"audit_write_timeout": 0.5})
+    with serve(settings) as api:
+        assert api.post(SCORE, json=demo_body()).status_code == 200
+        path = str(settings.database_url).split("///", 1)[1]
+        holder = sqlite3.connect(path, isolation_level=None)
+        holder.execute("BEGIN IMMEDIATE")  # the write lock, held
+        try:
+            blocked = api.post(SCORE, json=demo_body())
+            health = api.get("/healthz").json()
+            whoami = api.get("/v1/whoami")
+        finally:
+            holder.execute("ROLLBACK")
+            holder.close()
+        assert blocked.status_code == 503
+        assert blocked.json()["error"]["code"] == "audit_unavailable"
+        assert health["status"] == "degraded" and "lock" in health["audit"]["detail"]
+        assert whoami.status_code == 200  # authentication reads; it does not wait for writers
+        assert api.post(SCORE, json=demo_body()).status_code == 200
+        assert api.get("/healthz").json()["status"] == "ok"
 
 
 def test_missing_wrong_and_revoked_keys_are_refused(isolated: Settings) -> None:
@@ -90,11 +116,17 @@ def test_audit_verify_command_exits_non_zero_on_tampering(
     get_settings.cache_clear()
     try:
         assert candor_main(["audit", "verify"]) == 0
-        assert "4 record(s) verified" in capsys.readouterr().out
-        with store.engine.begin() as conn:
-            conn.execute(text("UPDATE audit_records SET grade = 'D' WHERE seq = 2"))
+        assert "audit log intact" in capsys.readouterr().out
+        with store.engine.begin() as conn:  # an insider rewrites who asked for the 2nd score
+            seq = conn.execute(
+                text(
+                    "SELECT seq FROM audit_events WHERE kind = 'score' "
+                    "ORDER BY seq LIMIT 1 OFFSET 1"
+                )
+            ).scalar_one()
+            conn.execute(text(f"UPDATE audit_events SET actor = 'someone' WHERE seq = {seq}"))
         assert candor_main(["audit", "verify"]) == 1
-        assert "record 2 (altered)" in capsys.readouterr().err
+        assert f"first bad position {seq} (altered)" in capsys.readouterr().err
     finally:
         get_settings.cache_clear()
 
@@ -140,20 +172,21 @@ def test_killed_service_left_every_answered_score_in_a_valid_chain(
     missing = [s for s in answered if s not in stored]
     assert not missing, f"{len(missing)} answered scores are not in the audit store"
     report = store.verify()
-    assert report.ok, report.problem
+    assert report.ok, report.first
 
 
 def test_the_service_audits_to_postgresql_when_configured(
     trained_settings: Settings, postgres_url: str
 ) -> None:
     """CANDOR_DATABASE_URL pointing at PostgreSQL: migrations, keys, scores and the chain."""
+    from sqlalchemy import MetaData
+
     from candor.serving.audit.database import make_engine
-    from candor.serving.audit.tables import Base
 
     engine = make_engine(postgres_url)
-    Base.metadata.drop_all(engine)  # the server is shared by the session: start empty
-    with engine.begin() as conn:
-        conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
+    metadata = MetaData()
+    metadata.reflect(engine)
+    metadata.drop_all(engine)  # the server is shared by the session: start empty
     engine.dispose()
     settings = trained_settings.model_copy(update={"database_url": postgres_url})
     with serve(settings) as api:

@@ -1,0 +1,104 @@
+"""Audit events: what one state change holds, and the exact bytes that are hashed.
+
+A leaf of the Merkle tree is the canonical JSON of the event's envelope (seq, kind, time,
+actor, subject, lead key), a newline, and the canonical JSON of its body. The body is stored
+as written, so the leaf is rebuilt from a row byte for byte.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from dataclasses import dataclass
+from typing import Any
+
+from candor.serving.audit.canonical import canonical_bytes, canonical_text
+
+# every kind of state change the log records
+SCORE = "score"
+SUPPRESSION = "suppression"
+FORECAST = "forecast"
+MODEL = "model"  # a model version's inputs, categories and contract, once per version
+DECISION = "decision"
+OUTCOME = "outcome"
+TOUCHES = "touches"  # the leads one call plan placed
+KEY_CREATED = "key_created"
+KEY_REVOKED = "key_revoked"
+PROMOTION = "promotion"
+ACCESS = "access"  # a person's record was read
+LEGACY_IMPORT = "legacy_import"
+RECORD_KINDS = (SCORE, SUPPRESSION, FORECAST)  # what a score id names
+KINDS = (
+    SCORE,
+    SUPPRESSION,
+    FORECAST,
+    MODEL,
+    DECISION,
+    OUTCOME,
+    TOUCHES,
+    KEY_CREATED,
+    KEY_REVOKED,
+    PROMOTION,
+    ACCESS,
+    LEGACY_IMPORT,
+)
+MAC_BYTES = 16
+
+
+@dataclass(frozen=True, slots=True)
+class NewEvent:
+    """One state change before it is written: the log assigns its seq and time."""
+
+    kind: str
+    actor: str
+    subject: str
+    body: str  # canonical JSON (see :func:`body_text`)
+    lead_key: str | None = None
+    at: str | None = None  # None: the commit time (set only when importing older records)
+
+
+def body_text(body: dict[str, Any]) -> str:
+    return canonical_text(body)
+
+
+@dataclass(frozen=True, slots=True)
+class StoredEvent:
+    seq: int
+    kind: str
+    at: str
+    actor: str
+    subject: str
+    lead_key: str | None
+    body: str
+
+    def leaf(self) -> bytes:
+        return leaf_bytes(
+            self.seq, self.kind, self.at, self.actor, self.subject, self.lead_key, self.body
+        )
+
+
+def leaf_bytes(
+    seq: int,
+    kind: str,
+    at: str,
+    actor: str,
+    subject: str,
+    lead_key: str | None,
+    body: str | bytes,
+) -> bytes:
+    envelope = canonical_bytes(
+        {
+            "seq": seq,
+            "kind": kind,
+            "at": at,
+            "actor": actor,
+            "subject": subject,
+            "lead_key": lead_key,
+        }
+    )
+    raw = body.encode("utf-8", "surrogateescape") if isinstance(body, str) else body
+    return envelope + b"\n" + raw
+
+
+def leaf_mac(key: bytes, hashed_leaf: bytes) -> bytes:
+    return hmac.new(key, hashed_leaf, hashlib.sha256).digest()[:MAC_BYTES]
