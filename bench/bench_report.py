@@ -16,8 +16,9 @@ PACKAGES = ("lightgbm", "mlflow", "fastapi", "uvicorn", "httpx")
 RETURNS = (
     "Candor returns, per lead, the calibrated score, the top-k SHAP reasons in plain language, "
     "a confidence level with its Venn-Abers interval and a human-review flag, after checking the "
-    "API key and committing an audit record of every lead (full SHAP vector, hash-chained; "
-    "SQLite in WAL mode with synchronous=FULL) before it answers; the MLflow pyfunc returns the "
+    "API key and committing an audit event of every lead (every SHAP contribution as numbers, "
+    "under a signed Merkle tree head; SQLite in WAL mode with synchronous=FULL, concurrent "
+    "requests group-committed) before it answers; the MLflow pyfunc returns the "
     "calibrated score and its interval only (no key, no audit, no explanation or review)."
 )
 
@@ -138,6 +139,60 @@ def http_table(candor: ServerFigures, mlflow: ServerFigures, *, top_k: int) -> l
     ]
 
 
+@dataclass(frozen=True)
+class AuditFootprint:
+    """The audit database after the run: its size and the score records it holds."""
+
+    bytes: int
+    records: int
+
+    @property
+    def bytes_per_record(self) -> float:
+        return self.bytes / self.records if self.records else float("nan")
+
+
+def _verdict(met: bool) -> str:
+    return "met" if met else "**not met**"
+
+
+def targets_table(
+    candor: ServerFigures, mlflow: ServerFigures, audit: AuditFootprint, *, top_k: int
+) -> list[str]:
+    """The audit-log issue's targets, each as a ratio to MLflow measured in this run."""
+    batch_ratio = candor.batch.leads_per_s / mlflow.batch.leads_per_s
+    clients_ratio = candor.concurrent.requests_per_s / mlflow.concurrent.requests_per_s
+    p99 = candor.latency.p99_ms
+    per_record = audit.bytes_per_record
+    rows = [
+        (
+            f"batches of {candor.batch.leads_per_batch} leads with top-{top_k} reasons and the "
+            "audit, leads/s as a share of MLflow's (no reasons, no audit)",
+            f"{batch_ratio:.2f}x",
+            ">= 0.5x",
+            _verdict(batch_ratio >= 0.5),
+        ),
+        ("one lead, sequential, p99 (ms)", _n(p99, 2), "<= 10", _verdict(p99 <= 10)),
+        (
+            f"one lead, {candor.concurrent.clients} clients, requests/s as a multiple of MLflow's",
+            f"{clients_ratio:.2f}x",
+            ">= 1.5x",
+            _verdict(clients_ratio >= 1.5),
+        ),
+        (
+            f"audit database bytes per scored lead (SQLite file after a WAL checkpoint, with "
+            f"indexes and projections; {audit.records:,} records in {audit.bytes:,} bytes)",
+            _n(per_record),
+            "<= 1000",
+            _verdict(per_record <= 1000),
+        ),
+    ]
+    return [
+        "| target (same run) | measured | target | |",
+        "|---|--:|--:|---|",
+        *(f"| {name} | {value} | {target} | {verdict} |" for name, value, target, verdict in rows),
+    ]
+
+
 def in_process_table(figures: InProcess, *, top_k: int) -> list[str]:
     rows = [
         (
@@ -169,6 +224,7 @@ def render(
     candor: ServerFigures,
     mlflow: ServerFigures,
     in_process: InProcess,
+    audit: AuditFootprint,
 ) -> str:
     c = conditions
     lines = [
@@ -191,6 +247,8 @@ def render(
         f"warm-up requests. Batches: {candor.batch.batches} per row after one warm-up batch.",
         "",
         *http_table(candor, mlflow, top_k=c.top_k),
+        "",
+        *targets_table(candor, mlflow, audit, top_k=c.top_k),
         "",
         *in_process_table(in_process, top_k=c.top_k),
         "",

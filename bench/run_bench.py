@@ -9,7 +9,9 @@ bench/results/leads_scoring.md. See bench/README.md.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
+import sqlite3
 import sys
 import tempfile
 import time
@@ -32,7 +34,7 @@ from bench_http import (
 )
 from bench_inprocess import ModelShape, measure_in_process
 from bench_leads import Lead, batches, candor_body, load_leads, mlflow_body
-from bench_report import Conditions, ServerFigures, render
+from bench_report import AuditFootprint, Conditions, ServerFigures, render
 from bench_servers import Server, candor_server, free_port, mlflow_server, server_env
 
 from candor.data_samples import HCP_LEADS_CSV
@@ -203,6 +205,8 @@ def run(args: argparse.Namespace) -> str:
         mlflow = Endpoint("mlflow", mlflow_server_.base_url, "/invocations")
         parity = check_parity(candor, mlflow, leads, args.batch_size)
         candor_figures, mlflow_figures = measure_http(candor, mlflow, pool, args)
+        audit = audit_footprint(settings.home / "audit.db")
+        say(f"audit: {audit.bytes_per_record:.0f} bytes per record ({audit.records} records)")
     conditions = Conditions(
         date=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         data=_display_path(args.data),
@@ -220,7 +224,21 @@ def run(args: argparse.Namespace) -> str:
         candor=candor_figures,
         mlflow=mlflow_figures,
         in_process=in_process,
+        audit=audit,
     )
+
+
+def audit_footprint(db: Path) -> AuditFootprint:
+    """Bytes of the audit database (after folding the WAL in) and the records in it."""
+    with contextlib.closing(sqlite3.connect(db)) as con:
+        con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        pages = con.execute("PRAGMA page_count").fetchone()[0]
+        free = con.execute("PRAGMA freelist_count").fetchone()[0]
+        size = con.execute("PRAGMA page_size").fetchone()[0]
+        records = con.execute(
+            "SELECT COUNT(*) FROM audit_events WHERE kind IN ('score', 'suppression')"
+        ).fetchone()[0]
+    return AuditFootprint(bytes=(pages - free) * size, records=int(records))
 
 
 def _display_path(path: Path) -> str:

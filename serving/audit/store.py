@@ -690,18 +690,21 @@ def _jsonable(record: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _cell(value: Any) -> Any:
+    """A text column SQLite returns as a BLOB was rewritten outside the service: it becomes
+    text that can never equal what was hashed, so the event's MAC fails and verify names it."""
+    return f"blob:{value.hex()}" if isinstance(value, bytes) else value
+
+
 def _stored(row: Any) -> StoredEvent:
-    body = row.body
-    if isinstance(body, bytes):  # a tampered text cell SQLite now returns as bytes
-        body = body.decode("utf-8", "surrogateescape")
     return StoredEvent(
         int(row.seq),
-        str(row.kind),
-        str(row.at),
-        str(row.actor),
-        str(row.subject),
-        row.lead_key,
-        str(body),
+        str(_cell(row.kind)),
+        str(_cell(row.at)),
+        str(_cell(row.actor)),
+        str(_cell(row.subject)),
+        _cell(row.lead_key),
+        str(_cell(row.body)),
     )
 
 

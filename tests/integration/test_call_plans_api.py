@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 from api_support import demo_lead, error_of, serve
+from audit_support import fresh_store
 from fastapi.testclient import TestClient
 
 from candor.data_samples.generate_leads import generate_leads
@@ -43,7 +44,7 @@ def api(settings: Settings) -> Iterator[TestClient]:
 def store(settings: Settings) -> Iterator[AuditStore]:
     opened = open_store(settings)
     yield opened
-    opened.engine.dispose()
+    opened.close()
 
 
 @pytest.fixture(scope="module")
@@ -301,29 +302,12 @@ def test_a_bad_lead_is_422_naming_its_index_and_field(
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def bare_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[AuditStore]:
-    from sqlalchemy import text
-
-    from candor.serving.audit.database import make_engine, migrate
-    from candor.serving.audit.tables import Base
-
     if request.param == "sqlite":
         url = f"sqlite:///{tmp_path / 'audit.db'}"
     else:
         url = request.getfixturevalue("postgres_url")
-    engine = make_engine(url)
-
-    def reset() -> None:  # the PostgreSQL server is shared by the session: start empty
-        Base.metadata.drop_all(engine)
-        with engine.begin() as conn:
-            conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
-
-    if request.param == "postgresql":
-        reset()
-    migrate(engine)
-    yield AuditStore(engine, pseudonym_key=b"k" * 32)
-    if request.param == "postgresql":
-        reset()
-    engine.dispose()
+    with fresh_store(url, tmp_path) as store:
+        yield store
 
 
 def test_touches_are_counted_per_lead_within_the_window(bare_store: AuditStore) -> None:
@@ -340,15 +324,18 @@ def test_touches_are_counted_per_lead_within_the_window(bare_store: AuditStore) 
 def test_touches_store_the_keyed_hash_never_the_lead_id(bare_store: AuditStore) -> None:
     from sqlalchemy import select
 
+    from candor.serving.audit.log import EVENTS
     from candor.serving.audit.store import TOUCHES
 
     bare_store.record_touches(["L-secret"], plan_id="p1", requested_by="crm")
 
     with bare_store.engine.connect() as conn:
         [row] = conn.execute(select(TOUCHES)).mappings().all()
+        [event] = conn.execute(select(EVENTS).where(EVENTS.c.kind == "touches")).mappings().all()
     assert row["lead_key"] == bare_store.lead_key("L-secret")
-    assert "L-secret" not in str(dict(row))
-    assert (row["plan_id"], row["requested_by"], row["score_id"]) == ("p1", "crm", None)
+    assert "L-secret" not in str(dict(row)) and "L-secret" not in str(dict(event))
+    assert (row["plan_id"], row["score_id"]) == ("p1", None)
+    assert (event["actor"], event["subject"]) == ("crm", "p1")  # who planned it is in the log
 
 
 def test_call_plan_carries_the_disclosure(api: TestClient) -> None:

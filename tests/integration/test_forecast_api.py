@@ -118,7 +118,8 @@ def test_each_forecast_is_audited_before_the_answer_and_a_reviewer_reads_it(
     store = open_store(forecast_settings)
     try:
         for result in body["results"]:
-            record = store.get_record(result["forecast_id"], reader="test")  # a fresh connection sees it
+            # a fresh connection sees it
+            record = store.get_record(result["forecast_id"], reader="test")
             assert record["kind"] == "forecast"
             assert record["requested_by"].startswith("test-scorer")
             assert record["payload"]["forecast"] == result["forecast"]
