@@ -55,9 +55,8 @@ def legacy_events(conn: Connection) -> list[NewEvent]:
         head_seq=int(head.last_seq) if head else None,
         head_hash=head.last_hash if head else None,
     )
-    verdict = (
-        "intact" if report.ok else f"broken at record {report.problem.seq}: {report.problem.detail}"
-    )  # type: ignore[union-attr]
+    problem = report.problem
+    verdict = "intact" if problem is None else f"broken at record {problem.seq}: {problem.detail}"
     if not report.ok:
         log.error("the imported hash chain did not verify: %s (imported as found)", verdict)
     timed: list[tuple[str, int, NewEvent]] = []

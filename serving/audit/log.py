@@ -261,14 +261,14 @@ class AuditLog:
                 conn.rollback()
                 return None
             conn.execute(insert(EVENTS), rows)
-            for table, table_rows in changes.items():
-                conn.execute(insert(Base.metadata.tables[table]), table_rows)
+            for name, table_rows in changes.items():
+                conn.execute(insert(Base.metadata.tables[name]), table_rows)
             for change in updates:
-                table = Base.metadata.tables[change.table]
+                projected = Base.metadata.tables[change.table]
                 keys = projections.PROJECTIONS[change.table]
                 conn.execute(
-                    update(table)
-                    .where(*(table.c[k] == change.row[k] for k in keys))
+                    update(projected)
+                    .where(*(projected.c[k] == change.row[k] for k in keys))
                     .values({k: v for k, v in change.row.items() if k not in keys})
                 )
             head = self.signer.sign(seq, frontier.root(), at)

@@ -88,6 +88,7 @@ def score_events(
     out = []
     for r in results:
         key = lead_key(r.lead_id)
+        body: dict[str, Any]
         if r.suppressed or r.evidence is None or r.confidence is None or r.review is None:
             body = {"model": subject, "suppressed": r.suppressed}
             out.append(NewEvent(ev.SUPPRESSION, requested_by, r.score_id, body_text(body), key))

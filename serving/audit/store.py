@@ -210,7 +210,7 @@ class AuditStore:
             return verify_log(
                 events=self._events(conn),
                 heads=self._heads(conn),
-                writer=writer,
+                writer=dict(writer) if writer is not None else None,
                 checkpoints=checkpoints,
                 projected=projected,
                 mac_key=self.log.mac_key,
@@ -436,14 +436,18 @@ class AuditStore:
         next_cursor = page_seqs[-1] if len(seqs) > limit else None
         return items, next_cursor
 
-    def _decisions(self, conn: Connection, score_ids: Any) -> dict[str, list[dict[str, Any]]]:
-        """Decisions per score id, oldest first; ``score_ids`` is a list or a subquery."""
+    def _decisions(
+        self, conn: Connection, score_ids: Any, *, up_to: int | None = None
+    ) -> dict[str, list[dict[str, Any]]]:
+        """Decisions per score id, oldest first; ``score_ids`` is a list or a subquery;
+        ``up_to``: only those at or before this position (a decision and its history)."""
         out: dict[str, list[dict[str, Any]]] = {}
         if isinstance(score_ids, list) and not score_ids:
             return out
-        query = (
-            select(DECISIONS).where(DECISIONS.c.score_id.in_(score_ids)).order_by(DECISIONS.c.seq)
-        )
+        query = select(DECISIONS).where(DECISIONS.c.score_id.in_(score_ids))
+        if up_to is not None:
+            query = query.where(DECISIONS.c.seq <= up_to)
+        query = query.order_by(DECISIONS.c.seq)
         for d in conn.execute(query):
             out.setdefault(d.score_id, []).append(
                 {
@@ -459,7 +463,8 @@ class AuditStore:
     def add_decision(
         self, *, score_id: str, decision: str, grade: str | None, comment: str, decided_by: str
     ) -> list[dict[str, Any]]:
-        """Append a decision (never overwrite); all decisions of the record, oldest first.
+        """Append a decision (never overwrite); the record's decisions up to this one, oldest
+        first (so the last is this one, whatever was decided concurrently).
 
         A lead score's override sets the grade that should stand; a forecast has no grade, so
         its override (the forecast should not be used as is) needs only the comment.
@@ -482,9 +487,9 @@ class AuditStore:
             }
             return [NewEvent(ev.DECISION, decided_by, score_id, body_text(body))], None
 
-        self.log.submit(prepare)
+        (own,) = self.log.submit(prepare).seqs
         with self._read("decisions") as conn:
-            return self._decisions(conn, [score_id])[score_id]
+            return self._decisions(conn, [score_id], up_to=own)[score_id]
 
     # --- outcomes -------------------------------------------------------------------------
 
@@ -710,7 +715,7 @@ def _stored(row: Any) -> StoredEvent:
 
 def _unknown_score(score_id: str) -> NotFoundError:
     return NotFoundError(
-        "no score with this score_id", [ErrorDetail("score_id", "unknown score id")]
+        f"no score with score_id {score_id!r}", [ErrorDetail("score_id", "unknown score id")]
     )
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -182,9 +182,11 @@ class LeadScoringService:
         scores, lowers = calibrated.score.tolist(), calibrated.lower.tolist()
         uppers = calibrated.upper.tolist()
         withheld_rows = matrix.withheld.tolist()
-        input_rows = np.where(np.isnan(matrix.values), None, matrix.values).tolist()
+        encoded = matrix.values.astype(object)
+        encoded[np.isnan(matrix.values)] = None
+        input_rows: list[list[float | None]] = encoded.tolist()
         contribution_rows = contributions.tolist()
-        unseen_any = matrix.unseen.any(axis=1).tolist()
+        unseen_any = cast(list[bool], np.asarray(matrix.unseen).any(axis=1).tolist())
         out = []
         for row, i in enumerate(scored):
             lead_id, score_id = ids[i]
