@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from candor.explain.lead_reasons import describe
+from candor.explain.lead_reasons import describe, direction
 from candor.models.contract import Contract
 from candor.models.leads.features import FeatureMatrix, FeatureSchema, display_value
 
@@ -55,31 +55,41 @@ def explain_rows(
     """
     n_inputs = len(schema.specs)
     # whole-batch NumPy work first, then plain Python lists: per-cell NumPy indexing is slow
-    orders = np.argsort(-np.abs(contributions[:, :n_inputs]), axis=1, kind="stable")
+    inputs = contributions[:, :n_inputs]
+    orders = np.argsort(-np.abs(inputs), axis=1, kind="stable")
     if top_k is not None:
         orders = orders[:, :top_k]
     margins = contributions.sum(axis=1).tolist()
-    rows, values = contributions.tolist(), matrix.values.tolist()
-    withheld_rows, unseen_rows = matrix.withheld.tolist(), matrix.unseen.tolist()
-    fields = [contract[spec.name] for spec in schema.specs]
+    bases = contributions[:, n_inputs].tolist()
+    picked = [
+        np.take_along_axis(a, orders, axis=1).tolist()
+        for a in (inputs, matrix.values, matrix.withheld, matrix.unseen)
+    ]
+    specs, fields = schema.specs, [contract[spec.name] for spec in schema.specs]
+    # the same input, encoded value and direction give the same value and sentence; batches
+    # repeat them a lot. NaN keys never match (NaN != NaN), so a missing value is redone.
+    seen: dict[tuple[Any, ...], tuple[Any, str]] = {}
     out: list[Explanation] = []
-    for i, order in enumerate(orders.tolist()):
-        row, withheld_row, unseen_row = rows[i], withheld_rows[i], unseen_rows[i]
+    for i, (order, cs, vs, ws, us) in enumerate(zip(orders.tolist(), *picked, strict=True)):
         reasons = []
-        for j in order:
-            spec = schema.specs[j]
-            withheld, unseen = withheld_row[j], unseen_row[j]
-            if withheld:
-                value = None
-            elif unseen:
+        for j, contribution, encoded, withheld, unseen in zip(order, cs, vs, ws, us, strict=True):
+            spec = specs[j]
+            if unseen:  # the raw value, as sent: not worth keeping
                 value = columns[spec.name][i]
+                text = describe(fields[j], value=value, contribution=contribution, unseen=True)
             else:
-                value = display_value(spec, values[i][j])
-            text = describe(
-                fields[j], value=value, contribution=row[j], withheld=withheld, unseen=unseen
-            )
-            reasons.append(Reason(spec.name, value, row[j], text))
-        out.append(Explanation(margins[i], row[n_inputs], tuple(reasons)))
+                key = (j, encoded, withheld, direction(contribution))
+                known = seen.get(key)
+                if known is None:
+                    value = None if withheld else display_value(spec, encoded)
+                    text = describe(
+                        fields[j], value=value, contribution=contribution, withheld=withheld
+                    )
+                    seen[key] = (value, text)
+                else:
+                    value, text = known
+            reasons.append(Reason(spec.name, value, contribution, text))
+        out.append(Explanation(margins[i], bases[i], tuple(reasons)))
     return out
 
 

@@ -227,6 +227,15 @@ def _numeric_column(name: str, raw: Sequence[Any], tokens: Sequence[str]) -> lis
     out: list[float] = []
     errors: list[ErrorDetail] = []
     for i, v in enumerate(raw):
+        kind = type(v)
+        # fast path: JSON numbers as the API hands them over (a token such as -1 needs the
+        # general path, which compares its text)
+        if not tokens and (kind is float or kind is int):
+            out.append(float(v))
+            continue
+        if v is None:
+            out.append(math.nan)
+            continue
         if is_missing(v, tokens):
             out.append(math.nan)
             continue
@@ -271,10 +280,19 @@ def build_features(
             continue
         if spec.kind is Kind.CATEGORICAL:
             lookup = schema.lookup(j)
+            tokens = spec.missing_tokens
             for i, v in enumerate(raw):
-                if is_missing(v, spec.missing_tokens):
+                if v is None:
                     continue
-                code = lookup.get(str(v).strip())
+                if type(v) is str:  # fast path: the usual JSON string
+                    text = v.strip()
+                    if text == "" or text in tokens:
+                        continue
+                    code = lookup.get(text)
+                elif is_missing(v, tokens):
+                    continue
+                else:
+                    code = lookup.get(str(v).strip())
                 if code is None:
                     unseen[i, j] = True
                 else:

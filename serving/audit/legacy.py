@@ -20,6 +20,7 @@ from candor.serving.audit import events as ev
 from candor.serving.audit.chain import verify_chain
 from candor.serving.audit.events import NewEvent, body_text
 from candor.serving.audit.log import AuditLog
+from candor.serving.audit.secrets import LEAD_KEY_HEX
 
 log = logging.getLogger("candor.audit")
 
@@ -42,6 +43,11 @@ def _rows(conn: Connection, table: str, order: str) -> list[dict[str, Any]]:
     return [
         dict(r) for r in conn.execute(text(f"SELECT * FROM {table} ORDER BY {order}")).mappings()
     ]
+
+
+def _short(key: str | None) -> str | None:
+    """The old schema kept the whole HMAC; the log keeps its first 128 bits (same HMAC)."""
+    return key[:LEAD_KEY_HEX] if key else key
 
 
 def legacy_events(conn: Connection) -> list[NewEvent]:
@@ -94,7 +100,7 @@ def legacy_events(conn: Connection) -> list[NewEvent]:
                     r["requested_by"],
                     r["score_id"],
                     body_text(body),
-                    r["lead_key"],
+                    _short(r["lead_key"]),
                     r["created_at"],
                 ),
             )
@@ -126,7 +132,7 @@ def legacy_events(conn: Connection) -> list[NewEvent]:
                     o["recorded_by"],
                     "outcome",
                     body_text(body),
-                    o["lead_key"],
+                    _short(o["lead_key"]),
                     o["recorded_at"],
                 ),
             )
@@ -167,7 +173,7 @@ def legacy_events(conn: Connection) -> list[NewEvent]:
         plans.setdefault(t["plan_id"], []).append(t)
     for plan_id, touches in plans.items():
         at = touches[0]["planned_at"]
-        body = {"touches": [[t["lead_key"], t["score_id"]] for t in touches]}
+        body = {"touches": [[_short(t["lead_key"]), t["score_id"]] for t in touches]}
         timed.append(
             (
                 at,

@@ -26,9 +26,13 @@ def pseudonymisation_key(settings: Settings) -> bytes:
     return path.read_text().strip().encode()
 
 
+LEAD_KEY_HEX = 32  # HMAC-SHA256 truncated to 128 bits (RFC 2104 allows half and more)
+
+
 def lead_key(key: bytes, lead_id: str) -> str:
-    """The keyed hash (HMAC-SHA256) that stands for a lead id in the store; never the raw id."""
-    return hmac.new(key, str(lead_id).encode(), hashlib.sha256).hexdigest()
+    """The keyed hash (HMAC-SHA256, 128 bits in hex) that stands for a lead id in the store;
+    never the raw id. Truncated: it is stored (and indexed) once per event."""
+    return hmac.new(key, str(lead_id).encode(), hashlib.sha256).hexdigest()[:LEAD_KEY_HEX]
 
 
 def new_api_secret() -> str:

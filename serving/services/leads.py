@@ -183,6 +183,9 @@ class LeadScoringService:
         uppers = calibrated.upper.tolist()
         withheld_rows = matrix.withheld.tolist()
         encoded = matrix.values.astype(object)
+        with np.errstate(invalid="ignore"):
+            whole = (np.abs(matrix.values) < 2**53) & (matrix.values == np.round(matrix.values))
+        encoded[whole] = matrix.values[whole].astype(np.int64)  # 12, not 12.0: compact records
         encoded[np.isnan(matrix.values)] = None
         input_rows: list[list[float | None]] = encoded.tolist()
         contribution_rows = contributions.tolist()

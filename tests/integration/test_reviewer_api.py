@@ -33,6 +33,7 @@ from candor.models.settings import Settings
 QUEUE = "/v1/reviews"
 PII_FIELDS = {f.name for f in HCP_LEADS.pii_fields}
 HEX64 = re.compile(r"[0-9a-f]{64}")
+HEX32 = re.compile(r"[0-9a-f]{32}")  # a lead key: HMAC-SHA256 truncated to 128 bits
 
 
 @pytest.fixture(scope="module")
@@ -198,7 +199,7 @@ def test_queue_items_carry_what_a_reviewer_triages_by(api: TestClient, settings:
     assert item["review_reasons"] == result["review"]["reasons"]
     assert "random_audit" in item["review_reasons"]
     assert set(item["model"]) == {"name", "version", "run_id", "contract"}
-    assert HEX64.fullmatch(item["lead_key"])
+    assert HEX32.fullmatch(item["lead_key"])
     assert item["latest_decision"] is None
 
 
@@ -266,7 +267,7 @@ def test_score_record_holds_the_whole_explanation_and_no_raw_identity(
     assert not PII_FIELDS & set(record["features"])
     assert record["model"] == api.get("/healthz").json()["model"]
     assert record["requested_by"].startswith("test-scorer-")
-    assert HEX64.fullmatch(record["lead_key"]) and HEX64.fullmatch(record["record_hash"])
+    assert HEX32.fullmatch(record["lead_key"]) and HEX64.fullmatch(record["record_hash"])
     assert record["decisions"] == [] and record["outcomes"] == []
     text = response.text
     for secret in ["PRIVATE-LEAD-7731", lead["full_name"], lead["email"]]:
