@@ -5,6 +5,7 @@ Started in its own process group so that a test can SIGKILL it (a crash) or stop
 
 from __future__ import annotations
 
+import http.client
 import json
 import os
 import signal
@@ -47,6 +48,8 @@ def post_json(url: str, body: bytes, headers: dict[str, str]) -> dict[str, Any] 
         with urllib.request.urlopen(request, timeout=30) as response:
             return json.loads(response.read())  # type: ignore[no-any-return]
     except (urllib.error.URLError, ConnectionError, TimeoutError, OSError):
+        return None
+    except http.client.IncompleteRead:  # the server died mid-answer: nothing was received
         return None
 
 
