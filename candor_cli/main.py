@@ -80,19 +80,7 @@ def _train_forecast(args: argparse.Namespace) -> int:
         f"weeks ahead, origins every {b.step} week(s), refit every {b.refit_every} weeks"
     )
     print(summary.table(per_series=args.per_series))
-    state = "promoted to champion" if summary.gate.promoted else "NOT promoted"
-    print(f"gate: {state}: {summary.gate.reason}")
-    if summary.gate.promoted:
-        _log_promotion(
-            {
-                "model": summary.model_name,
-                "version": summary.version,
-                "run_id": summary.run_id,
-                "alias": "champion",
-                "justification": f"training gate: {summary.gate.reason}",
-            },
-            by="training gate",
-        )
+    _report_gate(summary)
     return 0
 
 
@@ -139,19 +127,7 @@ def _train_leads(args: argparse.Namespace) -> int:
                 f"selection rate {s.selection_rate:.3f}  "
                 f"disparate_impact_ratio {'n/a' if ratio is None else f'{ratio:.3f}'}"
             )
-    state = "promoted to champion" if summary.gate.promoted else "NOT promoted"
-    print(f"gate: {state}: {summary.gate.reason}")
-    if summary.gate.promoted:
-        _log_promotion(
-            {
-                "model": summary.model_name,
-                "version": summary.version,
-                "run_id": summary.run_id,
-                "alias": "champion",
-                "justification": f"training gate: {summary.gate.reason}",
-            },
-            by="training gate",
-        )
+    _report_gate(summary)
     return 0
 
 
@@ -288,6 +264,23 @@ def _audit_prove(args: argparse.Namespace) -> int:
 def _audit_public_key(args: argparse.Namespace) -> int:
     print(_store().public_key(), end="")
     return 0
+
+
+def _report_gate(summary: Any) -> None:
+    """The training gate's verdict on stdout; a promotion also goes into the audit log."""
+    state = "promoted to champion" if summary.gate.promoted else "NOT promoted"
+    print(f"gate: {state}: {summary.gate.reason}")
+    if summary.gate.promoted:
+        _log_promotion(
+            {
+                "model": summary.model_name,
+                "version": summary.version,
+                "run_id": summary.run_id,
+                "alias": get_settings().model_alias,
+                "justification": f"training gate: {summary.gate.reason}",
+            },
+            by="training gate",
+        )
 
 
 def _log_promotion(record: dict[str, Any], *, by: str) -> None:

@@ -1,4 +1,6 @@
-"""Hash chain over audit records: pure functions, no database.
+"""The hash chain of the older audit schema (revisions 0001-0002): pure functions, no database.
+
+Kept only to verify such a database while ``legacy.py`` imports it into the event log.
 
 ``record_hash = sha256(prev_hash + canonical JSON of the record's fields)``; the first record's
 ``prev_hash`` is :data:`GENESIS`. Altering a record breaks its own hash; inserting or deleting
