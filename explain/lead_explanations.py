@@ -8,9 +8,9 @@ from typing import Any
 
 import numpy as np
 
-from candor.explain.lead_reasons import describe, direction
+from candor.explain.reason_columns import ReasonColumns, reason_columns
 from candor.models.contract import Contract
-from candor.models.leads.features import FeatureMatrix, FeatureSchema, display_value
+from candor.models.leads.features import FeatureMatrix, FeatureSchema
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,44 +53,43 @@ def explain_rows(
     Args:
         top_k: keep this many reasons per lead; None keeps every input.
     """
+    table = reason_columns(
+        contributions=contributions,
+        matrix=matrix,
+        columns=columns,
+        schema=schema,
+        contract=contract,
+        top_k=top_k,
+    )
+    return explanations_of(table, contributions=contributions, schema=schema)
+
+
+def explanations_of(
+    table: ReasonColumns, *, contributions: np.ndarray, schema: FeatureSchema
+) -> list[Explanation]:
+    """One :class:`Explanation` per row of ``table`` (the rows of ``contributions``)."""
     n_inputs = len(schema.specs)
-    # whole-batch NumPy work first, then plain Python lists: per-cell NumPy indexing is slow
-    inputs = contributions[:, :n_inputs]
-    orders = np.argsort(-np.abs(inputs), axis=1, kind="stable")
-    if top_k is not None:
-        orders = orders[:, :top_k]
     margins = contributions.sum(axis=1).tolist()
     bases = contributions[:, n_inputs].tolist()
-    picked = [
-        np.take_along_axis(a, orders, axis=1).tolist()
-        for a in (inputs, matrix.values, matrix.withheld, matrix.unseen)
+    names, values, texts = schema.names, table.values, table.texts
+    return [
+        Explanation(
+            margins[i],
+            bases[i],
+            tuple(
+                Reason(names[j], values[e], c, texts[e])
+                for j, c, e in zip(inputs, effects, entries, strict=True)
+            ),
+        )
+        for i, (inputs, effects, entries) in enumerate(
+            zip(
+                table.inputs.tolist(),
+                table.contributions.tolist(),
+                table.entries.tolist(),
+                strict=True,
+            )
+        )
     ]
-    specs, fields = schema.specs, [contract[spec.name] for spec in schema.specs]
-    # the same input, encoded value and direction give the same value and sentence; batches
-    # repeat them a lot. NaN keys never match (NaN != NaN), so a missing value is redone.
-    seen: dict[tuple[Any, ...], tuple[Any, str]] = {}
-    out: list[Explanation] = []
-    for i, (order, cs, vs, ws, us) in enumerate(zip(orders.tolist(), *picked, strict=True)):
-        reasons = []
-        for j, contribution, encoded, withheld, unseen in zip(order, cs, vs, ws, us, strict=True):
-            spec = specs[j]
-            if unseen:  # the raw value, as sent: not worth keeping
-                value = columns[spec.name][i]
-                text = describe(fields[j], value=value, contribution=contribution, unseen=True)
-            else:
-                key = (j, encoded, withheld, direction(contribution))
-                known = seen.get(key)
-                if known is None:
-                    value = None if withheld else display_value(spec, encoded)
-                    text = describe(
-                        fields[j], value=value, contribution=contribution, withheld=withheld
-                    )
-                    seen[key] = (value, text)
-                else:
-                    value, text = known
-            reasons.append(Reason(spec.name, value, contribution, text))
-        out.append(Explanation(margins[i], bases[i], tuple(reasons)))
-    return out
 
 
 def global_importance(contributions: np.ndarray, names: Sequence[str]) -> list[tuple[str, float]]:

@@ -22,6 +22,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from candor.models.contract import Contract, Field, Kind, Role
 from candor.models.errors import ErrorDetail, InputValidationError
@@ -214,6 +216,8 @@ def _consent_mask(raw: Sequence[Any] | None, n_rows: int) -> list[bool]:
     """True where data use is consented; a missing or unreadable flag counts as no consent."""
     if raw is None:
         return [False] * n_rows
+    if isinstance(raw, np.ndarray) and raw.dtype.kind in "fb":  # typed by a file reader
+        return (np.asarray(raw, dtype=np.float64) == 1.0).tolist()
     mask = []
     for v in raw:
         try:
@@ -278,7 +282,9 @@ def build_features(
         raw = columns.get(spec.name)
         if raw is None:
             continue
-        if spec.kind is Kind.CATEGORICAL:
+        if isinstance(raw, np.ndarray | pa.Array | pa.ChunkedArray):
+            _encode_array(raw, spec, schema.lookup(j), values[:, j], unseen[:, j])
+        elif spec.kind is Kind.CATEGORICAL:
             lookup = schema.lookup(j)
             tokens = spec.missing_tokens
             for i, v in enumerate(raw):
@@ -309,11 +315,10 @@ def build_features(
         else:
             values[:, j] = _numeric_column(spec.name, raw, spec.missing_tokens)
         if spec.sensitive and consent is not None:
-            for i, ok in enumerate(consent):
-                if not ok:
-                    withheld[i, j] = not math.isnan(values[i, j]) or unseen[i, j]
-                    values[i, j] = np.nan
-                    unseen[i, j] = False
+            refused = ~np.asarray(consent, dtype=bool)
+            withheld[:, j] = refused & (~np.isnan(values[:, j]) | unseen[:, j])
+            values[refused, j] = np.nan
+            unseen[refused, j] = False
     if errors:
         raise InputValidationError(
             f"{len(errors)} value(s) do not fit their field, first: field "
@@ -321,6 +326,43 @@ def build_features(
             errors[:20],
         )
     return FeatureMatrix(values, unseen, withheld)
+
+
+def _encode_array(
+    raw: np.ndarray | pa.Array | pa.ChunkedArray,
+    spec: FeatureSpec,
+    lookup: Mapping[str, int],
+    values: np.ndarray,
+    unseen: np.ndarray,
+) -> None:
+    """The columnar path of :func:`build_features`, for columns already typed by a file reader
+    (``candor.serving.scoring.rows``): numbers and booleans as float arrays (NaN missing),
+    categories as Arrow strings (null missing). The same codes as the per-value path."""
+    if spec.kind is Kind.CATEGORICAL:
+        text = pc.utf8_trim_whitespace(pc.cast(raw, pa.string()))
+        missing = pc.is_null(text)
+        missing = pc.or_(missing, pc.equal(text, ""))
+        if spec.missing_tokens:
+            missing = pc.or_(missing, pc.is_in(text, value_set=pa.array(spec.missing_tokens)))
+        codes = pc.index_in(text, value_set=pa.array(spec.categories, pa.string()))
+        coded = codes.to_numpy(zero_copy_only=False)
+        missing_mask = np.asarray(missing.to_numpy(zero_copy_only=False), dtype=bool)
+        known = ~np.isnan(coded.astype(np.float64))
+        values[known] = coded[known]
+        unseen[:] = ~known & ~missing_mask
+        return
+    numbers = np.asarray(
+        raw.to_numpy(zero_copy_only=False) if not isinstance(raw, np.ndarray) else raw,
+        dtype=np.float64,
+    )
+    if spec.missing_tokens:
+        numbers = numbers.copy()
+        for token in spec.missing_tokens:
+            try:
+                numbers[numbers == float(token)] = np.nan
+            except ValueError:
+                continue  # a text token cannot match a number
+    values[:] = numbers
 
 
 def out_of_range(values: np.ndarray, schema: FeatureSchema) -> np.ndarray:

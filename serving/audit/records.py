@@ -23,10 +23,10 @@ from candor.models.leads.features import FeatureMatrix, FeatureSchema
 from candor.models.model_ref import ModelRef
 from candor.serving.audit import events as ev
 from candor.serving.audit.events import NewEvent, body_text
+from candor.serving.scoring.core import OPTED_OUT, ScoredBatch
 from candor.serving.services.forecasts import SeriesResult
 from candor.serving.services.leads import (
     CALIBRATION_METHOD,
-    LeadScore,
     LeadScoringService,
     coverage_text,
 )
@@ -81,37 +81,42 @@ def forecast_model_event(model: ModelRef, *, actor: str = "candor") -> NewEvent:
 
 
 def score_events(
-    results: Sequence[LeadScore], *, model: ModelRef, requested_by: str, lead_key: LeadKey
+    batch: ScoredBatch, *, model: ModelRef, requested_by: str, lead_key: LeadKey
 ) -> list[NewEvent]:
-    """One event per result, in order."""
+    """One event per lead of ``batch``, in order: its score, or its suppression."""
     subject = model_subject(model)
-    out = []
-    for r in results:
-        key = lead_key(r.lead_id)
-        body: dict[str, Any]
-        if r.suppressed or r.evidence is None or r.confidence is None or r.review is None:
-            body = {"model": subject, "suppressed": r.suppressed}
-            out.append(NewEvent(ev.SUPPRESSION, requested_by, r.score_id, body_text(body), key))
-            continue
-        assert r.explanation is not None
-        body = {
+    suppression = body_text({"model": subject, "suppressed": OPTED_OUT})
+    out = [
+        NewEvent(ev.SUPPRESSION, requested_by, score_id, suppression, lead_key(lead_id))
+        for lead_id, score_id in zip(batch.lead_ids, batch.score_ids, strict=True)
+    ]
+    inputs = batch.encoded_inputs()
+    contributions = batch.contributions.tolist()
+    margins = batch.margin.tolist()
+    scores, lowers, uppers = batch.score.tolist(), batch.lower.tolist(), batch.upper.tolist()
+    grades, levels, codes = batch.grades, batch.levels, batch.review_codes
+    withheld = batch.withheld_names
+    for row, i in enumerate(batch.rows.tolist()):
+        body: dict[str, Any] = {
             "model": subject,
-            "score": r.score,
-            "grade": r.grade,
-            "interval": [r.confidence.lower, r.confidence.upper],
-            "confidence": r.confidence.level,
-            "margin": r.explanation.margin,
-            "inputs": r.evidence.inputs,
-            "contributions": r.evidence.contributions,
-            "review": list(r.review.reasons),
+            "score": scores[row],
+            "grade": grades[row],
+            "interval": [lowers[row], uppers[row]],
+            "confidence": levels[row],
+            "margin": margins[row],
+            "inputs": inputs[row],
+            "contributions": contributions[row],
+            "review": list(codes[row]),
         }
-        if r.review.notes:
-            body["notes"] = list(r.review.notes)
-        if r.withheld:
-            body["withheld"] = list(r.withheld)
-        if r.evidence.unseen:
-            body["unseen"] = r.evidence.unseen
-        out.append(NewEvent(ev.SCORE, requested_by, r.score_id, body_text(body), key))
+        if batch.notes[row]:
+            body["notes"] = list(batch.notes[row])
+        if withheld[row]:
+            body["withheld"] = list(withheld[row])
+        unseen = batch.unseen_values.get(row)
+        if unseen:
+            body["unseen"] = unseen
+        lead_id, score_id = batch.lead_ids[i], batch.score_ids[i]
+        out[i] = NewEvent(ev.SCORE, requested_by, score_id, body_text(body), lead_key(lead_id))
     return out
 
 

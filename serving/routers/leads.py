@@ -56,11 +56,11 @@ def score_leads(
     leads = service.requests.validate(body.leads, limit=settings.max_leads_per_request)
     top_k = (body.top_k or settings.default_top_k) if body.explain == "top" else None
     # reasons in words for the answer; the audit keeps every contribution as numbers
-    results = service.score(leads, top_k=top_k)
+    batch = service.score_batch(leads, top_k=top_k)
     # written and committed before anything is answered: no unaudited score leaves (else 503)
     store.append(
         score_events(
-            results, model=service.model_ref, requested_by=caller.name, lead_key=store.lead_key
+            batch, model=service.model_ref, requested_by=caller.name, lead_key=store.lead_key
         ),
         model=lead_model_event(service),
     )
@@ -69,7 +69,7 @@ def score_leads(
     return FastJSONResponse(
         {
             "model": service.model_ref.to_dict(),
-            "results": [lead_result_json(r, top_k=top_k) for r in results],
+            "results": [lead_result_json(r, top_k=top_k) for r in service.results(batch)],
             "disclosure": disclosure(service.model_ref.name),
         }
     )

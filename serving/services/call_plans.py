@@ -54,7 +54,8 @@ def make_call_plan(
     lead_ids = [str(lead[scoring.id_field]) for lead in leads]
     segments = segment_fields(scoring.contract)
     planned_before = store.touches_since(lead_ids, since.isoformat())
-    results = scoring.score(leads, top_k=0)  # the audit keeps every contribution as numbers
+    batch = scoring.score_batch(leads, top_k=0)  # the audit keeps every contribution as numbers
+    results = scoring.results(batch)
     candidates = [
         Candidate(
             lead_id=result.lead_id,
@@ -73,7 +74,7 @@ def make_call_plan(
     plan_id = uuid.uuid4().hex
     score_ids = {result.lead_id: result.score_id for result in results}
     events = score_events(
-        results, model=scoring.model_ref, requested_by=requested_by, lead_key=store.lead_key
+        batch, model=scoring.model_ref, requested_by=requested_by, lead_key=store.lead_key
     )
     if plan.entries:
         events.append(

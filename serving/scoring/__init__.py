@@ -1,0 +1,1 @@
+"""The scoring core shared by every path, and the batch command and Spark engine on it."""

@@ -1,0 +1,293 @@
+"""The one scoring core of every path: HTTP, the batch command, Spark and the MLflow model.
+
+Columns in, arrays out: opted-out leads are suppressed, the rest encoded into one matrix,
+predicted, calibrated, explained (TreeSHAP) and flagged for review in whole-batch NumPy. Strings
+are built only for what is returned: the top reasons (:mod:`candor.explain.reason_columns`,
+once per distinct sentence) and the notes of out-of-distribution leads. Each path then takes
+what it needs from one :class:`ScoredBatch`: the HTTP answer its ``LeadScore`` objects, the
+batch file and Spark their Arrow columns, the audit log its events.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+
+from candor.explain.reason_columns import ReasonColumns, reason_columns
+from candor.models.contract import Contract
+from candor.models.leads.features import (
+    FeatureMatrix,
+    FeatureSchema,
+    build_features,
+    out_of_range,
+    parse_bool,
+)
+from candor.models.leads.scorer import LeadScorer
+from candor.models.policy import (
+    GRADES,
+    ConfidenceLevel,
+    ReviewCode,
+    ScoringPolicy,
+    audit_draw,
+)
+
+Column = Sequence[Any] | np.ndarray | pa.Array | pa.ChunkedArray
+
+OPTED_OUT = "opted_out"
+_LEVELS = (str(ConfidenceLevel.HIGH), str(ConfidenceLevel.MEDIUM), str(ConfidenceLevel.LOW))
+# review codes in the order policy.review() gives them, as bits of one integer per lead
+_CODES = (
+    str(ReviewCode.LOW_CONFIDENCE),
+    str(ReviewCode.OUT_OF_DISTRIBUTION),
+    str(ReviewCode.NEAR_GRADE_BOUNDARY),
+    str(ReviewCode.RANDOM_AUDIT),
+)
+_CODE_SETS = tuple(
+    tuple(code for bit, code in enumerate(_CODES) if mask >> bit & 1) for mask in range(16)
+)
+
+
+def opted_out(columns: Mapping[str, Column], names: Sequence[str], n_rows: int) -> np.ndarray:
+    """True where any contact opt-out flag is true (a file reader's float arrays, or values)."""
+    out = np.zeros(n_rows, dtype=bool)
+    for name in names:
+        raw = columns.get(name)
+        if raw is None:
+            continue
+        if isinstance(raw, np.ndarray) and raw.dtype.kind in "fb":
+            out |= np.asarray(raw, dtype=np.float64) == 1.0
+        else:
+            values = raw.to_pylist() if isinstance(raw, pa.Array | pa.ChunkedArray) else raw
+            out |= np.fromiter((parse_bool(v) is True for v in values), bool, n_rows)
+    return out
+
+
+@dataclass(frozen=True)
+class ScoredBatch:
+    """The results of n leads; the arrays of scored leads have one row per entry of ``rows``.
+
+    Attributes:
+        lead_ids, score_ids: per lead, in input order.
+        suppressed: per lead, True where it opted out of contact (no score, nothing else).
+        rows: input positions of the scored (not suppressed) leads, ascending.
+        matrix: their encoded inputs (NaN missing; withheld and unseen masks).
+        contributions: (m, k + 1) TreeSHAP contributions in log-odds, the base value last.
+        score, lower, upper: calibrated probability and its Venn-Abers interval.
+        review_mask: bit b set where review code ``_CODES[b]`` applies.
+        notes: per scored lead, why it is out of distribution (empty for most).
+        reasons: the ``top_k`` largest contributions in words; None when not asked for.
+    """
+
+    lead_ids: list[str]
+    score_ids: list[str]
+    suppressed: np.ndarray
+    rows: np.ndarray
+    matrix: FeatureMatrix
+    contributions: np.ndarray
+    score: np.ndarray
+    lower: np.ndarray
+    upper: np.ndarray
+    grade_index: np.ndarray
+    level_index: np.ndarray
+    review_mask: np.ndarray
+    notes: list[tuple[str, ...]]
+    unseen_values: dict[int, dict[str, Any]]  # scored-row index -> raw unseen categories
+    reasons: ReasonColumns | None
+    schema: FeatureSchema
+
+    @property
+    def n_leads(self) -> int:
+        return len(self.lead_ids)
+
+    @property
+    def margin(self) -> np.ndarray:
+        """base value + every contribution (log-odds)."""
+        return self.contributions.sum(axis=1)
+
+    @cached_property
+    def grades(self) -> list[str]:
+        return [GRADES[i] for i in self.grade_index.tolist()]
+
+    @cached_property
+    def levels(self) -> list[str]:
+        return [_LEVELS[i] for i in self.level_index.tolist()]
+
+    @cached_property
+    def review_codes(self) -> list[tuple[str, ...]]:
+        return [_CODE_SETS[m] for m in self.review_mask.tolist()]
+
+    @cached_property
+    def withheld_names(self) -> list[tuple[str, ...]]:
+        names = self.schema.names
+        out: list[tuple[str, ...]] = [()] * len(self.rows)
+        for i in np.flatnonzero(self.matrix.withheld.any(axis=1)).tolist():
+            out[i] = tuple(names[j] for j in np.flatnonzero(self.matrix.withheld[i]).tolist())
+        return out
+
+    def encoded_inputs(self) -> list[list[float | int | None]]:
+        """The inputs as the audit keeps them: whole numbers as integers, None where NaN."""
+        values = self.matrix.values
+        encoded = values.astype(object)
+        with np.errstate(invalid="ignore"):
+            whole = (np.abs(values) < 2**53) & (values == np.round(values))
+        encoded[whole] = values[whole].astype(np.int64)
+        encoded[np.isnan(values)] = None
+        rows: list[list[float | int | None]] = encoded.tolist()
+        return rows
+
+
+class LeadBatchScorer:
+    """Scores columns of leads with one model and one policy; built once per model load."""
+
+    def __init__(self, scorer: LeadScorer, policy: ScoringPolicy) -> None:
+        self.scorer = scorer
+        self.policy = policy
+        self.schema: FeatureSchema = scorer.schema_
+        self.contract: Contract = scorer.contract_
+        self.id_field = self.contract.id_field.name
+        self.opt_out_fields = [f.name for f in self.contract.contact_opt_outs]
+        self._cuts = np.asarray(policy.grade_cutoffs, dtype=np.float64)
+
+    def score(
+        self,
+        columns: Mapping[str, Column],
+        *,
+        n_rows: int,
+        score_ids: Sequence[str],
+        top_k: int | None,
+        explain: bool = True,
+    ) -> ScoredBatch:
+        """Score ``n_rows`` validated leads given as columns (absent fields count as missing).
+
+        Args:
+            score_ids: one per lead; the random-audit draw is derived from it.
+            top_k: reasons in words per lead (None: every input); ignored without ``explain``.
+            explain: build reasons in words at all (the contributions are computed anyway:
+                the audit keeps them).
+        """
+        raw_ids = columns[self.id_field]
+        ids = raw_ids.to_pylist() if isinstance(raw_ids, pa.Array | pa.ChunkedArray) else raw_ids
+        lead_ids = [str(v) for v in ids]
+        suppressed = opted_out(columns, self.opt_out_fields, n_rows)
+        rows = np.flatnonzero(~suppressed)
+        if len(rows) < n_rows:
+            columns = {name: _take(col, rows) for name, col in columns.items()}
+        m = len(rows)
+        matrix = build_features(columns, schema=self.schema, n_rows=m)
+        # margins from predict(), not from summed contributions: the two differ by ~1e-16, and
+        # Venn-Abers is a step function, so the score must come from the very same path as the
+        # holdout metrics and the champion gate
+        if m:
+            calibrated = self.scorer.calibrate(self.scorer.margins(matrix.values))
+            contributions = self.scorer.contributions(matrix.values)
+            score, lower, upper = calibrated.score, calibrated.lower, calibrated.upper
+        else:
+            contributions = np.zeros((0, len(self.schema.specs) + 1))
+            score = lower = upper = np.zeros(0)
+        scored_ids = [score_ids[i] for i in rows.tolist()]
+        review_mask, notes, unseen_values = self._review(matrix, columns, score, lower, upper)
+        review_mask |= self._random_audit(scored_ids) << 3
+        reasons = None
+        if explain and m:
+            reasons = reason_columns(
+                contributions=contributions,
+                matrix=matrix,
+                columns=columns,
+                schema=self.schema,
+                contract=self.contract,
+                top_k=top_k,
+            )
+        width = upper - lower
+        level = np.where(
+            width <= self.policy.high_confidence_width,
+            0,
+            np.where(width <= self.policy.medium_confidence_width, 1, 2),
+        )
+        return ScoredBatch(
+            lead_ids=lead_ids,
+            score_ids=list(score_ids),
+            suppressed=suppressed,
+            rows=rows,
+            matrix=matrix,
+            contributions=contributions,
+            score=score,
+            lower=lower,
+            upper=upper,
+            grade_index=(score[:, None] < self._cuts[None, :]).sum(axis=1),
+            level_index=level,
+            review_mask=review_mask,
+            notes=notes,
+            unseen_values=unseen_values,
+            reasons=reasons,
+            schema=self.schema,
+        )
+
+    def _random_audit(self, score_ids: Sequence[str]) -> np.ndarray:
+        share = self.policy.random_audit_share
+        return np.fromiter(
+            (audit_draw(s) < share for s in score_ids), dtype=np.int64, count=len(score_ids)
+        )
+
+    def _review(
+        self,
+        matrix: FeatureMatrix,
+        columns: Mapping[str, Column],
+        score: np.ndarray,
+        lower: np.ndarray,
+        upper: np.ndarray,
+    ) -> tuple[np.ndarray, list[tuple[str, ...]], dict[int, dict[str, Any]]]:
+        """Review bits 0..2 (random audit is bit 3), the notes and the unseen raw values."""
+        policy, names, specs = self.policy, self.schema.names, self.schema.specs
+        outside = out_of_range(matrix.values, self.schema)
+        missing = np.isnan(matrix.values) & ~matrix.withheld & ~matrix.unseen
+        n_inputs = max(len(specs), 1)
+        missing_counts = missing.sum(axis=1)
+        too_sparse = missing_counts / n_inputs > policy.max_missing_share
+        unusual = (matrix.unseen | outside).any(axis=1)
+        notes: list[tuple[str, ...]] = [()] * len(score)
+        unseen_values: dict[int, dict[str, Any]] = {}
+        for i in np.flatnonzero(unusual | too_sparse).tolist():
+            lines = []
+            if unusual[i]:
+                unseen_at = np.flatnonzero(matrix.unseen[i]).tolist()
+                if unseen_at:
+                    unseen_values[i] = {names[j]: _value(columns[names[j]], i) for j in unseen_at}
+                lines += [
+                    f"{names[j]}: value {unseen_values[i][names[j]]!r} was not seen in training"
+                    for j in unseen_at
+                ]
+                lines += [
+                    f"{names[j]}: {matrix.values[i, j]:g} is outside the training range "
+                    f"[{specs[j].minimum:g}, {specs[j].maximum:g}]"
+                    for j in np.flatnonzero(outside[i]).tolist()
+                ]
+            if too_sparse[i]:
+                lines.append(f"{int(missing_counts[i])} of {n_inputs} inputs are missing")
+            notes[i] = tuple(lines)
+        low = (upper - lower) > policy.medium_confidence_width
+        near = (np.abs(score[:, None] - self._cuts[None, :]) < policy.boundary_margin).any(axis=1)
+        mask = (
+            low.astype(np.int64)
+            | ((unusual | too_sparse).astype(np.int64) << 1)
+            | (near.astype(np.int64) << 2)
+        )
+        return mask, notes, unseen_values
+
+
+def _take(column: Column, rows: np.ndarray) -> Column:
+    if isinstance(column, np.ndarray):
+        return column[rows]
+    if isinstance(column, pa.Array | pa.ChunkedArray):
+        return column.take(pa.array(rows))
+    return [column[i] for i in rows.tolist()]
+
+
+def _value(column: Column, i: int) -> Any:
+    if isinstance(column, pa.Array | pa.ChunkedArray):
+        return column[i].as_py()
+    return column[i]
