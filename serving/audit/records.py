@@ -84,12 +84,23 @@ def score_events(
     batch: ScoredBatch, *, model: ModelRef, requested_by: str, lead_key: LeadKey
 ) -> list[NewEvent]:
     """One event per lead of ``batch``, in order: its score, or its suppression."""
-    subject = model_subject(model)
-    suppression = body_text({"model": subject, "suppressed": OPTED_OUT})
-    out = [
-        NewEvent(ev.SUPPRESSION, requested_by, score_id, suppression, lead_key(lead_id))
-        for lead_id, score_id in zip(batch.lead_ids, batch.score_ids, strict=True)
+    return [
+        NewEvent(kind, requested_by, score_id, body, lead_key(lead_id))
+        for (kind, body), lead_id, score_id in zip(
+            score_bodies(batch, model=model), batch.lead_ids, batch.score_ids, strict=True
+        )
     ]
+
+
+def score_bodies(batch: ScoredBatch, *, model: ModelRef) -> list[tuple[str, str]]:
+    """(event kind, canonical body) per lead of ``batch``, in order.
+
+    The part of an event that needs no secret: a Spark worker builds it beside the score, the
+    driver adds the keyed lead pseudonym and writes it (``candor.serving.scoring.spark``).
+    """
+    subject = model_subject(model)
+    suppression = (ev.SUPPRESSION, body_text({"model": subject, "suppressed": OPTED_OUT}))
+    out = [suppression] * batch.n_leads
     inputs = batch.encoded_inputs()
     contributions = batch.contributions.tolist()
     margins = batch.margin.tolist()
@@ -115,8 +126,7 @@ def score_events(
         unseen = batch.unseen_values.get(row)
         if unseen:
             body["unseen"] = unseen
-        lead_id, score_id = batch.lead_ids[i], batch.score_ids[i]
-        out[i] = NewEvent(ev.SCORE, requested_by, score_id, body_text(body), lead_key(lead_id))
+        out[i] = (ev.SCORE, body_text(body))
     return out
 
 
