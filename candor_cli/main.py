@@ -22,7 +22,7 @@ def _generate(args: argparse.Namespace) -> int:
 
     _at_least_one("--rows", args.rows)
     frame = generate_leads(rows=args.rows, seed=args.seed)
-    out = _write_csv(frame, args.out)
+    out = _write_sample(frame, args.out)
     print(f"wrote {len(frame)} leads to {out}")
     return 0
 
@@ -32,7 +32,7 @@ def _generate_sales(args: argparse.Namespace) -> int:
 
     _at_least_one("--weeks", args.weeks)
     frame = generate_sales(weeks=args.weeks, seed=args.seed)
-    out = _write_csv(frame, args.out)
+    out = _write_sample(frame, args.out)
     series = frame.groupby(["territory", "product"]).ngroups
     print(f"wrote {len(frame)} rows ({series} series x {args.weeks} weeks) to {out}")
     return 0
@@ -43,11 +43,15 @@ def _at_least_one(flag: str, value: int) -> None:
         raise SystemExit(f"{flag} must be at least 1, got {value}")
 
 
-def _write_csv(frame: pd.DataFrame, path: str) -> Path:
-    """Write a generated sample, making its folder; the path as written."""
+def _write_sample(frame: pd.DataFrame, path: str) -> Path:
+    """Write a generated sample in the format its name says (.parquet or .pq: Parquet; else
+    CSV), making its folder; the path as written."""
     out = Path(path)
     out.parent.mkdir(parents=True, exist_ok=True)
-    frame.to_csv(out, index=False)
+    if out.suffix.lower() in (".parquet", ".pq"):
+        frame.to_parquet(out, index=False)
+    else:
+        frame.to_csv(out, index=False)
     return out
 
 
@@ -153,6 +157,70 @@ def _models_promote(args: argparse.Namespace) -> int:
         print(f"note: this version had not passed the gate: {record['gate_reason']}")
     print(f"justification recorded: {record['justification']}")
     return 0
+
+
+def _score_batch(args: argparse.Namespace) -> int:
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+    import json
+    import time
+
+    from candor.registry import LEADS, load_model
+    from candor.serving.scoring.batch_run import BatchOptions, run_batch
+
+    options = BatchOptions(
+        input=Path(args.input),
+        output=Path(args.output),
+        explain=args.explain,
+        top_k=args.top_k,
+        workers=args.workers,
+        engine=args.engine,
+        spark_master=args.spark_master,
+        resume=args.resume,
+        chunk_rows=args.chunk_rows,
+        rejects=Path(args.rejects) if args.rejects else None,
+        requested_by=args.by or f"batch:{_os_user()}",
+    )
+    settings = get_settings()
+    loaded = load_model(settings, kind=LEADS)
+    from candor.serving.audit.factory import open_store
+
+    store = open_store(settings, authenticates=False)
+    started = time.perf_counter()
+
+    def progress(rows: int, total: int | None) -> None:
+        elapsed = max(time.perf_counter() - started, 1e-9)
+        rate = rows / elapsed
+        line = f"\r{rows:>12,} rows"
+        if total:
+            left = (total - rows) / rate if rate > 0 else 0.0
+            line += f" / {total:,} ({rows / total:6.1%})  ETA {left:5.0f} s"
+        print(f"{line}  {rate:,.0f} rows/s", end="", file=sys.stderr, flush=True)
+
+    try:
+        summary = run_batch(
+            options,
+            loaded=loaded,
+            policy=settings.policy,
+            store=store,
+            progress=progress if sys.stderr.isatty() else None,
+        )
+    finally:
+        store.close()
+    if sys.stderr.isatty():
+        print(file=sys.stderr)
+    print(summary.line())
+    if args.summary:
+        Path(args.summary).write_text(json.dumps(summary.to_dict(), indent=1) + "\n")
+    return 0
+
+
+def _os_user() -> str:
+    import getpass
+
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown"
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -482,6 +550,34 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--rows", type=int, default=100_000, help="generated leads to explain")
     check.add_argument("--json", action="store_true", help="one JSON object instead of text")
     check.set_defaults(func=_explain_check)
+
+    score = _group(commands, "score", "score leads")
+    batch = score.add_parser(
+        "batch",
+        help="score a whole CSV or Parquet file (or folder of parts) with the champion: every "
+        "row checked, consented, explained and audited; resumable",
+    )
+    batch.add_argument("--input", required=True, help="CSV or Parquet file, or a folder of parts")
+    batch.add_argument(
+        "--output", required=True, help="the results: .parquet, or .csv (lists as JSON text)"
+    )
+    batch.add_argument("--explain", choices=["none", "top", "all"], default="top")
+    batch.add_argument("--top-k", type=int, default=5, help="reasons per lead with --explain top")
+    batch.add_argument(
+        "--workers", type=int, default=2, help="chunks scored at once (local engine)"
+    )
+    batch.add_argument("--engine", choices=["local", "spark"], default="local")
+    batch.add_argument("--spark-master", help="Spark master URL (default local[*])")
+    batch.add_argument(
+        "--resume", action="store_true", help="finish an interrupted run into the same output"
+    )
+    batch.add_argument(
+        "--chunk-rows", type=int, default=50_000, help="rows per chunk (the unit of resuming)"
+    )
+    batch.add_argument("--rejects", help="rejected rows (default: <output>.rejects.csv)")
+    batch.add_argument("--summary", help="also write the run's summary as JSON here")
+    batch.add_argument("--by", help="who runs it, for the audit log (default: batch:<OS user>)")
+    batch.set_defaults(func=_score_batch)
 
     serve = commands.add_parser("serve", help="serve the HTTP API")
     serve.add_argument("--host", default="127.0.0.1")

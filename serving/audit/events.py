@@ -7,7 +7,6 @@ as written, so the leaf is rebuilt from a row byte for byte.
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 from dataclasses import dataclass
 from typing import Any
@@ -27,6 +26,8 @@ KEY_REVOKED = "key_revoked"
 PROMOTION = "promotion"
 ACCESS = "access"  # a person's record was read
 LEGACY_IMPORT = "legacy_import"
+BATCH_CHUNK = "batch_chunk"  # one chunk of a batch run is written: its rows and counts
+BATCH_RUN = "batch_run"  # a batch run ended: input fingerprint, model, counts, start and end
 RECORD_KINDS = (SCORE, SUPPRESSION, FORECAST)  # what a score id names
 KINDS = (
     SCORE,
@@ -41,6 +42,8 @@ KINDS = (
     PROMOTION,
     ACCESS,
     LEGACY_IMPORT,
+    BATCH_CHUNK,
+    BATCH_RUN,
 )
 MAC_BYTES = 16
 
@@ -101,4 +104,4 @@ def leaf_bytes(
 
 
 def leaf_mac(key: bytes, hashed_leaf: bytes) -> bytes:
-    return hmac.new(key, hashed_leaf, hashlib.sha256).digest()[:MAC_BYTES]
+    return hmac.digest(key, hashed_leaf, "sha256")[:MAC_BYTES]  # the one-shot C path

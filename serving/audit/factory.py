@@ -16,11 +16,13 @@ from candor.serving.audit.store import AuditStore
 log = logging.getLogger("candor.audit")
 
 
-def open_store(settings: Settings) -> AuditStore:
+def open_store(settings: Settings, *, authenticates: bool = True) -> AuditStore:
     """Open (and migrate) the store, import an older schema, and verify the log's keys.
 
     A log that fails verification still opens, loudly: keys created after the first bad event
     are not trusted, and the store's ``problem`` says why (``/healthz`` reports it).
+    ``authenticates=False`` (a command that writes the log but checks no API key, such as
+    ``candor score batch``) skips reading the whole log to build the trusted keys.
     """
     engines = make_engines(database_url(settings), write_timeout=settings.audit_write_timeout)
     migrate(engines.write)
@@ -35,9 +37,15 @@ def open_store(settings: Settings) -> AuditStore:
     )
     store = AuditStore(engines, log=audit_log, pseudonym_key=key)
     import_legacy(engines.write, audit_log)
-    store.follow()
+    if authenticates:
+        store.follow()
     last = read_last_checkpoint(settings.checkpoint_path)
-    if last is not None and last.tree_size > store.keys.size and store.keys.problem is None:
+    if (
+        authenticates
+        and last is not None
+        and last.tree_size > store.keys.size
+        and store.keys.problem is None
+    ):
         store.warn(
             f"the checkpoint file says {last.tree_size} events were signed (at {last.signed_at}); "
             f"the database holds {store.keys.size}: its tail was cut or an older copy restored"

@@ -62,7 +62,15 @@ def changes(event: StoredEvent, body: dict[str, Any] | None = None) -> list[Chan
                 for code in dict.fromkeys(codes)
             ),
         ]
-    if kind in (ev.SUPPRESSION, ev.MODEL, ev.ACCESS, ev.PROMOTION, ev.LEGACY_IMPORT):
+    if kind in (
+        ev.SUPPRESSION,
+        ev.MODEL,
+        ev.ACCESS,
+        ev.PROMOTION,
+        ev.LEGACY_IMPORT,
+        ev.BATCH_CHUNK,
+        ev.BATCH_RUN,
+    ):
         return []
     parsed = orjson.loads(event.body) if body is None else body
     if kind == ev.DECISION:

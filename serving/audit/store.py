@@ -230,7 +230,8 @@ class AuditStore:
             def read_after(
                 size: int,
             ) -> tuple[list[tuple[StoredEvent, bytes | None]], list[TreeHead]]:
-                return list(self._events(conn, after=size)), self._heads(conn, after=size)
+                # streamed, not listed: the log may hold millions of events
+                return self._events(conn, after=size), self._heads(conn, after=size)
 
             self.keys.follow(int(latest), read_after)
 
@@ -678,6 +679,56 @@ class AuditStore:
                 }
                 for r in conn.execute(select(KEYS).order_by(KEYS.c.created_seq))
             ]
+
+    # --- batch runs ------------------------------------------------------------------------
+
+    def append_chunk(
+        self, events: Sequence[NewEvent], *, chunk: NewEvent, model: NewEvent | None = None
+    ) -> bool:
+        """Write one chunk of a batch run (its events, then ``chunk``) unless a chunk event of
+        the same subject is already in the log: then nothing is written and False returned.
+
+        The check and the write are one transaction, so a resumed run never audits a chunk
+        twice, whatever happened between this commit and the output file.
+        """
+
+        def prepare(conn: Connection) -> tuple[Sequence[NewEvent], Any]:
+            done = conn.execute(
+                select(EVENTS.c.seq).where(
+                    EVENTS.c.kind == ev.BATCH_CHUNK, EVENTS.c.subject == chunk.subject
+                )
+            ).first()
+            if done is not None:
+                return [], False
+            head: list[NewEvent] = []
+            if model is not None and model.subject not in self._models_logged:
+                known = conn.execute(
+                    select(EVENTS.c.seq).where(
+                        EVENTS.c.kind == ev.MODEL, EVENTS.c.subject == model.subject
+                    )
+                ).first()
+                if known is None:
+                    head = [model]
+            return [*head, *events, chunk], True
+
+        written = bool(self.log.submit(prepare).result)
+        if model is not None:
+            self._models_logged.add(model.subject)
+        return written
+
+    def batch_chunks(self, run_id: str) -> dict[str, dict[str, Any]]:
+        """The chunk events already written for batch run ``run_id``: subject -> body."""
+        with self._read("the batch run's chunks") as conn:
+            rows = conn.execute(
+                select(EVENTS.c.subject, EVENTS.c.body).where(
+                    EVENTS.c.kind == ev.BATCH_CHUNK, EVENTS.c.subject.like(f"{run_id}:%")
+                )
+            ).all()
+        return {str(r.subject): json.loads(r.body) for r in rows}
+
+    def record_batch_run(self, body: dict[str, Any], *, run_id: str, by: str) -> None:
+        """The end of a batch run: what it read, with which model, and what it wrote."""
+        self.log.append([NewEvent(ev.BATCH_RUN, by, run_id, body_text(body))])
 
     # --- promotions ----------------------------------------------------------------------
 

@@ -150,6 +150,13 @@ def _numbers(column: pa.Array, tokens: Sequence[str]) -> tuple[np.ndarray, np.nd
         return np.full(len(column), np.nan), present
     text = pc.utf8_trim_whitespace(pc.cast(column, pa.string()))
     empty = _empty(text, tokens)
+    try:  # Arrow's cast parses every value at once; it refuses the column if one is bad
+        parsed = pc.cast(pc.if_else(pa.array(empty), None, text), pa.float64())
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        pass
+    else:
+        values = np.asarray(parsed.to_numpy(zero_copy_only=False), dtype=np.float64)
+        return np.where(empty, np.nan, values), ~empty & ~np.isfinite(values)
     values = np.full(len(column), np.nan)
     problem = np.zeros(len(column), dtype=bool)
     strings = text.to_pylist()
