@@ -564,7 +564,11 @@ def build_parser() -> argparse.ArgumentParser:
     batch.add_argument("--explain", choices=["none", "top", "all"], default="top")
     batch.add_argument("--top-k", type=int, default=5, help="reasons per lead with --explain top")
     batch.add_argument(
-        "--workers", type=int, default=2, help="chunks scored at once (local engine)"
+        "--workers",
+        type=int,
+        default=1,
+        help="chunks scored at once, each in a thread beside the audit writer (LightGBM and "
+        "the TreeSHAP kernel release the interpreter lock)",
     )
     batch.add_argument("--engine", choices=["local", "spark"], default="local")
     batch.add_argument("--spark-master", help="Spark master URL (default local[*])")

@@ -106,6 +106,12 @@ class AuditStore:
         return lead_key(self._key, lead_id)
 
     @property
+    def pseudonym_key(self) -> bytes:
+        """The key of :meth:`lead_key`, for worker processes on this machine that key lead ids
+        beside the writer (``candor score batch``); never sent elsewhere."""
+        return self._key
+
+    @property
     def problem(self) -> str | None:
         """Why the store is degraded now, or None (for /healthz): it cannot be written, or the
         log failed verification (then keys after the first bad event are not trusted)."""

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import multiprocessing
 import os
 import secrets
 import shutil
@@ -23,7 +22,7 @@ import time
 import uuid
 from collections import deque
 from collections.abc import Callable, Iterator
-from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from functools import partial
 from pathlib import Path
@@ -43,6 +42,7 @@ from candor.serving.audit import events as ev
 from candor.serving.audit.events import NewEvent, body_text
 from candor.serving.audit.log import utc_now
 from candor.serving.audit.records import lead_model_event, model_subject
+from candor.serving.audit.secrets import lead_key
 from candor.serving.audit.store import AuditStore
 from candor.serving.scoring.chunks import score_chunk
 from candor.serving.scoring.core import LeadBatchScorer
@@ -63,6 +63,7 @@ from candor.serving.services.leads import LeadScoringService
 EXPLAIN_CHOICES = ("none", "top", "all")
 ENGINES = ("local", "spark")
 MANIFEST = "manifest.json"
+LEAD_KEY = "_lead_key"  # the keyed pseudonym of the lead id, added by the local workers
 Progress = Callable[[int, int | None], None]
 
 
@@ -74,7 +75,7 @@ class BatchOptions:
     output: Path
     explain: str = "top"
     top_k: int = 5
-    workers: int = 2
+    workers: int = 1
     engine: str = "local"
     spark_master: str | None = None
     resume: bool = False
@@ -216,7 +217,7 @@ def run_batch(
     total = count_rows(files)
     done = store.batch_chunks(manifest.run_id)
     model_event = lead_model_event(service)
-    for chunk in _scored_chunks(options, files, service, manifest, done):
+    for chunk in _scored_chunks(options, files, service, manifest, done, store.pseudonym_key):
         subject = f"{manifest.run_id}:{chunk.index:06d}"
         part = options.parts / f"chunk-{chunk.index:06d}.parquet"
         if chunk.table is None:  # finished before the run was stopped
@@ -228,7 +229,10 @@ def run_batch(
             chunk_event = NewEvent(ev.BATCH_CHUNK, options.requested_by, subject, body_text(counts))
             if subject not in done:
                 store.append_chunk(events, chunk=chunk_event, model=model_event)
-            _write_part(chunk.table.drop_columns([EVENT_KIND, EVENT_BODY]), part)
+            private = [
+                c for c in (EVENT_KIND, EVENT_BODY, LEAD_KEY) if c in chunk.table.column_names
+            ]
+            _write_part(chunk.table.drop_columns(private), part)
         for name in ("rows", "scored", "suppressed", "rejected", "review_required"):
             setattr(summary, name, getattr(summary, name) + int(counts[name]))
         summary.chunks += 1
@@ -293,6 +297,7 @@ def _scored_chunks(
     service: LeadScoringService,
     manifest: _Manifest,
     done: dict[str, dict[str, Any]],
+    store_key: bytes,
 ) -> Iterator[_Chunk]:
     """Every chunk in input order, scored ahead by ``options.workers`` threads (or Spark)."""
 
@@ -309,24 +314,13 @@ def _scored_chunks(
         top_k=options.top,
         explain=options.explain != "none",
         model=service.model_ref,
+        pseudonym_key=store_key,
     )
-    pool: Executor
-    if options.workers > 1:
-        # processes, not threads: scoring and the audit write are both partly Python, and on
-        # a few cores they must not share one interpreter lock. Each worker loads the scorer
-        # once from its plain files (no pickled model), spawned: LightGBM's and numba's OpenMP
-        # runtimes do not survive a fork.
-        folder = service.scorer.save(options.parts / "model")
-        pool = ProcessPoolExecutor(
-            max_workers=options.workers,
-            mp_context=multiprocessing.get_context("spawn"),
-            initializer=_load_worker,
-            initargs=(str(folder), service.policy),
-        )
-        score: Callable[[pa.Table, int], pa.Table] = partial(_score_in_worker, task)
-    else:
-        pool = ThreadPoolExecutor(max_workers=1)
-        score = partial(task.run, service.core)
+    # threads: LightGBM, the TreeSHAP kernel and Arrow release the interpreter lock, so chunks
+    # score beside the audit writer (spawned processes were tried: on 2 cores their OpenMP
+    # runtimes and the tables sent back and forth made them 2-4x slower than one thread)
+    pool = ThreadPoolExecutor(max_workers=options.workers)
+    score = partial(task.run, service.core)
     window: deque[tuple[int, int, Future[pa.Table] | None]] = deque()
     first_row = 0
     with pool:
@@ -350,9 +344,10 @@ class _ChunkTask:
     top_k: int | None
     explain: bool
     model: ModelRef
+    pseudonym_key: bytes  # the scoring threads key the lead ids too, off the writer's thread
 
     def run(self, core: LeadBatchScorer, table: pa.Table, first_row: int) -> pa.Table:
-        return score_chunk(
+        scored = score_chunk(
             core,
             table,
             score_ids=score_ids(self.nonce, first_row, table.num_rows),
@@ -362,19 +357,15 @@ class _ChunkTask:
             audited=True,
             with_events=True,
         ).table
-
-
-_worker_core: LeadBatchScorer | None = None
-
-
-def _load_worker(folder: str, policy: ScoringPolicy) -> None:
-    global _worker_core
-    _worker_core = LeadBatchScorer(LeadScorer.load(folder), policy)
-
-
-def _score_in_worker(task: _ChunkTask, table: pa.Table, first_row: int) -> pa.Table:
-    assert _worker_core is not None, "worker started without its model"
-    return task.run(_worker_core, table, first_row)
+        keys = [
+            None if kind is None else lead_key(self.pseudonym_key, lead_id)
+            for kind, lead_id in zip(
+                scored.column(EVENT_KIND).to_pylist(),
+                scored.column("lead_id").to_pylist(),
+                strict=True,
+            )
+        ]
+        return scored.append_column(LEAD_KEY, pa.array(keys, pa.string()))
 
 
 def _spark_chunks(
@@ -429,12 +420,14 @@ def _events(table: pa.Table, store: AuditStore, requested_by: str) -> list[NewEv
     """The chunk's audit events, in row order, with the keyed lead pseudonyms added here."""
     kinds = table.column(EVENT_KIND).to_pylist()
     bodies = table.column(EVENT_BODY).to_pylist()
-    lead_ids = table.column("lead_id").to_pylist()
     ids = table.column("score_id").to_pylist()
-    key = store.lead_key
+    if LEAD_KEY in table.column_names:
+        keys = table.column(LEAD_KEY).to_pylist()
+    else:
+        keys = [store.lead_key(lead_id) for lead_id in table.column("lead_id").to_pylist()]
     return [
-        NewEvent(kind, requested_by, score_id, body, key(lead_id))
-        for kind, body, lead_id, score_id in zip(kinds, bodies, lead_ids, ids, strict=True)
+        NewEvent(kind, requested_by, score_id, body, key)
+        for kind, body, key, score_id in zip(kinds, bodies, keys, ids, strict=True)
         if kind is not None
     ]
 

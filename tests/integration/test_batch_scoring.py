@@ -315,7 +315,7 @@ def test_generate_writes_the_format_its_name_says(tmp_path: Path) -> None:
     assert pa.types.is_integer(table.schema.field("practice_size").type)
 
 
-def test_process_workers_give_the_single_process_results(
+def test_two_scoring_threads_give_the_one_thread_results(
     isolated: Settings, tmp_path: Path
 ) -> None:
     one, two = tmp_path / "one.parquet", tmp_path / "two.parquet"
