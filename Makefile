@@ -54,6 +54,7 @@ bench: install
 	$(BIN)/python -m pip install -q --no-deps mlforecast coreforecast utilsforecast
 	$(BIN)/python -m pip install -q optuna narwhals fsspec
 	$(BIN)/python bench/run_bench.py
+	$(BIN)/python bench/run_batch_bench.py
 	$(BIN)/python bench/run_forecast_bench.py
 	$(BIN)/python bench/run_forecast_serving_bench.py
 	$(BIN)/python bench/run_explain_bench.py
