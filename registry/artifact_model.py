@@ -9,6 +9,10 @@ from mlflow.pyfunc import PyFuncModel, PythonModel
 
 ModelT = TypeVar("ModelT")
 
+# the keys of a logged model's ``model_config``: where its results say they come from (the
+# registered version is assigned after the model's files are written, so it is not among them)
+CONFIG_NAME, CONFIG_RUN_ID = "registered_name", "run_id"
+
 
 class ArtifactModel(PythonModel, Generic[ModelT]):
     """A pyfunc wrapper of the model that ``read`` loads from the ``ARTIFACT`` folder; each

@@ -6,7 +6,11 @@ client bound to the configured store, so nothing in training touches MLflow's gl
 
 from __future__ import annotations
 
+import importlib
 import json
+import logging
+import shutil
+import sys
 import tempfile
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -21,7 +25,9 @@ from mlflow.tracking import MlflowClient
 from mlflow.utils.time import get_current_time_millis
 
 from candor.models.settings import Settings
-from candor.registry.kinds import ModelKind
+from candor.registry.artifact_model import CONFIG_NAME, CONFIG_RUN_ID
+from candor.registry.kinds import ModelKind, model_description, version_description
+from candor.registry.lead_pyfunc import NOT_AUDITED_WARNING
 from candor.registry.store import client_for, global_tracking_uri
 
 M = TypeVar("M")
@@ -80,21 +86,100 @@ class TrainingRun:
 
         The model travels as its plain files (``kind.save``) beside the kind's entry file:
         nothing pickled. ``mlflow.pyfunc.log_model`` has no client form; it logs into the
-        active run that :func:`training_run` opened, under the same tracking URI.
+        active run that :func:`training_run` opened, under the same tracking URI. The model
+        and the version get a description that names the model card.
         """
         directory = kind.save(model, workdir / kind.artifact)
-        info = mlflow.pyfunc.log_model(
-            name="model",
-            python_model=str(kind.entry),
-            artifacts={kind.artifact: str(directory)},
-            signature=kind.signature(model),
-            pip_requirements=kind.requirements(),
-            registered_model_name=registered_name,
-            input_example=kind.input_example(model),
-        )
+        with _quiet_serving_check():
+            info = mlflow.pyfunc.log_model(
+                name="model",
+                python_model=str(kind.entry),
+                artifacts={kind.artifact: str(directory)},
+                # Candor's own code, as source files (see copy_code): a Spark worker or a fresh
+                # environment has the pinned third-party packages but no Candor
+                code_paths=[str(copy_code(kind.code, workdir / "code"))] if kind.code else None,
+                # where its results say they come from (the version is assigned after this)
+                model_config={CONFIG_NAME: registered_name, CONFIG_RUN_ID: self.run_id},
+                signature=kind.signature(model),
+                pip_requirements=kind.requirements(),
+                registered_model_name=registered_name,
+                input_example=kind.input_example(model),
+            )
         if info.registered_model_version is None:
             raise RuntimeError(f"MLflow did not register a version of {registered_name!r}")
-        return str(info.registered_model_version)
+        version = str(info.registered_model_version)
+        self.client.update_registered_model(
+            registered_name, description=model_description(kind, registered_name)
+        )
+        self.client.update_model_version(
+            registered_name,
+            version,
+            description=version_description(kind, registered_name, version, self.run_id),
+        )
+        return version
+
+
+@contextmanager
+def _quiet_serving_check() -> Iterator[None]:
+    """Drop the lead model's not-audited warning while MLflow logs it: ``log_model`` checks
+    the input example by loading the model and predicting on it, which is no one's scoring."""
+
+    def keep(record: logging.LogRecord) -> bool:
+        return record.getMessage() != NOT_AUDITED_WARNING
+
+    logger = logging.getLogger("candor.registry")
+    logger.addFilter(keep)
+    try:
+        yield
+    finally:
+        logger.removeFilter(keep)
+
+
+def copy_code(packages: tuple[str, ...], into: Path) -> Path:
+    """The Python files of the Candor ``packages`` laid out as installed, under ``into/candor``.
+
+    Why source files as ``code_paths`` rather than a wheel in the requirements: MLflow puts
+    ``code/`` on ``sys.path`` wherever it loads the model, with every environment manager
+    (``local`` included, which installs nothing: the Spark worker case), and a wheel would need
+    a build step and a source tree at training time. The copy is taken from wherever the
+    packages are imported from (an editable checkout or site-packages), so the model carries
+    exactly the code that trained it. A process that already runs an installed Candor keeps
+    it: the entry file takes the copy off ``sys.path`` there (``entries/pyfunc_entry.py``).
+    """
+    root = into / "candor"
+    for name in packages:
+        shutil.copytree(
+            _package_folder(name),
+            root.joinpath(*name.split(".")[1:]),
+            ignore=_not_python,
+            dirs_exist_ok=True,
+        )
+    return root
+
+
+def _package_folder(name: str) -> Path:
+    """The folder of the regular package ``name`` (the one holding its ``__init__.py``).
+
+    Asked of each importer rather than read from ``__path__``: a stray folder of the same name
+    (numba's cache in ``site-packages/candor/models``, say) can make the imported package a
+    namespace whose path holds no source at all.
+    """
+    parent = importlib.import_module(name.rpartition(".")[0])
+    for finder in sys.meta_path:
+        find_spec = getattr(finder, "find_spec", None)
+        spec = find_spec(name, list(parent.__path__)) if find_spec else None
+        if spec is not None and spec.origin and spec.origin.endswith("__init__.py"):
+            return Path(spec.origin).parent
+    raise ModuleNotFoundError(f"no regular package {name!r} to copy into the model", name=name)
+
+
+def _not_python(folder: str, names: list[str]) -> set[str]:
+    """What :func:`copy_code` leaves out: caches, and every file that is not Python source."""
+    return {
+        n
+        for n in names
+        if n == "__pycache__" or (not n.endswith(".py") and not Path(folder, n).is_dir())
+    }
 
 
 @contextmanager

@@ -31,6 +31,17 @@ MODEL_PARAMS = {
 }
 
 
+# which ways of scoring write Candor's audit log, per model (the card says it plainly)
+AUDIT_NOTES = {
+    "candor-lead-scorer": (
+        "Scores from the HTTP API and from `candor score batch` (local and Spark engine) are "
+        "audited: each is in Candor's audit log; scores from the MLflow model loaded directly "
+        "(mlflow.pyfunc.load_model, spark_udf, mlflow models serve) and from "
+        "candor.serving.scoring.spark.score are not, and every such row says audited: false."
+    ),
+}
+
+
 def _when(millis: int | None) -> str | None:
     if not millis:
         return None
@@ -89,6 +100,7 @@ def build_card(settings: Settings, name: str, *, owner: str) -> dict[str, Any]:
         "name": name,
         "title": text.title,
         "summary": text.summary,
+        "audit": AUDIT_NOTES.get(name),
         "version": current.version,
         "status": "champion" if champion else "no champion (latest version shown)",
         "owner": owner,
@@ -272,6 +284,7 @@ th {{ background: #f3f5f9; }} pre.json {{ background: #f6f7fa; padding: .8rem; o
 {escape(card["owner"])}</p>
 <p class="disclosure">{escape(card["disclosure"]["text"])}</p>
 <p>{escape(card["summary"])}</p>
+{f"<h2>Audit</h2><p>{escape(card['audit'])}</p>" if card.get("audit") else ""}
 <h2>Intended use</h2>{_list(card["intended_use"])}
 <h2>Out of scope</h2>{_list(card["out_of_scope"])}
 <h2>Data</h2>{data}
