@@ -210,9 +210,15 @@ def _candor_scored(result: dict[str, Any]) -> Scored:
 
 
 def mlflow_scores(endpoint: Endpoint, leads: Sequence[Lead], *, size: int) -> list[Scored]:
-    """The pyfunc's calibrated score and interval per lead."""
+    """The pyfunc's calibrated score and interval per lead; None where it suppressed the lead
+    (the registered model runs the same core: opted-out leads get no score there either)."""
     rows = _in_chunks(endpoint, leads, size=size, encode=mlflow_body, key="predictions")
-    return [(float(p["score"]), float(p["lower"]), float(p["upper"])) for p in rows]
+    return [
+        None
+        if p.get("suppressed") or p["score"] is None or p["score"] != p["score"]
+        else (float(p["score"]), float(p["interval_low"]), float(p["interval_high"]))
+        for p in rows
+    ]
 
 
 def score_parity(
