@@ -12,7 +12,7 @@ The result serves every path the same way: the HTTP answer takes ``Reason`` obje
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -65,7 +65,7 @@ def reason_columns(
     *,
     contributions: np.ndarray,
     matrix: FeatureMatrix,
-    columns: Mapping[str, Sequence[Any]],
+    columns: Mapping[str, Any],
     schema: FeatureSchema,
     contract: Contract,
     top_k: int | None,

@@ -3,6 +3,8 @@
 #   postgresql        server binaries (initdb, pg_ctl); the store tests start a throwaway server
 #   chromium          headless browser for the browser tests
 #   fonts-liberation  fonts for the pages chromium renders
+#   openjdk-17-jre-headless  a Java runtime for Spark (the Spark engine of batch scoring and
+#                     its tests); any `java` on PATH already counts
 # Idempotent: when everything is present it installs nothing and never runs apt-get.
 # Without root (and without password-less sudo) it only says what is missing and exits 0: the
 # tests that need these packages are then skipped, the rest of the suite still runs.
@@ -10,7 +12,7 @@
 # CANDOR_SKIP_SYSTEM_DEPS=1 skips this script entirely.
 set -euo pipefail
 
-PACKAGES=(postgresql chromium fonts-liberation)
+PACKAGES=(postgresql chromium fonts-liberation openjdk-17-jre-headless)
 
 if [[ "${CANDOR_SKIP_SYSTEM_DEPS:-0}" == "1" ]]; then
     echo "install_system_deps: CANDOR_SKIP_SYSTEM_DEPS=1, not checking system packages"
@@ -35,6 +37,7 @@ present() {
     case "$1" in
         postgresql) postgres_server_present ;;
         chromium) command -v chromium >/dev/null 2>&1 ;;
+        openjdk-17-jre-headless) command -v java >/dev/null 2>&1 ;;
         *) return 1 ;;
     esac
 }
@@ -77,6 +80,11 @@ POLICY=/usr/sbin/policy-rc.d
 if [[ ! -e "$POLICY" ]]; then
     "${SUDO[@]}" sh -c "printf '#!/bin/sh\nexit 101\n' > $POLICY && chmod 755 $POLICY"
     trap '"${SUDO[@]}" rm -f "$POLICY"' EXIT
+fi
+
+# slim Debian images drop /usr/share/man, where the JRE's postinst links java.1.gz
+if [[ " ${missing[*]} " == *" openjdk-17-jre-headless "* ]]; then
+    "${SUDO[@]}" mkdir -p /usr/share/man/man1
 fi
 
 echo "install_system_deps: installing ${missing[*]}"

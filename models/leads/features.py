@@ -261,12 +261,13 @@ def _numeric_column(name: str, raw: Sequence[Any], tokens: Sequence[str]) -> lis
 
 
 def build_features(
-    columns: Mapping[str, Sequence[Any]], *, schema: FeatureSchema, n_rows: int
+    columns: Mapping[str, Any], *, schema: FeatureSchema, n_rows: int
 ) -> FeatureMatrix:
     """Encode raw columns into the model's float matrix.
 
     Args:
-        columns: field name -> values, one per lead; absent fields count as missing.
+        columns: field name -> values, one per lead (JSON values, or arrays typed by a file
+            reader: see _encode_array); absent fields count as missing.
         schema: the fitted schema of the model that will read the matrix.
         n_rows: the number of leads (needed when ``columns`` holds none of the inputs).
     """

@@ -235,7 +235,7 @@ class AuditStore:
 
             def read_after(
                 size: int,
-            ) -> tuple[list[tuple[StoredEvent, bytes | None]], list[TreeHead]]:
+            ) -> tuple[Iterator[tuple[StoredEvent, bytes | None]], list[TreeHead]]:
                 # streamed, not listed: the log may hold millions of events
                 return self._events(conn, after=size), self._heads(conn, after=size)
 

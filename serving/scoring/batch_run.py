@@ -13,7 +13,6 @@ output file (and the rejects file), and one ``batch_run`` event records the run.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import secrets
@@ -44,7 +43,7 @@ from candor.serving.audit.log import utc_now
 from candor.serving.audit.records import lead_model_event, model_subject
 from candor.serving.audit.secrets import lead_key
 from candor.serving.audit.store import AuditStore
-from candor.serving.scoring.chunks import score_chunk
+from candor.serving.scoring.chunks import row_score_ids, score_chunk
 from candor.serving.scoring.core import LeadBatchScorer
 from candor.serving.scoring.files import (
     column_names,
@@ -179,14 +178,6 @@ class _Chunk:
     index: int
     first_row: int
     table: pa.Table | None  # scored, with event columns; None when already finished
-
-
-def score_ids(nonce: str, first_row: int, n: int) -> list[str]:
-    """Deterministic, unpredictable score ids: SHA-256 of the run's secret nonce and the row."""
-    return [
-        hashlib.sha256(f"{nonce}:{row}".encode()).hexdigest()[:32]
-        for row in range(first_row, first_row + n)
-    ]
 
 
 def run_batch(
@@ -350,7 +341,7 @@ class _ChunkTask:
         scored = score_chunk(
             core,
             table,
-            score_ids=score_ids(self.nonce, first_row, table.num_rows),
+            score_ids=row_score_ids(self.nonce, range(first_row, first_row + table.num_rows)),
             top_k=self.top_k,
             explain=self.explain,
             model=self.model,

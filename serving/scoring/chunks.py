@@ -6,7 +6,8 @@ batch in ``mapInPandas``, the MLflow model per ``predict``. Nothing here writes 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import hashlib
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import pyarrow as pa
@@ -17,6 +18,13 @@ from candor.serving.audit.records import score_bodies
 from candor.serving.scoring.core import LeadBatchScorer
 from candor.serving.scoring.rows import Reject, check_rows
 from candor.serving.scoring.table import result_table
+
+
+def row_score_ids(run_nonce: str, rows: Iterable[int]) -> list[str]:
+    """The score ids of input rows ``rows`` (0-based positions in the whole input) of a batch
+    run: the first 32 hex digits of sha256("<run_nonce>:<row>"). Deterministic, so a resumed
+    run (on either engine) gives a row the same id; unpredictable, since the nonce is secret."""
+    return [hashlib.sha256(f"{run_nonce}:{row}".encode()).hexdigest()[:32] for row in rows]
 
 
 @dataclass(frozen=True)

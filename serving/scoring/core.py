@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Any
+from typing import Any, TypeAlias
 
 import numpy as np
 import pyarrow as pa
@@ -36,7 +36,7 @@ from candor.models.policy import (
     audit_draw,
 )
 
-Column = Sequence[Any] | np.ndarray | pa.Array | pa.ChunkedArray
+Column: TypeAlias = Sequence[Any] | np.ndarray | pa.Array | pa.ChunkedArray
 
 OPTED_OUT = "opted_out"
 _LEVELS = (str(ConfidenceLevel.HIGH), str(ConfidenceLevel.MEDIUM), str(ConfidenceLevel.LOW))

@@ -90,6 +90,8 @@ def check_rows(batch: pa.RecordBatch | pa.Table, contract: Contract) -> CheckedR
         column = batch.column(f.name)
         if isinstance(column, pa.ChunkedArray):
             column = column.combine_chunks()
+        values: Any
+        problem: np.ndarray | None
         if f.role is Role.ID:
             values, problem = _ids(column)
             message = "is required (the lead id)"

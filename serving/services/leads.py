@@ -122,11 +122,13 @@ class LeadScoringService:
         ]
         if not len(batch.rows):
             return out
-        explanations: list[Explanation | None] = (
-            explanations_of(batch.reasons, contributions=batch.contributions, schema=self.schema)
-            if batch.reasons is not None
-            else [None] * len(batch.rows)
-        )
+        explanations: list[Explanation | None] = [None] * len(batch.rows)
+        if batch.reasons is not None:
+            explanations = list(
+                explanations_of(
+                    batch.reasons, contributions=batch.contributions, schema=self.schema
+                )
+            )
         inputs = batch.encoded_inputs()
         contributions = batch.contributions.tolist()
         scores, lowers, uppers = batch.score.tolist(), batch.lower.tolist(), batch.upper.tolist()

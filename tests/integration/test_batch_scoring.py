@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -324,3 +325,36 @@ def test_two_scoring_threads_give_the_one_thread_results(
     a, b = pq.read_table(one).to_pandas(), pq.read_table(two).to_pandas()
     np.testing.assert_array_equal(a["score"].to_numpy(), b["score"].to_numpy())
     assert a["grade"].tolist() == b["grade"].tolist()
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(shutil.which("java") is None, reason="Spark needs a Java runtime (java)")
+def test_the_spark_engine_writes_and_audits_what_the_local_engine_does(
+    isolated: Settings, tmp_path: Path
+) -> None:
+    pytest.importorskip("pyspark", reason="pyspark is in the dev extra")
+    local, spark = tmp_path / "local.parquet", tmp_path / "spark.parquet"
+    _batch(BatchOptions(input=support.SAMPLE_LEADS, output=local), isolated)
+    summary = _batch(
+        BatchOptions(
+            input=support.SAMPLE_LEADS,
+            output=spark,
+            engine="spark",
+            spark_master="local[2]",
+            chunk_rows=2000,
+        ),
+        isolated,
+    )
+    assert summary.rows == 5000 and summary.chunks == 3
+    a, b = pq.read_table(local).to_pandas(), pq.read_table(spark).to_pandas()
+    assert a["lead_id"].tolist() == b["lead_id"].tolist()
+    np.testing.assert_array_equal(a["score"].to_numpy(), b["score"].to_numpy())
+    assert a["grade"].tolist() == b["grade"].tolist()
+    scored = a["score"].notna()
+    assert [[r["text"] for r in x] for x in a.loc[scored, "reasons"]] == [
+        [r["text"] for r in x] for x in b.loc[scored, "reasons"]
+    ]
+    events = _score_events(isolated)
+    records = events[events["kind"].isin(["score", "suppression"])]
+    assert set(b["score_id"]) <= set(records["subject"])
+    assert (events["kind"] == "batch_run").sum() == 2
