@@ -75,6 +75,13 @@ class Settings(BaseSettings):
         le=60,
         description="seconds a request waits for the audit write lock before a 503",
     )
+    audit_fast_start_events: int = Field(
+        default=50_000,
+        ge=0,
+        description="a service whose last run verified more events than this starts from that "
+        "run's verified key view (audit-checkpoints.keys.json) and re-verifies the whole log "
+        "in the background; below it, the whole log is verified before serving",
+    )
 
     model_owner: str = Field(
         default="Commercial analytics (set CANDOR_MODEL_OWNER)",

@@ -7,6 +7,7 @@ import logging
 from candor.models.settings import Settings
 from candor.serving.audit.checkpoints import read_last_checkpoint
 from candor.serving.audit.database import database_url, make_engines, migrate
+from candor.serving.audit.key_snapshot import snapshot_path
 from candor.serving.audit.legacy import import_legacy
 from candor.serving.audit.log import AuditLog
 from candor.serving.audit.secrets import pseudonymisation_key
@@ -38,7 +39,13 @@ def open_store(settings: Settings, *, authenticates: bool = True) -> AuditStore:
     store = AuditStore(engines, log=audit_log, pseudonym_key=key)
     import_legacy(engines.write, audit_log)
     if authenticates:
+        # from the last process's verified state when it checks out, else from the start
+        store.key_snapshot = snapshot_path(settings.checkpoint_path)
+        fast = store.restore_keys(store.key_snapshot, at_least=settings.audit_fast_start_events)
         store.follow()
+        store.save_keys()
+        if fast:  # what the snapshot covers is verified again, beside serving
+            store.verify_in_background()
     last = read_last_checkpoint(settings.checkpoint_path)
     if (
         authenticates

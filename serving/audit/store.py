@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any, cast
 
 from sqlalchemy import Connection, Table, exists, func, select
@@ -30,6 +32,7 @@ from candor.serving.audit import events as ev
 from candor.serving.audit.checkpoints import read_checkpoints
 from candor.serving.audit.database import Engines
 from candor.serving.audit.events import NewEvent, StoredEvent, body_text
+from candor.serving.audit.key_snapshot import read_snapshot, write_snapshot
 from candor.serving.audit.log import EVENTS, HEADS, WRITER, AuditLog, utc_now
 from candor.serving.audit.merkle import inclusion_path, leaf_hash, verify_inclusion
 from candor.serving.audit.projections import review_codes
@@ -96,6 +99,7 @@ class AuditStore:
         self._models_logged: set[str] = set()
         self._integrity: str | None = None
         self._read_problem: str | None = None
+        self.key_snapshot: Path | None = None  # where close() saves the key view
 
     @property
     def engine(self):  # type: ignore[no-untyped-def]
@@ -135,7 +139,67 @@ class AuditStore:
         self._integrity = problem
 
     def close(self) -> None:
+        if self.key_snapshot is not None:
+            self.save_keys()
         self.engines.dispose()
+
+    # --- the trusted key view across processes ---------------------------------------------
+
+    def restore_keys(self, path: Path, *, at_least: int = 0) -> bool:
+        """Start the key view from the snapshot at ``path`` (see ``key_snapshot``) when it
+        covers more than ``at_least`` events, is Candor's, and the database's signed head of
+        its size verifies against it."""
+        state = read_snapshot(path, self.log.mac_key)
+        if state is None or int(state.get("size", 0)) <= at_least:
+            return False
+        with self._read("the audit log") as conn:
+            row = conn.execute(select(HEADS).where(HEADS.c.tree_size == int(state["size"]))).first()
+        if row is None:
+            return False
+        head = TreeHead(int(row.tree_size), bytes(row.root), row.signed_at, bytes(row.signature))
+        try:
+            return self.keys.restore(state, head)
+        except (KeyError, TypeError, ValueError):
+            return False
+
+    def verify_in_background(self) -> threading.Thread:
+        """Verify the whole log again in a thread (after a fast start): a failure is logged
+        loudly and reported by :attr:`problem` (``/healthz`` then says degraded)."""
+
+        def run() -> None:
+            view = KeyView(mac_key=self.log.mac_key, public_key=self.log.signer.public_key)
+            try:
+                with self._read("the audit log") as conn:
+                    latest = conn.execute(select(func.max(HEADS.c.tree_size))).scalar()
+                    view.follow(
+                        int(latest or 0),
+                        lambda size: (
+                            self._events(conn, after=size),
+                            self._heads(conn, after=size),
+                        ),
+                    )
+            except AuditUnavailableError:
+                return  # already logged; /healthz reports the read problem
+            failed = view.problem
+            if failed is not None:
+                self.warn(
+                    f"the audit log failed verification at event {failed.position} "
+                    f"({failed.kind}): {failed.detail}"
+                )
+
+        thread = threading.Thread(target=run, name="candor-audit-verify", daemon=True)
+        thread.start()
+        return thread
+
+    def save_keys(self) -> None:
+        """Write the key view's verified state for the next process (when it is intact)."""
+        state = self.keys.snapshot()
+        if state is None or self.key_snapshot is None:
+            return
+        try:
+            write_snapshot(self.key_snapshot, state, self.log.mac_key)
+        except OSError as exc:
+            logger.warning("could not save the key view to %s: %s", self.key_snapshot, exc)
 
     @contextmanager
     def _read(self, what: str) -> Iterator[Connection]:

@@ -14,13 +14,15 @@ import logging
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from candor.serving.audit import events as ev
 from candor.serving.audit.events import StoredEvent
 from candor.serving.audit.log import CommittedGroup
-from candor.serving.audit.signing import TreeHead
+from candor.serving.audit.merkle import Frontier
+from candor.serving.audit.signing import TreeHead, head_is_signed
 from candor.serving.audit.verify import Problem, TreeWalk
 
 log = logging.getLogger("candor.audit")
@@ -78,6 +80,43 @@ class KeyView:
                         self._stop()
                         return
                     self._confirm()
+
+    def snapshot(self) -> dict[str, Any] | None:
+        """What this view verified, to start the next process from (None if it is broken)."""
+        with self._lock:
+            if self._walk.broken or self._walk.problems or self._unconfirmed:
+                return None
+            if self._walk.frontier.size != self._walk.trusted or not self._walk.trusted:
+                return None
+            return {
+                "size": self._walk.trusted,
+                "frontier": self._walk.frontier.to_hex(),
+                "callers": {h: [c.name, c.role] for h, c in self._by_hash.items()},
+                "hash_of": dict(self._hash_of),
+            }
+
+    def restore(self, state: dict[str, Any], head: TreeHead) -> bool:
+        """Start from an earlier process's :meth:`snapshot` instead of from the first event,
+        when ``head`` (the database's signed head of that size) verifies against it.
+
+        The keys then come from the snapshot: events before its size are not read again at
+        start (``candor audit verify`` still reads them all), so a later change to them in the
+        database changes nothing here, as with events this process wrote.
+        """
+        size = int(state["size"])
+        frontier = Frontier.from_hex(size, state["frontier"])
+        if head.tree_size != size or not head_is_signed(head, self._walk.public_key):
+            return False
+        if head.root != frontier.root():
+            return False
+        with self._lock:
+            if self._walk.trusted:
+                return False
+            self._walk.frontier = frontier
+            self._walk.trusted = size
+            self._by_hash = {h: Caller(n, r) for h, (n, r) in state["callers"].items()}
+            self._hash_of = dict(state["hash_of"])
+        return True
 
     def committed(self, group: CommittedGroup) -> None:
         """A group this process wrote and signed: apply it without reading it back."""
