@@ -18,8 +18,9 @@ RETURNS = (
     "a confidence level with its Venn-Abers interval and a human-review flag, after checking the "
     "API key and committing an audit event of every lead (every SHAP contribution as numbers, "
     "under a signed Merkle tree head; SQLite in WAL mode with synchronous=FULL, concurrent "
-    "requests group-committed) before it answers; the MLflow pyfunc returns the "
-    "calibrated score and its interval only (no key, no audit, no explanation or review)."
+    "requests group-committed) before it answers; the registered MLflow model runs the same "
+    "scoring core (suppression, consent, review flags, TreeSHAP) and returns the result "
+    "columns without reason texts (not asked for), with no key and no audit."
 )
 
 
