@@ -9,6 +9,7 @@ clients may rely on. The rules for sales forecasts (:class:`ForecastPolicy`,
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -74,20 +75,72 @@ class Review:
     reasons: tuple[str, ...]
 
 
+# The rules are written once, for arrays of scores (the scoring core's batches); the functions
+# of one score below are their one-lead case.
+
+LEVELS = (ConfidenceLevel.HIGH, ConfidenceLevel.MEDIUM, ConfidenceLevel.LOW)
+# review codes in the order review() gives them: bit b of review_bits() is CODE_ORDER[b]
+CODE_ORDER = (
+    ReviewCode.LOW_CONFIDENCE,
+    ReviewCode.OUT_OF_DISTRIBUTION,
+    ReviewCode.NEAR_GRADE_BOUNDARY,
+    ReviewCode.RANDOM_AUDIT,
+)
+
+
+def grade_indices(score: np.ndarray, policy: ScoringPolicy) -> np.ndarray:
+    """Position in GRADES of each score: the first grade whose cut-off the score reaches."""
+    cuts = np.asarray(policy.grade_cutoffs, dtype=np.float64)
+    return (np.asarray(score, dtype=np.float64)[:, None] < cuts[None, :]).sum(axis=1)
+
+
+def confidence_indices(lower: np.ndarray, upper: np.ndarray, policy: ScoringPolicy) -> np.ndarray:
+    """Position in LEVELS of each interval's confidence (by its width)."""
+    width = np.asarray(upper, dtype=np.float64) - np.asarray(lower, dtype=np.float64)
+    return np.where(
+        width <= policy.high_confidence_width,
+        0,
+        np.where(width <= policy.medium_confidence_width, 1, 2),
+    )
+
+
+def review_bits(
+    *,
+    score: np.ndarray,
+    lower: np.ndarray,
+    upper: np.ndarray,
+    out_of_distribution: np.ndarray,
+    score_ids: Sequence[str],
+    policy: ScoringPolicy,
+) -> np.ndarray:
+    """Per score, an integer whose bit b is set where review code CODE_ORDER[b] applies."""
+    score = np.asarray(score, dtype=np.float64)
+    cuts = np.asarray(policy.grade_cutoffs, dtype=np.float64)
+    low = confidence_indices(lower, upper, policy) == 2
+    near = (np.abs(score[:, None] - cuts[None, :]) < policy.boundary_margin).any(axis=1)
+    drawn = np.fromiter(
+        (audit_draw(s) < policy.random_audit_share for s in score_ids),
+        dtype=bool,
+        count=len(score_ids),
+    )
+    bits = (low, np.asarray(out_of_distribution, dtype=bool), near, drawn)
+    out = np.zeros(len(score), dtype=np.int64)
+    for b, flag in enumerate(bits):
+        out |= flag.astype(np.int64) << b
+    return out
+
+
+def review_codes(bits: int) -> tuple[str, ...]:
+    """The stable codes of one score's review bits, in CODE_ORDER."""
+    return tuple(str(code) for b, code in enumerate(CODE_ORDER) if bits >> b & 1)
+
+
 def grade(score: float, policy: ScoringPolicy) -> str:
-    for letter, cut in zip(GRADES, policy.grade_cutoffs, strict=False):
-        if score >= cut:
-            return letter
-    return GRADES[-1]
+    return GRADES[int(grade_indices(np.array([score]), policy)[0])]
 
 
 def confidence_level(lower: float, upper: float, policy: ScoringPolicy) -> ConfidenceLevel:
-    width = upper - lower
-    if width <= policy.high_confidence_width:
-        return ConfidenceLevel.HIGH
-    if width <= policy.medium_confidence_width:
-        return ConfidenceLevel.MEDIUM
-    return ConfidenceLevel.LOW
+    return LEVELS[int(confidence_indices(np.array([lower]), np.array([upper]), policy)[0])]
 
 
 def audit_draw(score_id: str) -> float:
@@ -110,16 +163,16 @@ def review(
     policy: ScoringPolicy,
 ) -> Review:
     """Whether a person should look at this score, and the stable codes saying why."""
-    reasons: list[str] = []
-    if confidence_level(lower, upper, policy) is ConfidenceLevel.LOW:
-        reasons.append(ReviewCode.LOW_CONFIDENCE)
-    if out_of_distribution:
-        reasons.append(ReviewCode.OUT_OF_DISTRIBUTION)
-    if any(abs(score - cut) < policy.boundary_margin for cut in policy.grade_cutoffs):
-        reasons.append(ReviewCode.NEAR_GRADE_BOUNDARY)
-    if audit_draw(score_id) < policy.random_audit_share:
-        reasons.append(ReviewCode.RANDOM_AUDIT)
-    return Review(bool(reasons), tuple(str(r) for r in reasons))
+    bits = review_bits(
+        score=np.array([score]),
+        lower=np.array([lower]),
+        upper=np.array([upper]),
+        out_of_distribution=np.array([out_of_distribution]),
+        score_ids=[score_id],
+        policy=policy,
+    )
+    reasons = review_codes(int(bits[0]))
+    return Review(bool(reasons), reasons)
 
 
 # --- Sales forecasts ---------------------------------------------------------------------------

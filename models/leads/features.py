@@ -28,8 +28,8 @@ import pyarrow.compute as pc
 from candor.models.contract import Contract, Field, Kind, Role
 from candor.models.errors import ErrorDetail, InputValidationError
 
-_TRUE = frozenset({"true", "yes", "y", "1", "t"})
-_FALSE = frozenset({"false", "no", "n", "0", "f"})
+TRUE_SPELLINGS = frozenset({"true", "yes", "y", "1", "t"})  # lower case, trimmed
+FALSE_SPELLINGS = frozenset({"false", "no", "n", "0", "f"})
 
 
 def is_missing(value: Any, tokens: Sequence[str] = ()) -> bool:
@@ -62,9 +62,9 @@ def parse_bool(value: Any) -> bool | None:
     text = str(value).strip().lower()
     if text.endswith(".0"):  # 1.0 / 0.0 from a numeric CSV column
         text = text[:-2]
-    if text in _TRUE:
+    if text in TRUE_SPELLINGS:
         return True
-    if text in _FALSE:
+    if text in FALSE_SPELLINGS:
         return False
     raise ValueError(f"expected a boolean (true/false, yes/no, 1/0), got {value!r}")
 

@@ -29,27 +29,21 @@ from candor.models.leads.features import (
 )
 from candor.models.leads.scorer import LeadScorer
 from candor.models.policy import (
+    CODE_ORDER,
     GRADES,
-    ConfidenceLevel,
-    ReviewCode,
+    LEVELS,
     ScoringPolicy,
-    audit_draw,
+    confidence_indices,
+    grade_indices,
+    review_bits,
+    review_codes,
 )
 
 Column: TypeAlias = Sequence[Any] | np.ndarray | pa.Array | pa.ChunkedArray
 
 OPTED_OUT = "opted_out"
-_LEVELS = (str(ConfidenceLevel.HIGH), str(ConfidenceLevel.MEDIUM), str(ConfidenceLevel.LOW))
-# review codes in the order policy.review() gives them, as bits of one integer per lead
-_CODES = (
-    str(ReviewCode.LOW_CONFIDENCE),
-    str(ReviewCode.OUT_OF_DISTRIBUTION),
-    str(ReviewCode.NEAR_GRADE_BOUNDARY),
-    str(ReviewCode.RANDOM_AUDIT),
-)
-_CODE_SETS = tuple(
-    tuple(code for bit, code in enumerate(_CODES) if mask >> bit & 1) for mask in range(16)
-)
+_LEVELS = tuple(str(level) for level in LEVELS)
+_CODE_SETS = tuple(review_codes(bits) for bits in range(1 << len(CODE_ORDER)))
 
 
 def opted_out(columns: Mapping[str, Column], names: Sequence[str], n_rows: int) -> np.ndarray:
@@ -78,7 +72,7 @@ class ScoredBatch:
         matrix: their encoded inputs (NaN missing; withheld and unseen masks).
         contributions: (m, k + 1) TreeSHAP contributions in log-odds, the base value last.
         score, lower, upper: calibrated probability and its Venn-Abers interval.
-        review_mask: bit b set where review code ``_CODES[b]`` applies.
+        review_mask: bit b set where review code ``policy.CODE_ORDER[b]`` applies.
         notes: per scored lead, why it is out of distribution (empty for most).
         reasons: the ``top_k`` largest contributions in words; None when not asked for.
     """
@@ -151,7 +145,6 @@ class LeadBatchScorer:
         self.contract: Contract = scorer.contract_
         self.id_field = self.contract.id_field.name
         self.opt_out_fields = [f.name for f in self.contract.contact_opt_outs]
-        self._cuts = np.asarray(policy.grade_cutoffs, dtype=np.float64)
 
     def score(
         self,
@@ -190,8 +183,15 @@ class LeadBatchScorer:
             contributions = np.zeros((0, len(self.schema.specs) + 1))
             score = lower = upper = np.zeros(0)
         scored_ids = [score_ids[i] for i in rows.tolist()]
-        review_mask, notes, unseen_values = self._review(matrix, columns, score, lower, upper)
-        review_mask |= self._random_audit(scored_ids) << 3
+        unusual, notes, unseen_values = self._out_of_distribution(matrix, columns)
+        review_mask = review_bits(
+            score=score,
+            lower=lower,
+            upper=upper,
+            out_of_distribution=unusual,
+            score_ids=scored_ids,
+            policy=self.policy,
+        )
         reasons = None
         if explain and m:
             reasons = reason_columns(
@@ -202,12 +202,6 @@ class LeadBatchScorer:
                 contract=self.contract,
                 top_k=top_k,
             )
-        width = upper - lower
-        level = np.where(
-            width <= self.policy.high_confidence_width,
-            0,
-            np.where(width <= self.policy.medium_confidence_width, 1, 2),
-        )
         return ScoredBatch(
             lead_ids=lead_ids,
             score_ids=list(score_ids),
@@ -218,8 +212,8 @@ class LeadBatchScorer:
             score=score,
             lower=lower,
             upper=upper,
-            grade_index=(score[:, None] < self._cuts[None, :]).sum(axis=1),
-            level_index=level,
+            grade_index=grade_indices(score, self.policy),
+            level_index=confidence_indices(lower, upper, self.policy),
             review_mask=review_mask,
             notes=notes,
             unseen_values=unseen_values,
@@ -227,21 +221,11 @@ class LeadBatchScorer:
             schema=self.schema,
         )
 
-    def _random_audit(self, score_ids: Sequence[str]) -> np.ndarray:
-        share = self.policy.random_audit_share
-        return np.fromiter(
-            (audit_draw(s) < share for s in score_ids), dtype=np.int64, count=len(score_ids)
-        )
-
-    def _review(
-        self,
-        matrix: FeatureMatrix,
-        columns: Mapping[str, Column],
-        score: np.ndarray,
-        lower: np.ndarray,
-        upper: np.ndarray,
+    def _out_of_distribution(
+        self, matrix: FeatureMatrix, columns: Mapping[str, Column]
     ) -> tuple[np.ndarray, list[tuple[str, ...]], dict[int, dict[str, Any]]]:
-        """Review bits 0..2 (random audit is bit 3), the notes and the unseen raw values."""
+        """Per lead, whether it is out of distribution, the notes saying why, and the raw
+        values of its categories unseen in training."""
         policy, names, specs = self.policy, self.schema.names, self.schema.specs
         outside = out_of_range(matrix.values, self.schema)
         missing = np.isnan(matrix.values) & ~matrix.withheld & ~matrix.unseen
@@ -249,7 +233,7 @@ class LeadBatchScorer:
         missing_counts = missing.sum(axis=1)
         too_sparse = missing_counts / n_inputs > policy.max_missing_share
         unusual = (matrix.unseen | outside).any(axis=1)
-        notes: list[tuple[str, ...]] = [()] * len(score)
+        notes: list[tuple[str, ...]] = [()] * matrix.values.shape[0]
         unseen_values: dict[int, dict[str, Any]] = {}
         for i in np.flatnonzero(unusual | too_sparse).tolist():
             lines = []
@@ -269,14 +253,7 @@ class LeadBatchScorer:
             if too_sparse[i]:
                 lines.append(f"{int(missing_counts[i])} of {n_inputs} inputs are missing")
             notes[i] = tuple(lines)
-        low = (upper - lower) > policy.medium_confidence_width
-        near = (np.abs(score[:, None] - self._cuts[None, :]) < policy.boundary_margin).any(axis=1)
-        mask = (
-            low.astype(np.int64)
-            | ((unusual | too_sparse).astype(np.int64) << 1)
-            | (near.astype(np.int64) << 2)
-        )
-        return mask, notes, unseen_values
+        return unusual | too_sparse, notes, unseen_values
 
 
 def _take(column: Column, rows: np.ndarray) -> Column:

@@ -23,9 +23,11 @@ import pyarrow.compute as pc
 
 from candor.models.contract import Contract, Kind, Role
 from candor.models.errors import ErrorDetail, InputValidationError
+from candor.models.leads.features import FALSE_SPELLINGS, TRUE_SPELLINGS
 
-_TRUE = ("true", "yes", "y", "1", "t", "1.0")
-_FALSE = ("false", "no", "n", "0", "f", "0.0")
+# parse_bool's spellings, and 1.0 / 0.0 from a numeric CSV column as it reads them
+_TRUE = (*sorted(TRUE_SPELLINGS), "1.0")
+_FALSE = (*sorted(FALSE_SPELLINGS), "0.0")
 
 
 @dataclass(frozen=True)
