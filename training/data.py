@@ -76,7 +76,7 @@ def parse_target(frame: pd.DataFrame, contract: Contract) -> np.ndarray:
 
 def validate_frame(frame: pd.DataFrame, contract: Contract) -> np.ndarray:
     """Check columns and classes against the contract; return the target as 0/1."""
-    unknown = [c for c in frame.columns if c not in contract]
+    unknown = contract.unknown(frame.columns)
     if unknown:
         raise DataValidationError(
             f"column(s) {unknown} are not in contract {contract.name!r}; describe them in the "

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import asdict
 from enum import StrEnum
 from functools import cached_property
@@ -74,6 +74,10 @@ class FieldSet(Generic[FieldT, RoleT]):
     @property
     def names(self) -> list[str]:
         return [f.name for f in self.fields]
+
+    def unknown(self, columns: Iterable[str]) -> list[str]:
+        """The columns that are not fields of this contract, in their order."""
+        return [c for c in columns if c not in self._by_name]
 
     def with_role(self, *roles: RoleT) -> list[FieldT]:
         return [f for f in self.fields if f.role in roles]

@@ -40,9 +40,8 @@ class FileColumns:
     @classmethod
     def of(cls, names: Sequence[str], contract: Contract) -> FileColumns:
         """Raises InputValidationError naming unknown columns or a missing id column."""
-        requested = {f.name for f in contract.request_fields}
-        targets = {f.name for f in contract.fields if f.role is Role.TARGET}
-        unknown = [n for n in names if n not in requested and n not in targets]
+        requested = {f.name for f in contract.request_fields}  # every field but the target
+        unknown = contract.unknown(names)
         if unknown:
             listed = ", ".join(repr(n) for n in unknown[:10])
             raise InputValidationError(
@@ -57,7 +56,8 @@ class FileColumns:
                 [ErrorDetail(id_name, "required column is missing")],
             )
         return cls(
-            tuple(n for n in names if n in requested), tuple(n for n in names if n in targets)
+            tuple(n for n in names if n in requested),
+            tuple(n for n in names if n not in requested),
         )
 
 
