@@ -203,6 +203,7 @@ def _score_batch(args: argparse.Namespace) -> int:
             policy=settings.policy,
             store=store,
             progress=progress if sys.stderr.isatty() else None,
+            limits=settings.input_limits,
         )
     finally:
         store.close()
@@ -240,6 +241,15 @@ def _store():  # type: ignore[no-untyped-def]
     from candor.serving.audit.factory import open_store
 
     return open_store(get_settings())
+
+
+def _audit_store():  # type: ignore[no-untyped-def]
+    """The store for the `audit` commands, which only read the log: a missing key fails
+    (audit_key_missing), since a new one would make every event look altered and every head
+    look forged."""
+    from candor.serving.audit.factory import open_store
+
+    return open_store(get_settings(), creates_keys=False)
 
 
 def _keys_create(args: argparse.Namespace) -> int:
@@ -296,7 +306,7 @@ def _keys_demo(args: argparse.Namespace) -> int:
 def _audit_verify(args: argparse.Namespace) -> int:
     """Signatures, roots, the checkpoint file and every projection; exit 1 at any problem."""
     settings = get_settings()
-    report = _store().verify()
+    report = _audit_store().verify()
     where = f"checkpoint file {settings.checkpoint_path}"
     if report.ok:
         print(
@@ -325,12 +335,12 @@ def _audit_prove(args: argparse.Namespace) -> int:
     """An inclusion proof that someone with the public key and a checkpoint can check."""
     import json
 
-    print(json.dumps(_store().prove(args.score_id).to_dict(), indent=2))
+    print(json.dumps(_audit_store().prove(args.score_id).to_dict(), indent=2))
     return 0
 
 
 def _audit_public_key(args: argparse.Namespace) -> int:
-    print(_store().public_key(), end="")
+    print(_audit_store().public_key(), end="")
     return 0
 
 
@@ -595,11 +605,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     logging.getLogger("alembic").setLevel(logging.WARNING)
     args = build_parser().parse_args(argv)
+    # everything a command creates (CANDOR_HOME's databases, keys, MLflow artifacts; a batch
+    # run's outputs too) is its owner's alone; put back after, for a caller in the same process
+    umask = os.umask(0o077)
     try:
         return int(args.func(args))
     except CandorError as exc:
         print(f"error [{exc.code}]: {exc.message}", file=sys.stderr)
         return 2
+    finally:
+        os.umask(umask)
 
 
 if __name__ == "__main__":

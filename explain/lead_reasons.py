@@ -48,7 +48,8 @@ def describe(
     if withheld:
         head = f"{label} withheld (no consent to use health-derived data)"
     elif unseen:
-        head = f"{label} is {_format_value(value)!r}, a value not seen in training"
+        # the value is shown by its label (unseen:<keyed hash>), never as sent
+        head = f"{label} holds a value not seen in training ({_format_value(value)})"
     elif value is None:
         head = f"{label} is not recorded"
     elif field.phrase:

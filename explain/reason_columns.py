@@ -75,7 +75,8 @@ def reason_columns(
     Args:
         contributions: (n, k + 1) TreeSHAP contributions, the base value last.
         matrix: the encoded inputs of the same n leads.
-        columns: their raw values (read only for categories unseen in training).
+        columns: what to show for the cells of categories unseen in training (only those are
+            read): their labels, never the text sent.
     """
     n_inputs = len(schema.specs)
     n_rows = contributions.shape[0]

@@ -15,6 +15,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from candor.models.leads.input_limits import MAX_CATEGORY_LENGTH, MAX_LEAD_ID_LENGTH, InputLimits
 from candor.models.policy import ForecastPolicy, ScoringPolicy
 
 LEAD_MODEL_NAME = "candor-lead-scorer"
@@ -87,6 +88,18 @@ class Settings(BaseSettings):
         default="Commercial analytics (set CANDOR_MODEL_OWNER)",
         description="who answers for the models; shown on every model card",
     )
+    model_card_cache_seconds: float = Field(
+        default=300.0,
+        ge=0,
+        description="seconds a public model card is served from memory, per champion version, "
+        "before it is built from the registry again (a build takes ~100 ms); 0: every request",
+    )
+    model_card_rate_per_minute: float = Field(
+        default=60.0, gt=0, description="model-card requests a client (IP) may make a minute"
+    )
+    model_card_burst: int = Field(
+        default=20, ge=1, description="model-card requests a client may make at once (429 beyond)"
+    )
 
     fairness_ratio_floor: float = Field(
         default=0.8,
@@ -117,9 +130,24 @@ class Settings(BaseSettings):
         default=1000, ge=0, description="bootstrap resamples for the fairness intervals"
     )
 
+    idempotency_ttl_hours: int = Field(
+        default=24, ge=1, description="hours an Idempotency-Key's first answer is replayed"
+    )
+
     default_top_k: int = 5
     max_leads_per_request: int = 1000
     max_body_bytes: int = 1_000_000
+    max_category_length: int = Field(
+        default=MAX_CATEGORY_LENGTH,
+        ge=1,
+        description="longest categorical value accepted (422 beyond): a longer one is a mapping "
+        "mistake, and would be stored",
+    )
+    max_lead_id_length: int = Field(default=MAX_LEAD_ID_LENGTH, ge=1)
+
+    @property
+    def input_limits(self) -> InputLimits:
+        return InputLimits(self.max_category_length, self.max_lead_id_length)
 
     @field_validator("policy", mode="before")
     @classmethod

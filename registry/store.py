@@ -12,11 +12,16 @@ from contextlib import contextmanager
 import mlflow
 from mlflow.tracking import MlflowClient
 
+from candor.models.private_files import owner_only_tree, private_file
 from candor.models.settings import Settings
+
+__all__ = ["client_for", "global_tracking_uri", "owner_only_tree"]
 
 
 def client_for(settings: Settings) -> MlflowClient:
     """A client of the configured tracking store (its model registry is the same store)."""
+    if settings.mlflow_tracking_uri is None:  # the embedded store, under CANDOR_HOME
+        private_file(settings.home.resolve() / "mlflow.db")
     return MlflowClient(tracking_uri=settings.tracking_uri)
 
 

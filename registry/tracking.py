@@ -28,21 +28,21 @@ from candor.models.settings import Settings
 from candor.registry.artifact_model import CONFIG_NAME, CONFIG_RUN_ID
 from candor.registry.kinds import ModelKind, model_description, version_description
 from candor.registry.lead_pyfunc import NOT_AUDITED_WARNING
-from candor.registry.store import client_for, global_tracking_uri
+from candor.registry.store import client_for, global_tracking_uri, owner_only_tree
 
 M = TypeVar("M")
 
 
 def ensure_experiment(settings: Settings, name: str) -> str:
     """The id of experiment ``name`` in the configured store, created when missing."""
-    settings.home.mkdir(parents=True, exist_ok=True)
+    settings.home.mkdir(mode=0o700, parents=True, exist_ok=True)
     client = client_for(settings)
     found = client.get_experiment_by_name(name)
     if found is not None:
         return str(found.experiment_id)
     location = None
     if settings.mlflow_tracking_uri is None:  # embedded store: artifacts beside it
-        settings.artifact_root.mkdir(parents=True, exist_ok=True)
+        settings.artifact_root.mkdir(mode=0o700, parents=True, exist_ok=True)
         location = settings.artifact_root.as_uri()
     return str(client.create_experiment(name, artifact_location=location))
 
@@ -191,11 +191,15 @@ def training_run(settings: Settings, *, experiment: str, run_name: str) -> Itera
     at the configured store for the run's duration and restored after it.
     """
     experiment_id = ensure_experiment(settings, experiment)
-    with (
-        global_tracking_uri(settings.tracking_uri),
-        mlflow.start_run(experiment_id=experiment_id, run_name=run_name) as run,
-    ):
-        yield TrainingRun(run.info.run_id, client_for(settings))
+    try:
+        with (
+            global_tracking_uri(settings.tracking_uri),
+            mlflow.start_run(experiment_id=experiment_id, run_name=run_name) as run,
+        ):
+            yield TrainingRun(run.info.run_id, client_for(settings))
+    finally:
+        if settings.mlflow_tracking_uri is None:  # the embedded store's files are owner-only
+            owner_only_tree(settings.artifact_root)
 
 
 @contextmanager

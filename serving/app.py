@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from fastapi import FastAPI
 
@@ -13,8 +13,15 @@ from candor.models.errors import CandorError
 from candor.models.settings import Settings, get_settings
 from candor.registry import FORECAST, LEADS, LoadedModel, ModelKind, load_model
 from candor.serving.audit.factory import open_store
+from candor.serving.audit.labels import UNKEYED
+from candor.serving.card_cache import CardCache
 from candor.serving.errors import install_error_handlers
+from candor.serving.headers import ApiHeaders
+from candor.serving.idempotency import IdempotencyKeys
 from candor.serving.limits import BodySizeLimit
+from candor.serving.openapi import api_spec
+from candor.serving.rate_limit import TokenBucket
+from candor.serving.request_body import StrictRequests
 from candor.serving.routers import (
     audit,
     call_plans,
@@ -28,6 +35,7 @@ from candor.serving.routers import (
 from candor.serving.services.forecasts import ForecastService
 from candor.serving.services.leads import LeadScoringService
 from candor.serving.state import ServingState, serving_state
+from candor.serving.web.docs import mount_docs
 from candor.serving.web.router import mount_review_page
 
 log = logging.getLogger("candor.serving")
@@ -66,30 +74,14 @@ def load_models_into(app: FastAPI, state: ServingState, settings: Settings) -> N
     if isinstance(leads, str):
         state.scoring, state.scoring_error = None, leads
     else:
-        state.scoring = LeadScoringService(leads, settings.policy)
-        app.openapi_schema = None  # rebuild with the contract's lead schema
+        label = UNKEYED if state.audit is None else state.audit.unseen_label
+        state.scoring = LeadScoringService(leads, settings.policy, settings.input_limits, label)
     forecaster = _load(settings, FORECAST, what="forecaster", level=logging.WARNING)
     if isinstance(forecaster, str):
         state.forecasting, state.forecasting_error = None, forecaster
     else:
         state.forecasting = ForecastService(forecaster, settings.forecast_policy)
-
-
-def _openapi_with_leads(app: FastAPI) -> dict[str, Any]:
-    if app.openapi_schema:
-        return app.openapi_schema
-    schema = FastAPI.openapi(app)
-    scoring = serving_state(app).scoring
-    if scoring is not None:
-        lead_schema = scoring.requests.model.model_json_schema(
-            ref_template="#/components/schemas/{model}"
-        )
-        schema.setdefault("components", {}).setdefault("schemas", {})["LeadIn"] = lead_schema
-        request = schema["components"]["schemas"].get("ScoreRequest", {})
-        if "leads" in request.get("properties", {}):
-            request["properties"]["leads"]["items"] = {"$ref": "#/components/schemas/LeadIn"}
-    app.openapi_schema = schema
-    return schema
+    app.openapi_schema = None  # rebuilt with the models' lead and series schemas
 
 
 def create_app() -> FastAPI:
@@ -110,8 +102,16 @@ def create_app() -> FastAPI:
         "commercial teams. "
         "Scores are machine-generated and advisory.",
         lifespan=lifespan,
+        # FastAPI's /docs and /redoc load their scripts from a CDN: mount_docs serves them here
+        docs_url=None,
+        redoc_url=None,
+        # operation ids are function-like names a generated client keeps (score_leads);
+        # routes name theirs, any other is its function's name
+        generate_unique_id_function=lambda route: route.name,
     )
     app.state.candor = ServingState()
+    app.state.card_cache = CardCache()
+    app.state.card_limiter = TokenBucket()
     install_error_handlers(app)
     app.include_router(system.router)
     app.include_router(leads.router)
@@ -122,6 +122,10 @@ def create_app() -> FastAPI:
     app.include_router(model_cards.router)
     app.include_router(audit.router)
     mount_review_page(app)
-    app.openapi = lambda: _openapi_with_leads(app)  # type: ignore[method-assign]
+    mount_docs(app)
+    app.openapi = lambda: api_spec(app, _settings_for(app))  # type: ignore[method-assign]
+    app.add_middleware(StrictRequests)  # inside the size limit: it reads bounded bodies
+    app.add_middleware(IdempotencyKeys, ttl_hours=lambda: _settings_for(app).idempotency_ttl_hours)
     app.add_middleware(BodySizeLimit, max_bytes=lambda: _settings_for(app).max_body_bytes)
+    app.add_middleware(ApiHeaders)  # outermost: middleware refusals get the headers too
     return app

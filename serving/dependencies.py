@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Annotated, TypeVar
 
-from fastapi import Depends, Request
+from fastapi import Depends, Request, Security
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from candor.models.errors import (
     AuditUnavailableError,
@@ -16,6 +17,8 @@ from candor.models.errors import (
 )
 from candor.models.settings import Settings, get_settings
 from candor.serving.audit.store import AuditStore, Caller
+from candor.serving.card_cache import CardCache
+from candor.serving.rate_limit import TokenBucket
 from candor.serving.services.forecasts import ForecastService
 from candor.serving.services.leads import LeadScoringService
 from candor.serving.state import ServingState, serving_state
@@ -51,17 +54,35 @@ def get_audit_store(state: StateDep) -> AuditStore:
     return _available(state.audit, "audit store", state.audit_error, AuditUnavailableError)
 
 
+def get_card_cache(request: Request) -> CardCache:
+    return request.app.state.card_cache  # type: ignore[no-any-return]
+
+
+def get_card_limiter(request: Request) -> TokenBucket:
+    return request.app.state.card_limiter  # type: ignore[no-any-return]
+
+
+CardCacheDep = Annotated[CardCache, Depends(get_card_cache)]
+CardLimiterDep = Annotated[TokenBucket, Depends(get_card_limiter)]
 ScoringDep = Annotated[LeadScoringService, Depends(get_scoring_service)]
 ForecastDep = Annotated[ForecastService, Depends(get_forecast_service)]
 AuditDep = Annotated[AuditStore, Depends(get_audit_store)]
 
 
-def get_caller(request: Request, store: AuditDep) -> Caller:
-    header = request.headers.get("authorization", "")
-    scheme, _, secret = header.partition(" ")
-    if scheme.lower() != "bearer" or not secret.strip():
+# the spec's security scheme; auto_error=False: a missing key is this service's own 401 below
+API_KEY = HTTPBearer(
+    scheme_name="bearerAuth",
+    description="an API key made with `candor keys create`, sent as `Authorization: Bearer <key>`",
+    auto_error=False,
+)
+BearerDep = Annotated[HTTPAuthorizationCredentials | None, Security(API_KEY)]
+
+
+def get_caller(store: AuditDep, credentials: BearerDep) -> Caller:
+    secret = credentials.credentials.strip() if credentials is not None else ""
+    if not secret:
         raise AuthenticationError("missing API key: send 'Authorization: Bearer <key>'")
-    caller = store.authenticate(secret.strip())
+    caller = store.authenticate(secret)
     if caller is None:
         raise AuthenticationError("unknown or revoked API key")
     return caller

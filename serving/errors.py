@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -24,6 +25,7 @@ from candor.models.errors import (
     PermissionDeniedError,
     summarise,
 )
+from candor.serving.rate_limit import RateLimitedError
 
 STATUS_BY_ERROR: dict[type[CandorError], int] = {
     InputValidationError: 422,
@@ -40,20 +42,45 @@ STATUS_BY_ERROR: dict[type[CandorError], int] = {
 
 
 def error_response(
-    status: int, code: str, message: str, details: list[dict[str, Any]] | None = None
+    status: int,
+    code: str,
+    message: str,
+    details: list[dict[str, Any]] | None = None,
+    *,
+    headers: Mapping[str, str] | None = None,
 ) -> JSONResponse:
     return JSONResponse(
         status_code=status,
         content={"error": {"code": code, "message": message, "details": details or []}},
+        headers=headers,
     )
 
 
-def _loc_to_detail(loc: tuple[Any, ...], message: str) -> ErrorDetail:
+def detail_at(loc: tuple[Any, ...], message: str) -> ErrorDetail:
     """Turn a pydantic location such as ('body', 'leads', 3, 'specialty') into index + field."""
     parts = [p for p in loc if p != "body"]
     if len(parts) >= 2 and parts[0] == "leads" and isinstance(parts[1], int):
         return ErrorDetail(".".join(str(p) for p in parts[2:]) or "leads", message, parts[1])
     return ErrorDetail(".".join(str(p) for p in parts) or "body", message)
+
+
+def json_kind(value: Any) -> str:
+    """What a submitted value is, in JSON's words, without the value itself."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, str):
+        return f"a string of {len(value)} character{'s' if len(value) != 1 else ''}"
+    if isinstance(value, bytes | bytearray):
+        return f"{len(value)} bytes"
+    if isinstance(value, dict):
+        return "an object"
+    if isinstance(value, list | tuple):
+        return f"an array of {len(value)} items"
+    return "a value of another type"
 
 
 def validation_details(errors: list[Any]) -> list[ErrorDetail]:
@@ -65,9 +92,10 @@ def validation_details(errors: list[Any]) -> list[ErrorDetail]:
             offset = err.get("loc", ("body", "?"))[-1]
             out.append(ErrorDetail("body", f"{message} at character {offset}"))
             continue
-        if "input" in err and err.get("type") != "missing" and not isinstance(err["input"], dict):
-            message = f"{message}; got {err['input']!r}"
-        out.append(_loc_to_detail(tuple(err.get("loc", ())), message))
+        if "input" in err and err.get("type") != "missing":
+            # the kind of value, never the value: a field may hold a lead's personal data
+            message = f"{message}; got {json_kind(err['input'])}"
+        out.append(detail_at(tuple(err.get("loc", ())), message))
     return out
 
 
@@ -75,7 +103,15 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(CandorError)
     async def _domain(_: Request, exc: CandorError) -> JSONResponse:
         status = next((s for t, s in STATUS_BY_ERROR.items() if isinstance(exc, t)), 400)
-        return error_response(status, exc.code, exc.message, [d.to_dict() for d in exc.details])
+        # RFC 9110: a 401 names the scheme that would have been accepted
+        headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+        details = [d.to_dict() for d in exc.details]
+        return error_response(status, exc.code, exc.message, details, headers=headers)
+
+    @app.exception_handler(RateLimitedError)
+    async def _rate_limited(_: Request, exc: RateLimitedError) -> JSONResponse:
+        headers = {"Retry-After": str(exc.retry_after)}
+        return error_response(429, exc.code, exc.message, headers=headers)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
@@ -87,7 +123,8 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
         code = "body_too_large" if exc.status_code == 413 else f"http_{exc.status_code}"
-        return error_response(exc.status_code, code, str(exc.detail))
+        # kept: a 405's Allow (RFC 9110 requires it) and any other header the raiser set
+        return error_response(exc.status_code, code, str(exc.detail), headers=exc.headers)
 
     @app.exception_handler(Exception)
     async def _unexpected(_: Request, exc: Exception) -> JSONResponse:

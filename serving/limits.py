@@ -29,7 +29,7 @@ class BodySizeLimit:
         limit = self.max_bytes
         declared = dict(scope.get("headers", [])).get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > limit:
-            await _send_json(
+            await send_json(
                 send,
                 413,
                 {"error": {"code": "body_too_large", "message": self._message(), "details": []}},
@@ -49,7 +49,8 @@ class BodySizeLimit:
         await self.app(scope, limited, send)
 
 
-async def _send_json(send: Send, status: int, body: dict[str, Any]) -> None:
+async def send_json(send: Send, status: int, body: dict[str, Any]) -> None:
+    """Answer from a middleware (outside the app's handlers) with a JSON body."""
     payload = json.dumps(body).encode()
     await send(
         {

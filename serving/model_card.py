@@ -1,8 +1,8 @@
 """Model cards rendered from the registry: its versions, their runs and run artifacts.
 
-The card is built on request from what training logged, so it cannot drift from the model:
-metrics, data fingerprint, contract, the last fairness audit, and every version's gate or
-promotion decision.
+The card is built from what training logged, so it cannot drift from the model: metrics, data
+fingerprint, contract, the last fairness audit, and every version's gate or promotion decision.
+The service builds it once per champion version and keeps it a while (serving/card_cache.py).
 """
 
 from __future__ import annotations

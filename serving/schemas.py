@@ -6,6 +6,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic.json_schema import JsonDict
+
+from candor.models.leads.input_limits import DEFAULT_LIMITS
 
 
 class ScoreRequest(BaseModel):
@@ -97,13 +100,102 @@ class ErrorResponse(BaseModel):
     error: ErrorBody
 
 
+# what each error status means here, and the headers that come with it
+ERROR_DESCRIPTIONS = {
+    401: "Missing, unknown or revoked API key",
+    403: "The API key's role does not allow this",
+    404: "Not found",
+    409: "Conflict: an Idempotency-Key still being answered, or stored state",
+    413: "Request body larger than the service accepts",
+    415: "The body is not JSON sent as application/json, or is content-coded",
+    422: "Invalid input: the details name each offending field",
+    429: "Too many requests from this client: wait Retry-After seconds",
+    503: "A model or the audit store is not available; nothing was scored or stored",
+}
+ERROR_HEADERS: dict[int, dict[str, Any]] = {
+    401: {
+        "WWW-Authenticate": {
+            "description": "the accepted scheme: Bearer",
+            "required": True,
+            "schema": {"type": "string"},
+        }
+    },
+    429: {
+        "Retry-After": {
+            "description": "seconds to wait before asking again",
+            "required": True,
+            "schema": {"type": "integer", "minimum": 1},
+        }
+    },
+}
+
+
 def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     """OpenAPI ``responses`` for the error statuses a route can answer, each an ErrorResponse."""
-    return {status: {"model": ErrorResponse} for status in statuses}
+    out: dict[int | str, dict[str, Any]] = {}
+    for status in statuses:
+        out[status] = {"model": ErrorResponse, "description": ERROR_DESCRIPTIONS[status]}
+        if status in ERROR_HEADERS:
+            out[status]["headers"] = ERROR_HEADERS[status]
+    return out
 
 
 # every route behind an API key: unauthenticated, forbidden, audit store unavailable
 AUTH_ERRORS = error_responses(401, 403, 503)
+# a route with a JSON body: too large (middleware), not JSON (415), invalid (422)
+BODY_STATUSES = (413, 415, 422)
+# a POST that writes: its Idempotency-Key middleware answers 409 (the same key still being
+# answered) and 422 (the same key with another body)
+IDEMPOTENT_STATUSES = (409, 422)
+IDEMPOTENCY_KEY = {
+    "parameters": [
+        {
+            "name": "Idempotency-Key",
+            "in": "header",
+            "required": False,
+            "description": "a key the client makes unique per intended write (a UUID): a retry "
+            "with the same key and body gets the first answer again instead of writing twice",
+            # printable ASCII, no space at either end (HTTP would strip it)
+            "schema": {"type": "string", "maxLength": 255, "pattern": "^[!-~]([ -~]*[!-~])?$"},
+        }
+    ]
+}
+
+
+# --- service health and the models served ------------------------------------------------
+
+
+class AuditHealth(BaseModel):
+    status: Literal["ok", "degraded"]
+    detail: str | None = Field(None, description="why the audit store cannot be written")
+
+
+class NotServed(BaseModel):
+    detail: str = Field(description="why the model is not served")
+
+
+class Health(BaseModel):
+    status: Literal["ok", "degraded"] = Field(
+        description="ok: the lead scorer is served and the audit store can be written"
+    )
+    model: ModelRef | None = Field(description="the lead scorer served; null when none is")
+    detail: str | None = Field(None, description="why the service is degraded")
+    audit: AuditHealth | None = Field(None, description="absent while no lead scorer is served")
+    forecaster: ModelRef | NotServed = Field(description="the sales forecaster (optional)")
+
+
+class ForecastModelInfo(BaseModel):
+    name: str
+    version: str
+    run_id: str
+    contract: str
+    alias: str | None = Field(description="the registry alias it was loaded by")
+    trained_at: str = Field(description="ISO 8601, UTC: the start of the training run")
+    metrics: dict[str, float] = Field(description="backtest metrics (e.g. mase, coverage)")
+    max_horizon: int = Field(description="the most weeks ahead a forecast may ask for")
+    series_fields: list[str] = Field(description="the fields that name a series")
+    future_covariates: list[str] = Field(description="covariates a request may plan ahead")
+    series: list[dict[str, str]] = Field(description="every series the model can forecast")
 
 
 # --- reviewer API: who is calling, the review queue, decisions, outcomes, the error report ---
@@ -148,10 +240,20 @@ class QueueItem(BaseModel):
     )
 
 
+# a page cursor is the seq of the last record shown: a positive integer, as text
+CURSOR_PATTERN = "^[1-9][0-9]{0,17}$"
+# an observed moment: an ISO 8601 date or date-time (checked by parse_observed_at)
+DATE_OR_DATE_TIME: JsonDict = {
+    "anyOf": [{"type": "string", "format": "date"}, {"type": "string", "format": "date-time"}]
+}
+ObservedText = Annotated[str, Field(json_schema_extra=DATE_OR_DATE_TIME)]
+
+
 class ReviewQueue(BaseModel):
     items: list[QueueItem] = Field(description="newest first")
     next_cursor: str | None = Field(
-        description="pass as ?cursor= for the next (older) page; null on the last page"
+        description="pass as ?cursor= for the next (older) page; null on the last page",
+        json_schema_extra={"pattern": CURSOR_PATTERN},
     )
 
 
@@ -208,6 +310,7 @@ class OutcomeIn(BaseModel):
         description="ISO 8601 date (2025-03-01) or date-time (2025-03-01T14:30:00Z; UTC when no "
         "offset is given); at most one day in the future",
         examples=["2025-03-01"],
+        json_schema_extra=DATE_OR_DATE_TIME,
     )
 
     @field_validator("lead_id", mode="before")
@@ -216,8 +319,9 @@ class OutcomeIn(BaseModel):
         # checked here so that an error names 'lead_id', not one branch of the union
         if isinstance(value, bool) or not isinstance(value, str | int):
             raise ValueError("expected the lead id as a string or an integer")
-        if isinstance(value, str) and not value.strip():
-            raise ValueError("expected a non-empty lead id")
+        problem = DEFAULT_LIMITS.lead_id_problem(str(value))
+        if problem is not None:  # the scoring edge's rule: such an id was never scored
+            raise ValueError(problem)
         return value
 
     @field_validator("observed_at")
@@ -237,15 +341,25 @@ def is_future(moment: datetime, *, now: datetime) -> bool:
     return moment > now + FUTURE_TOLERANCE
 
 
+# no CRM record of a contact or an outcome predates this; earlier years are typing errors (year 1)
+EARLIEST_OBSERVED = datetime(1970, 1, 1, tzinfo=UTC)
+
+
 def parse_observed_at(value: str) -> datetime:
-    """An ISO 8601 date (read as midnight UTC) or date-time (UTC when it has no offset)."""
+    """An ISO 8601 date (read as midnight UTC) or date-time (UTC when it has no offset), from
+    1970 on. The upper bound (a day ahead of the clock) is :func:`is_future`'s."""
     try:
         moment = datetime.fromisoformat(value.strip())
+        moment = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
     except ValueError:
         raise ValueError(
             "expected an ISO 8601 date (2025-03-01) or date-time (2025-03-01T14:30:00Z)"
         ) from None
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    except OverflowError:  # 9999-12-31T23:59-23:59 is past the calendar once in UTC
+        raise ValueError("a moment outside the calendar once converted to UTC") from None
+    if moment < EARLIEST_OBSERVED:
+        raise ValueError("a moment before 1970-01-01 (UTC) is refused as a typing error")
+    return moment
 
 
 class OutcomeResult(BaseModel):
@@ -320,7 +434,7 @@ class CallPlanRequest(BaseModel):
         description="share of the capacity given to low-scored (grade C/D) leads drawn at random, "
         "so that their outcomes can be learned (at least 1 place when above 0 and capacity >= 10)",
     )
-    contact_history: dict[str, list[str]] = Field(
+    contact_history: dict[str, list[ObservedText]] = Field(
         default_factory=dict,
         description="lead id -> dates of earlier contacts, ISO 8601 date (2026-11-01) or "
         "date-time (UTC when no offset); those in the last 30 days count as touches",
@@ -466,3 +580,22 @@ class ForecastResponse(BaseModel):
     model: ForecastModelRef
     results: list[ForecastResult]
     disclosure: Disclosure
+
+
+class ForecastRecordOut(BaseModel):
+    """One forecast's audit record as a reviewer sees it."""
+
+    forecast_id: str
+    created_at: str = Field(description="ISO 8601, UTC")
+    model: ModelRef
+    requested_by: str = Field(description="name of the API key that asked for the forecast")
+    series: dict[str, str] = Field(description="the series (e.g. territory and product)")
+    horizon: int = Field(description="weeks ahead")
+    last_observed_week: str
+    forecast: list[ForecastWeekOut]
+    planned_covariates: dict[str, list[float]]
+    assumed_covariates: list[str]
+    review: ReviewOut
+    recent_weeks: dict[str, list[Any]] | None = None
+    decisions: list[DecisionOut] = Field(description="every decision, oldest first")
+    record_hash: str = Field(description="the record's leaf hash in the audit log")

@@ -386,7 +386,13 @@ def display_value(spec: FeatureSpec, encoded: float) -> Any:
         return spec.categories[int(encoded)]
     if spec.kind is Kind.BOOLEAN:
         return bool(encoded)
-    return int(encoded) if float(encoded).is_integer() else round(float(encoded), 4)
+    value = float(encoded)
+    # a whole number is shown as an integer while a float holds it exactly (2**53): past that
+    # it stays a float, which every JSON encoder can write (orjson refuses ints past 64 bits)
+    return int(value) if value.is_integer() and abs(value) <= EXACT_INTEGER else round(value, 4)
+
+
+EXACT_INTEGER = 2**53
 
 
 def columns_from_records(records: Sequence[Mapping[str, Any]]) -> dict[str, list[Any]]:

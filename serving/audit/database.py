@@ -17,6 +17,7 @@ from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event
 
 from candor.models.errors import SettingsError
+from candor.models.private_files import owner_only, private_file
 from candor.models.settings import Settings
 
 MIGRATIONS = Path(__file__).with_name("migrations")
@@ -69,7 +70,10 @@ def _postgres_lock_timeout(engine: Engine, *, timeout_ms: int) -> None:
 def _sqlite_engine(url: str, *, busy_ms: int, immediate: bool) -> Engine:
     path = url.split("///", 1)[-1]
     if path and path != ":memory:":
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        # owner-only before SQLite opens it: its -wal and -shm files take the database's mode
+        private_file(Path(path))
+        for suffix in ("-wal", "-shm", "-journal"):
+            owner_only(Path(path + suffix))
     engine = create_engine(
         url, connect_args={"check_same_thread": False, "timeout": busy_ms / 1000}
     )

@@ -3,31 +3,44 @@
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 
+from candor.models.private_files import private_file, private_folder
 from candor.models.settings import Settings
 from candor.serving.audit.checkpoints import read_last_checkpoint
 from candor.serving.audit.database import database_url, make_engines, migrate
 from candor.serving.audit.key_snapshot import snapshot_path
 from candor.serving.audit.legacy import import_legacy
 from candor.serving.audit.log import AuditLog
-from candor.serving.audit.secrets import pseudonymisation_key
-from candor.serving.audit.signing import HeadSigner, signing_key
+from candor.serving.audit.secrets import missing_key_error, pseudonymisation_key
+from candor.serving.audit.signing import SIGNING_KEY_FILE, HeadSigner, signing_key
 from candor.serving.audit.store import AuditStore
 
 log = logging.getLogger("candor.audit")
 
 
-def open_store(settings: Settings, *, authenticates: bool = True) -> AuditStore:
+def open_store(
+    settings: Settings, *, authenticates: bool = True, creates_keys: bool = True
+) -> AuditStore:
     """Open (and migrate) the store, import an older schema, and verify the log's keys.
 
     A log that fails verification still opens, loudly: keys created after the first bad event
     are not trusted, and the store's ``problem`` says why (``/healthz`` reports it).
     ``authenticates=False`` (a command that writes the log but checks no API key, such as
     ``candor score batch``) skips reading the whole log to build the trusted keys.
+    ``creates_keys=False`` (``candor audit verify``) raises ``audit_key_missing`` before
+    anything is opened when the pseudonymisation or signing key is missing, instead of
+    creating a new key, under which the log could never verify.
     """
+    if creates_keys:
+        private_folder(Path(settings.home))  # a new home is mode 0700
+    else:
+        require_signing_key(settings)
+    key = pseudonymisation_key(settings, create=creates_keys)
     engines = make_engines(database_url(settings), write_timeout=settings.audit_write_timeout)
     migrate(engines.write)
-    key = pseudonymisation_key(settings)
+    if creates_keys and not settings.checkpoint_path.exists():
+        private_file(settings.checkpoint_path)  # appended to later, with the mode it has now
     audit_log = AuditLog(
         write_engine=engines.write,
         read_engine=engines.read,
@@ -59,3 +72,10 @@ def open_store(settings: Settings, *, authenticates: bool = True) -> AuditStore:
         )
     audit_log.probe()
     return store
+
+
+def require_signing_key(settings: Settings) -> None:
+    """Raise ``audit_key_missing`` where the head-signing key is neither set nor in its file."""
+    path = Path(settings.home) / SIGNING_KEY_FILE
+    if settings.audit_signing_key is None and not path.exists():
+        raise missing_key_error(path, "CANDOR_AUDIT_SIGNING_KEY", "signing")

@@ -136,12 +136,12 @@ def forecast_events(
     horizon: int,
     model: ModelRef,
     requested_by: str,
-    lead_key: LeadKey,
+    series_key: Callable[[Mapping[str, Any]], str],
 ) -> list[NewEvent]:
     """One event per forecast series: the whole forecast, its drivers, review and inputs.
 
-    Series keys (territory, product) name no person; the store still keys them by HMAC like
-    lead ids, and the body holds the key itself for the reviewer.
+    Series keys (territory, product) name no person; the store still keys them by an HMAC of
+    their own (never equal to a lead's), and the body holds the key itself for the reviewer.
     """
     subject = model_subject(model)
     return [
@@ -162,14 +162,10 @@ def forecast_events(
                     "recent_weeks": r.recent_weeks_json(),
                 }
             ),
-            lead_key(series_lead_id(r.series)),
+            series_key(r.series),
         )
         for r in results
     ]
-
-
-def series_lead_id(series: Mapping[str, Any]) -> str:
-    return "series:" + "|".join(f"{k}={v}" for k, v in series.items())
 
 
 # --- reading -----------------------------------------------------------------------------

@@ -8,7 +8,6 @@ database cannot sign a new tree head without it; anyone with the public key can 
 from __future__ import annotations
 
 import base64
-import os
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -19,6 +18,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from candor.models.errors import SettingsError
+from candor.models.private_files import write_new_secret
 from candor.models.settings import Settings
 
 SIGNING_KEY_FILE = "audit-signing.key"
@@ -110,19 +110,12 @@ def signing_key(settings: Settings) -> Ed25519PrivateKey:
             ) from exc
     path = Path(settings.home) / SIGNING_KEY_FILE
     if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
         raw_key = Ed25519PrivateKey.generate().private_bytes(
             serialization.Encoding.Raw,
             serialization.PrivateFormat.Raw,
             serialization.NoEncryption(),
         )
-        try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:  # another process created it first: use theirs
-            pass
-        else:
-            with os.fdopen(fd, "w") as handle:
-                handle.write(raw_key.hex())
+        write_new_secret(path, raw_key.hex())  # another process's, if it created it first
     try:
         return Ed25519PrivateKey.from_private_bytes(bytes.fromhex(path.read_text().strip()))
     except ValueError as exc:

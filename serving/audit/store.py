@@ -10,8 +10,8 @@ from __future__ import annotations
 import json
 import logging
 import threading
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -33,8 +33,10 @@ from candor.serving.audit.checkpoints import read_checkpoints
 from candor.serving.audit.database import Engines
 from candor.serving.audit.events import NewEvent, StoredEvent, body_text
 from candor.serving.audit.key_snapshot import read_snapshot, write_snapshot
+from candor.serving.audit.labels import UnseenLabel, series_key
 from candor.serving.audit.log import EVENTS, HEADS, WRITER, AuditLog, utc_now
 from candor.serving.audit.merkle import inclusion_path, leaf_hash, verify_inclusion
+from candor.serving.audit.plan_lock import planning_lock
 from candor.serving.audit.projections import review_codes
 from candor.serving.audit.records import ModelView, render_score
 from candor.serving.audit.secrets import hash_api_secret, lead_key, new_api_secret
@@ -108,6 +110,19 @@ class AuditStore:
 
     def lead_key(self, lead_id: str) -> str:
         return lead_key(self._key, lead_id)
+
+    def series_key(self, series: Mapping[str, Any]) -> str:
+        """The keyed hash of a forecast series (never equal to any lead's)."""
+        return series_key(self._key, series)
+
+    def planning(self) -> AbstractContextManager[None]:
+        """Held while a call plan counts touches and records its own: one plan at a time."""
+        return planning_lock(self.engines.write)
+
+    @property
+    def unseen_label(self) -> UnseenLabel:
+        """How scores stored here show category values unseen in training."""
+        return UnseenLabel.keyed(self._key)
 
     @property
     def pseudonym_key(self) -> bytes:

@@ -185,3 +185,23 @@ class ProjectedTouch(Base):
     score_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
 
     __table_args__ = (Index("ix_projected_touches_lead_key_planned_at", "lead_key", "planned_at"),)
+
+
+class IdempotencyKey(Base):
+    """The first answer to a POST sent with an ``Idempotency-Key``, replayed to its retries.
+
+    Not part of the log: a retry writes nothing, and an expired row is deleted. The id is a
+    keyed hash of the caller, method, path and key (never the raw key); the body is sealed
+    (AES-256-GCM) under a key that needs the server secret, the caller's Authorization value
+    and the raw key, so the database alone reads neither the leads nor the scores in it.
+    """
+
+    __tablename__ = "idempotency_keys"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)  # HMAC-SHA256, hex
+    fingerprint: Mapped[str] = mapped_column(String(64), nullable=False)  # HMAC of the request
+    state: Mapped[str] = mapped_column(String(8), nullable=False)  # pending | done
+    created_at: Mapped[str] = mapped_column(IsoTime, nullable=False, index=True)
+    status: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    content_type: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    body: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)  # nonce + sealed

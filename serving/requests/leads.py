@@ -3,33 +3,62 @@ validator that applies it."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, create_model
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    TypeAdapter,
+    ValidationError,
+    create_model,
+)
 
 from candor.models.contract import Contract, Kind, Role
 from candor.models.errors import ErrorDetail, InputValidationError, summarise
+from candor.models.leads.input_limits import InputLimits
 from candor.serving.errors import validation_details
 
 
-def _python_type(contract: Contract, name: str) -> Any:
+def lead_id_type(limits: InputLimits) -> Any:
+    """A lead id: a string or an integer, checked by :meth:`InputLimits.lead_id_problem`."""
+
+    def check(value: Any) -> Any:
+        # checked before the union, so that an error names the field, not a branch of it
+        if isinstance(value, bool) or not isinstance(value, str | int):
+            raise ValueError("expected the lead id as a string or an integer")
+        problem = limits.lead_id_problem(str(value))
+        if problem is not None:
+            raise ValueError(problem)
+        return value
+
+    return Annotated[str | int, BeforeValidator(check)]
+
+
+def _python_type(contract: Contract, name: str, limits: InputLimits) -> Any:
     f = contract[name]
     if f.role is Role.ID:
-        return str | int
+        return lead_id_type(limits)
     if f.role is Role.CONSENT or f.kind is Kind.BOOLEAN:
         return bool | None
     if f.kind is Kind.NUMERIC:
         return float | None
-    return str | None
+    if f.role is Role.PII:  # read for nothing and never stored: no category to bound
+        return str | None
+    return Annotated[str | None, Field(max_length=limits.max_category_length)]
 
 
-def lead_model_for(contract: Contract) -> type[BaseModel]:
+def lead_model_for(contract: Contract, limits: InputLimits) -> type[BaseModel]:
     """A strict pydantic model: unknown fields and wrong JSON types are refused by name."""
     fields: dict[str, Any] = {}
     for f in contract.request_fields:
         default = ... if f.role is Role.ID else None
         description = f"{f.role}: {f.description}".strip(": ")
-        fields[f.name] = (_python_type(contract, f.name), Field(default, description=description))
+        fields[f.name] = (
+            _python_type(contract, f.name, limits),
+            Field(default, description=description),
+        )
     model = create_model(  # type: ignore[call-overload]
         "LeadIn",
         __config__=ConfigDict(extra="forbid", strict=True, allow_inf_nan=False),
@@ -41,8 +70,10 @@ def lead_model_for(contract: Contract) -> type[BaseModel]:
 class LeadRequestValidator:
     """Checks a request's leads against the loaded model's contract, once, at the edge."""
 
-    def __init__(self, contract: Contract) -> None:
-        self.model = lead_model_for(contract)  # also published as LeadIn in the OpenAPI spec
+    def __init__(self, contract: Contract, limits: InputLimits) -> None:
+        self.model = lead_model_for(
+            contract, limits
+        )  # also published as LeadIn in the OpenAPI spec
         self._adapter = TypeAdapter(list[self.model])  # type: ignore[name-defined]
 
     def validate(self, leads: list[dict[str, Any]], *, limit: int) -> list[dict[str, Any]]:

@@ -26,8 +26,9 @@ class AccessLogOut(BaseModel):
 
 @router.get(
     "/access",
+    operation_id="get_access_log",
     response_model=AccessLogOut,
-    responses=error_responses(401, 403, 404, 503),
+    responses=error_responses(401, 403, 404, 422, 503),
     summary="Every read of one score or forecast record: who read it and when, oldest first",
 )
 def access_log(

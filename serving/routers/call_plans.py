@@ -31,6 +31,9 @@ from candor.serving.dependencies import (
     SettingsDep,
 )
 from candor.serving.schemas import (
+    BODY_STATUSES,
+    IDEMPOTENCY_KEY,
+    IDEMPOTENT_STATUSES,
     CallPlanRequest,
     CallPlanResponse,
     error_responses,
@@ -44,9 +47,11 @@ router = APIRouter(tags=["call plans"])
 
 @router.post(
     "/v1/call-plans",
+    operation_id="create_call_plan",
     response_model=CallPlanResponse,
     status_code=201,
-    responses=error_responses(401, 403, 413, 422, 503),
+    responses=error_responses(401, 403, *IDEMPOTENT_STATUSES, *BODY_STATUSES, 503),
+    openapi_extra=IDEMPOTENCY_KEY,
     summary="Plan whom to call within a capacity: minimum shares per segment, contact cap, "
     "exploration, each entry explained",
 )
@@ -139,13 +144,13 @@ def supplied_touches(
                 moment = parse_observed_at(text)
             except ValueError as exc:
                 where = f"contact_history.{lead_id}.{i}"
-                problems.append(ErrorDetail(where, f"{exc}; got {text!r}"))
+                problems.append(ErrorDetail(where, str(exc)))
                 continue
             if is_future(moment, now=now):
                 problems.append(
                     ErrorDetail(
                         f"contact_history.{lead_id}.{i}",
-                        f"{text!r} is in the future (now is {now.isoformat(timespec='seconds')}); "
+                        f"in the future (now is {now.isoformat(timespec='seconds')}); "
                         "expected a past contact",
                     )
                 )

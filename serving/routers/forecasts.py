@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
 from candor.explain.forecast_plots import ForecastPanel, forecast_png
@@ -20,7 +20,11 @@ from candor.models.transparency import FORECAST_DISCLOSURE_TEXT, model_card_path
 from candor.serving.audit.records import forecast_events, forecast_model_event
 from candor.serving.dependencies import AuditDep, ForecastDep, ReviewerDep, ScorerDep, SettingsDep
 from candor.serving.schemas import (
-    ErrorResponse,
+    BODY_STATUSES,
+    IDEMPOTENCY_KEY,
+    IDEMPOTENT_STATUSES,
+    ForecastModelInfo,
+    ForecastRecordOut,
     ForecastRequest,
     ForecastResponse,
     error_responses,
@@ -30,7 +34,18 @@ from candor.serving.services.forecasts import SeriesResult
 router = APIRouter(tags=["forecasts"])
 PLOT_WEEKS = 13
 
-ERRORS = error_responses(401, 403, 413, 422, 503)
+# the PNG's own answer: bytes, and the headers that say what it is
+PNG = {
+    "description": "a PNG image",
+    "content": {"image/png": {"schema": {"type": "string", "format": "binary"}}},
+    "headers": {
+        "Link": {"description": "the model card (rel=describedby)", "schema": {"type": "string"}},
+        "X-Candor-Disclosure": {
+            "description": "the output is machine-generated and advisory",
+            "schema": {"type": "string"},
+        },
+    },
+}
 
 
 def series_result_json(result: SeriesResult) -> dict[str, Any]:
@@ -49,8 +64,10 @@ def series_result_json(result: SeriesResult) -> dict[str, Any]:
 
 @router.post(
     "/v1/forecasts",
+    operation_id="create_forecasts",
     response_model=ForecastResponse,
-    responses=ERRORS,
+    responses=error_responses(401, 403, *IDEMPOTENT_STATUSES, *BODY_STATUSES, 503),
+    openapi_extra=IDEMPOTENCY_KEY,
     summary="Weekly sales forecasts with 80%/95% intervals, drivers in units and a review flag",
 )
 def create_forecasts(
@@ -76,7 +93,7 @@ def create_forecasts(
             horizon=horizon,
             model=model,
             requested_by=caller.name,
-            lead_key=store.lead_key,
+            series_key=store.series_key,
         ),
         model=forecast_model_event(model),
     )
@@ -89,7 +106,9 @@ def create_forecasts(
 
 @router.get(
     "/v1/forecasts/model",
-    responses=ERRORS,
+    operation_id="get_forecast_model",
+    response_model=ForecastModelInfo,
+    responses=error_responses(401, 403, 503),
     summary="The forecaster being served: version, backtest metrics, series, maximum horizon",
 )
 def forecast_model(caller: ScorerDep, service: ForecastDep) -> dict[str, Any]:
@@ -98,12 +117,22 @@ def forecast_model(caller: ScorerDep, service: ForecastDep) -> dict[str, Any]:
 
 @router.get(
     "/v1/forecasts/plot.png",
-    responses={**ERRORS, 200: {"content": {"image/png": {}}}},
+    operation_id="get_forecast_plot",
+    # the query names the series by the model's series fields: the spec lists them, as
+    # required parameters, once a forecaster is loaded (candor.serving.openapi)
+    responses={200: PNG, **error_responses(401, 403, 422, 503)},
     response_class=Response,
     summary="A PNG of one series: recent history, the forecast and its 80%/95% bands",
 )
 def forecast_plot(
-    caller: ScorerDep, request: Request, service: ForecastDep, horizon: str | None = None
+    caller: ScorerDep,
+    request: Request,
+    service: ForecastDep,
+    horizon: str | None = Query(
+        None,
+        description=f"weeks ahead, 1 to the model's maximum (default {PLOT_WEEKS}, or the "
+        "maximum if shorter)",
+    ),
 ) -> Response:
     """Query: the series fields (e.g. ``?territory=..&product=..``) and ``horizon`` (default
     13 weeks, or the model's maximum if shorter)."""
@@ -145,7 +174,9 @@ def forecast_plot(
 
 @router.get(
     "/v1/forecasts/{forecast_id}",
-    responses={**ERRORS, 404: {"model": ErrorResponse}},
+    operation_id="get_forecast",
+    response_model=ForecastRecordOut,
+    responses=error_responses(401, 403, 404, 503),
     summary="One forecast's audit record in full (reviewers): forecast, drivers, review, decisions",
 )
 def get_forecast(forecast_id: str, caller: ReviewerDep, store: AuditDep) -> dict[str, Any]:
@@ -164,4 +195,5 @@ def get_forecast(forecast_id: str, caller: ReviewerDep, store: AuditDep) -> dict
     keep = ("score_id", "created_at", "model", "requested_by", "decisions", "record_hash")
     out = {k: record[k] for k in keep}
     out["forecast_id"] = out.pop("score_id")
-    return {**out, **record["payload"]}
+    # the record's model (name, version, run, contract) over the payload's "name@version"
+    return {**record["payload"], **out}

@@ -15,7 +15,14 @@ from candor.serving.dependencies import (
     SettingsDep,
 )
 from candor.serving.responses import FastJSONResponse
-from candor.serving.schemas import ScoreRequest, ScoreResponse, error_responses
+from candor.serving.schemas import (
+    BODY_STATUSES,
+    IDEMPOTENCY_KEY,
+    IDEMPOTENT_STATUSES,
+    ScoreRequest,
+    ScoreResponse,
+    error_responses,
+)
 from candor.serving.services.leads import LeadScore
 
 router = APIRouter(prefix="/v1/leads", tags=["leads"])
@@ -42,8 +49,10 @@ def lead_result_json(result: LeadScore, *, top_k: int | None) -> dict[str, Any]:
 
 @router.post(
     "/score",
+    operation_id="score_leads",
     response_model=ScoreResponse,
-    responses=error_responses(401, 403, 413, 422, 503),
+    responses=error_responses(401, 403, *IDEMPOTENT_STATUSES, *BODY_STATUSES, 503),
+    openapi_extra=IDEMPOTENCY_KEY,
     summary="Score leads with reasons, confidence and a review flag",
 )
 def score_leads(

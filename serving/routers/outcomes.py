@@ -12,6 +12,9 @@ from candor.serving.dependencies import AuditDep, ReviewerDep
 from candor.serving.reports import error_report
 from candor.serving.schemas import (
     AUTH_ERRORS,
+    BODY_STATUSES,
+    IDEMPOTENCY_KEY,
+    IDEMPOTENT_STATUSES,
     ErrorReport,
     OutcomeIn,
     OutcomeResult,
@@ -25,9 +28,11 @@ router = APIRouter(tags=["outcomes"])
 
 @router.post(
     "/v1/outcomes",
+    operation_id="record_outcome",
     response_model=OutcomeResult,
     status_code=201,
-    responses=error_responses(401, 403, 404, 422, 503),
+    responses=error_responses(401, 403, 404, *IDEMPOTENT_STATUSES, *BODY_STATUSES, 503),
+    openapi_extra=IDEMPOTENCY_KEY,
     summary="Record whether a scored lead converted; it applies to every score of that lead",
 )
 def record_outcome(caller: ReviewerDep, body: OutcomeIn, store: AuditDep) -> dict[str, Any]:
@@ -52,6 +57,7 @@ def record_outcome(caller: ReviewerDep, body: OutcomeIn, store: AuditDep) -> dic
 
 @router.get(
     "/v1/reports/errors",
+    operation_id="get_error_report",
     response_model=ErrorReport,
     responses=AUTH_ERRORS,
     summary="Error rates by grade and review reason, before and after human review",

@@ -15,6 +15,10 @@ from candor.models.transparency import REVIEW_CODE_TEXTS, ReviewCodeText
 from candor.serving.dependencies import AnyCallerDep, AuditDep, ReviewerDep
 from candor.serving.schemas import (
     AUTH_ERRORS,
+    BODY_STATUSES,
+    CURSOR_PATTERN,
+    IDEMPOTENCY_KEY,
+    IDEMPOTENT_STATUSES,
     DecisionIn,
     DecisionResult,
     ReviewQueue,
@@ -89,8 +93,9 @@ def parse_queue_query(
 
 @router.get(
     "/v1/whoami",
+    operation_id="whoami",
     response_model=WhoAmI,
-    responses=AUTH_ERRORS,
+    responses=error_responses(401, 503),
     summary="The name and role of the calling API key",
 )
 def whoami(caller: AnyCallerDep) -> dict[str, str]:
@@ -99,6 +104,7 @@ def whoami(caller: AnyCallerDep) -> dict[str, str]:
 
 @router.get(
     "/v1/reviews/codes",
+    operation_id="list_review_codes",
     response_model=list[ReviewCodeText],
     responses=AUTH_ERRORS,
     summary="Every review code: the records it flags, its name and what it means",
@@ -111,6 +117,7 @@ def review_codes(caller: ReviewerDep) -> tuple[ReviewCodeText, ...]:
 
 @router.get(
     "/v1/reviews",
+    operation_id="list_reviews",
     response_model=ReviewQueue,
     responses=error_responses(401, 403, 422, 503),
     summary="Scores waiting for (or given) a human decision, newest first",
@@ -135,8 +142,22 @@ def review_queue(
         description="score: lead scores; forecast: sales forecasts (see /v1/forecasts/{id})",
         json_schema_extra={"enum": list(KINDS)},
     ),
-    limit: str = Query(str(DEFAULT_LIMIT), description=f"page size, 1 to {MAX_LIMIT}"),
-    cursor: str | None = Query(None, description="next_cursor of the previous page"),
+    limit: str = Query(
+        str(DEFAULT_LIMIT),
+        description=f"page size, 1 to {MAX_LIMIT}",
+        # taken as text (above), a whole number to a client
+        json_schema_extra={
+            "type": "integer",
+            "minimum": 1,
+            "maximum": MAX_LIMIT,
+            "default": DEFAULT_LIMIT,
+        },
+    ),
+    cursor: str | None = Query(
+        None,
+        description="next_cursor of the previous page (a positive integer)",
+        json_schema_extra={"pattern": CURSOR_PATTERN},
+    ),
 ) -> dict[str, Any]:
     query = parse_queue_query(
         status=status,
@@ -158,6 +179,7 @@ def review_queue(
 
 @router.get(
     "/v1/scores/{score_id}",
+    operation_id="get_score",
     response_model=ScoreRecordOut,
     responses=error_responses(401, 403, 404, 503),
     summary="One audit record in full: inputs, score, every contribution, decisions, outcomes",
@@ -202,9 +224,11 @@ def get_score(score_id: str, caller: ReviewerDep, store: AuditDep) -> dict[str, 
 
 @router.post(
     "/v1/reviews/{score_id}",
+    operation_id="decide_score",
     response_model=DecisionResult,
     status_code=201,
-    responses=error_responses(401, 403, 404, 422, 503),
+    responses=error_responses(401, 403, 404, *IDEMPOTENT_STATUSES, *BODY_STATUSES, 503),
+    openapi_extra=IDEMPOTENCY_KEY,
     summary="Confirm a score, or override its grade with a reason (appended, never replaced)",
 )
 def decide(score_id: str, caller: ReviewerDep, body: DecisionIn, store: AuditDep) -> dict[str, Any]:

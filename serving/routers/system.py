@@ -9,12 +9,18 @@ from fastapi import APIRouter
 
 from candor.models.contract import dump_contract
 from candor.serving.dependencies import ScoringDep, StateDep
-from candor.serving.schemas import ModelInfo
+from candor.serving.schemas import Health, ModelInfo, error_responses
 
 router = APIRouter(tags=["system"])
 
 
-@router.get("/healthz")
+@router.get(
+    "/healthz",
+    operation_id="get_health",
+    response_model=Health,
+    response_model_exclude_unset=True,  # a part that is absent is left out, not null
+    summary="Whether the service can score: the lead scorer, the audit store, the forecaster",
+)
 async def healthz(state: StateDep) -> dict[str, Any]:
     """``ok`` when the lead scorer is loaded and the audit store can be written; the
     forecaster is reported beside it (optional).
@@ -54,7 +60,13 @@ async def healthz(state: StateDep) -> dict[str, Any]:
     }
 
 
-@router.get("/v1/models/current", response_model=ModelInfo)
+@router.get(
+    "/v1/models/current",
+    operation_id="get_current_model",
+    response_model=ModelInfo,
+    responses=error_responses(503),
+    summary="The lead scorer being served: version, metrics and its data contract",
+)
 def current_model(service: ScoringDep) -> ModelInfo:
     loaded = service.loaded
     return ModelInfo(

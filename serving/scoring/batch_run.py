@@ -33,6 +33,7 @@ import pyarrow.csv as pcsv
 import pyarrow.parquet as pq
 
 from candor.models.errors import OptionError
+from candor.models.leads.input_limits import DEFAULT_LIMITS, InputLimits
 from candor.models.leads.scorer import LeadScorer
 from candor.models.model_ref import ModelRef
 from candor.models.policy import ScoringPolicy
@@ -187,10 +188,11 @@ def run_batch(
     policy: ScoringPolicy,
     store: AuditStore,
     progress: Progress | None = None,
+    limits: InputLimits = DEFAULT_LIMITS,
 ) -> BatchSummary:
     """Score ``options.input`` into ``options.output``, auditing every row; the summary."""
     files = input_files(options.input)
-    service = LeadScoringService(loaded, policy)
+    service = LeadScoringService(loaded, policy, limits, store.unseen_label)
     columns = FileColumns.of(column_names(files), service.contract)  # unknown columns: refuse
     manifest = _start(options, files, loaded)
     summary = BatchSummary(
@@ -377,6 +379,8 @@ def _spark_chunks(
             results,
             loaded=service.loaded,
             policy=service.policy,
+            limits=service.limits,
+            unseen_label=service.core.unseen_label,
             top_k=options.top,
             explain=options.explain,
             master=options.spark_master or "local[*]",

@@ -59,7 +59,7 @@ def score_chunk(
         top_k: reasons per scored lead (None: every input) when ``explain``.
         with_events: carry each lead's audit event body in two extra columns.
     """
-    checked = check_rows(data, core.contract)
+    checked = check_rows(data, core.contract, core.limits)
     id_column = data.column(core.id_field)
     lead_ids = pc.cast(id_column, pa.string()).to_pylist()
     kept = checked.kept

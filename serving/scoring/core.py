@@ -10,7 +10,7 @@ batch file and Spark their Arrow columns, the audit log its events.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any, TypeAlias
@@ -27,6 +27,7 @@ from candor.models.leads.features import (
     out_of_range,
     parse_bool,
 )
+from candor.models.leads.input_limits import DEFAULT_LIMITS, InputLimits
 from candor.models.leads.scorer import LeadScorer
 from candor.models.policy import (
     CODE_ORDER,
@@ -38,6 +39,7 @@ from candor.models.policy import (
     review_bits,
     review_codes,
 )
+from candor.serving.audit.labels import UNKEYED, UnseenLabel
 
 Column: TypeAlias = Sequence[Any] | np.ndarray | pa.Array | pa.ChunkedArray
 
@@ -90,7 +92,7 @@ class ScoredBatch:
     level_index: np.ndarray
     review_mask: np.ndarray
     notes: list[tuple[str, ...]]
-    unseen_values: dict[int, dict[str, Any]]  # scored-row index -> raw unseen categories
+    unseen_values: dict[int, dict[str, Any]]  # scored-row index -> unseen categories' labels
     reasons: ReasonColumns | None
     schema: FeatureSchema
 
@@ -138,9 +140,18 @@ class ScoredBatch:
 class LeadBatchScorer:
     """Scores columns of leads with one model and one policy; built once per model load."""
 
-    def __init__(self, scorer: LeadScorer, policy: ScoringPolicy) -> None:
+    def __init__(
+        self,
+        scorer: LeadScorer,
+        policy: ScoringPolicy,
+        limits: InputLimits = DEFAULT_LIMITS,
+        unseen_label: UnseenLabel = UNKEYED,
+    ) -> None:
         self.scorer = scorer
         self.policy = policy
+        self.limits = limits  # what the row checks of a file refuse (the HTTP edge's rules)
+        # what answers, notes, reasons and the log show for an unseen category: never its text
+        self.unseen_label = unseen_label
         self.schema: FeatureSchema = scorer.schema_
         self.contract: Contract = scorer.contract_
         self.id_field = self.contract.id_field.name
@@ -197,7 +208,7 @@ class LeadBatchScorer:
             reasons = reason_columns(
                 contributions=contributions,
                 matrix=matrix,
-                columns=columns,
+                columns=_UnseenShown(unseen_values),
                 schema=self.schema,
                 contract=self.contract,
                 top_k=top_k,
@@ -224,8 +235,8 @@ class LeadBatchScorer:
     def _out_of_distribution(
         self, matrix: FeatureMatrix, columns: Mapping[str, Column]
     ) -> tuple[np.ndarray, list[tuple[str, ...]], dict[int, dict[str, Any]]]:
-        """Per lead, whether it is out of distribution, the notes saying why, and the raw
-        values of its categories unseen in training."""
+        """Per lead, whether it is out of distribution, the notes saying why, and the labels
+        (:class:`UnseenLabel`) of its categories unseen in training."""
         policy, names, specs = self.policy, self.schema.names, self.schema.specs
         outside = out_of_range(matrix.values, self.schema)
         missing = np.isnan(matrix.values) & ~matrix.withheld & ~matrix.unseen
@@ -240,9 +251,11 @@ class LeadBatchScorer:
             if unusual[i]:
                 unseen_at = np.flatnonzero(matrix.unseen[i]).tolist()
                 if unseen_at:
-                    unseen_values[i] = {names[j]: _value(columns[names[j]], i) for j in unseen_at}
+                    unseen_values[i] = {
+                        names[j]: self.unseen_label(_value(columns[names[j]], i)) for j in unseen_at
+                    }
                 lines += [
-                    f"{names[j]}: value {unseen_values[i][names[j]]!r} was not seen in training"
+                    f"{names[j]}: a value not seen in training ({unseen_values[i][names[j]]})"
                     for j in unseen_at
                 ]
                 lines += [
@@ -268,3 +281,29 @@ def _value(column: Column, i: int) -> Any:
     if isinstance(column, pa.Array | pa.ChunkedArray):
         return column[i].as_py()
     return column[i]
+
+
+class _UnseenShown(Mapping[str, Any]):
+    """The columns as the reasons read them: only unseen cells are read, and they show their
+    label, never the value sent."""
+
+    def __init__(self, labels: Mapping[int, Mapping[str, Any]]) -> None:
+        self._labels = labels
+
+    def __getitem__(self, name: str) -> _UnseenColumn:
+        return _UnseenColumn(self._labels, name)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(())
+
+    def __len__(self) -> int:
+        return 0
+
+
+@dataclass(frozen=True)
+class _UnseenColumn:
+    labels: Mapping[int, Mapping[str, Any]]
+    name: str
+
+    def __getitem__(self, row: int) -> Any:
+        return self.labels[row][self.name]

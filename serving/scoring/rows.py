@@ -24,6 +24,7 @@ import pyarrow.compute as pc
 from candor.models.contract import Contract, Kind, Role
 from candor.models.errors import ErrorDetail, InputValidationError
 from candor.models.leads.features import FALSE_SPELLINGS, TRUE_SPELLINGS
+from candor.models.leads.input_limits import DEFAULT_LIMITS, InputLimits
 
 # parse_bool's spellings, and 1.0 / 0.0 from a numeric CSV column as it reads them
 _TRUE = (*sorted(TRUE_SPELLINGS), "1.0")
@@ -79,7 +80,9 @@ class CheckedRows:
     rejects: list[Reject]
 
 
-def check_rows(batch: pa.RecordBatch | pa.Table, contract: Contract) -> CheckedRows:
+def check_rows(
+    batch: pa.RecordBatch | pa.Table, contract: Contract, limits: InputLimits = DEFAULT_LIMITS
+) -> CheckedRows:
     """Type every request field of ``batch`` and set aside the rows that do not fit."""
     n = batch.num_rows
     bad = np.zeros(n, dtype=bool)
@@ -97,14 +100,26 @@ def check_rows(batch: pa.RecordBatch | pa.Table, contract: Contract) -> CheckedR
         if f.role is Role.ID:
             values, problem = _ids(column)
             message = "is required (the lead id)"
+            # the few suspicious ids found column-wise; the rule and its words are InputLimits'
+            suspicious = _longer_than(pa.array(values), limits.max_lead_id_length) | _control(
+                pa.array(values)
+            )
+            for i in np.flatnonzero(suspicious & ~problem & ~bad).tolist():
+                why = limits.lead_id_problem(values[i])
+                if why is not None:
+                    first[i], bad[i] = (f.name, why), True
         elif f.role is Role.CONSENT or f.kind is Kind.BOOLEAN:
             values, problem = _booleans(column, f.missing_tokens)
             message = "expected a boolean (true/false, yes/no, 1/0)"
         elif f.kind is Kind.NUMERIC:
             values, problem = _numbers(column, f.missing_tokens)
             message = "expected a finite number"
-        else:
+        elif f.role is Role.PII:  # read for nothing and never stored: no category to bound
             values, problem = _texts(column), None
+        else:
+            values = _texts(column)
+            problem = _longer_than(values, limits.max_category_length)
+            message = f"longer than {limits.max_category_length} characters"
         typed[f.name] = values
         if problem is not None and problem.any():
             for i in np.flatnonzero(problem & ~bad).tolist():
@@ -137,6 +152,16 @@ def _ids(column: pa.Array) -> tuple[list[str], np.ndarray]:
 
 def _texts(column: pa.Array) -> pa.Array:
     return pc.cast(column, pa.string())
+
+
+def _control(text: pa.Array) -> np.ndarray:
+    found = pc.fill_null(pc.match_substring_regex(text, r"[\x00-\x1f\x7f]"), False)
+    return np.asarray(found.to_numpy(zero_copy_only=False), dtype=bool)
+
+
+def _longer_than(text: pa.Array, limit: int) -> np.ndarray:
+    longer = pc.fill_null(pc.greater(pc.utf8_length(text), limit), False)
+    return np.asarray(longer.to_numpy(zero_copy_only=False), dtype=bool)
 
 
 def _numbers(column: pa.Array, tokens: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:

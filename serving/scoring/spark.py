@@ -47,10 +47,12 @@ import pyarrow as pa
 
 from candor.models.contract import Contract
 from candor.models.errors import OptionError
+from candor.models.leads.input_limits import DEFAULT_LIMITS, InputLimits
 from candor.models.leads.scorer import LeadScorer
 from candor.models.model_ref import ModelRef
 from candor.models.policy import ScoringPolicy
 from candor.models.settings import Settings
+from candor.serving.audit.labels import UNKEYED, UnseenLabel
 from candor.serving.scoring.chunks import row_score_ids, score_chunk
 from candor.serving.scoring.core import LeadBatchScorer
 from candor.serving.scoring.files import column_names, file_format, input_files
@@ -132,6 +134,9 @@ class _Job:
     audited: bool
     with_events: bool
     run_nonce: str | None  # ids from (nonce, ORDER_KEY); None: random ids, no ORDER_KEY column
+    limits: InputLimits = DEFAULT_LIMITS  # what the row checks refuse
+    # a key derived for unseen-category labels only (never the lead pseudonym key): audited runs
+    unseen_label: UnseenLabel = UNKEYED
 
 
 _SCORERS: dict[str, LeadScorer] = {}  # digest -> scorer, per Python worker
@@ -199,7 +204,9 @@ def _scorer(archive: str, digest: str) -> LeadScorer:
 
 def _score_batches(batches: Iterator[pa.RecordBatch], job: _Job) -> Iterator[pa.RecordBatch]:
     """The ``mapInArrow`` function: every Arrow batch through ``score_chunk``, order kept."""
-    core = LeadBatchScorer(_scorer(job.archive, job.digest), job.policy)
+    core = LeadBatchScorer(
+        _scorer(job.archive, job.digest), job.policy, job.limits, job.unseen_label
+    )
     for batch in batches:
         if batch.num_rows == 0:
             continue
@@ -305,6 +312,7 @@ def score(
         audited=False,
         with_events=False,
         run_nonce=None,
+        limits=settings.input_limits,
     )
     LOG.warning(
         "candor.serving.scoring.spark.score: these %s@%s scores are NOT in Candor's audit log "
@@ -330,6 +338,8 @@ def score_file_on_spark(
     explain: str,
     master: str = "local[*]",
     run_nonce: str,
+    limits: InputLimits = DEFAULT_LIMITS,
+    unseen_label: UnseenLabel = UNKEYED,
 ) -> Path:
     """Score a CSV or Parquet file, or a folder of part files, into Parquet part files in
     ``work_dir`` (replaced), each result with its audit event (``RESULT_WITH_EVENTS``,
@@ -370,6 +380,8 @@ def score_file_on_spark(
             audited=True,
             with_events=True,
             run_nonce=run_nonce,
+            limits=limits,
+            unseen_label=unseen_label,
         )
         parts = max(spark.sparkContext.defaultParallelism, math.ceil(n_rows / PARTITION_ROWS))
         # range partitions hold consecutive rows, in partition order, and the writer names

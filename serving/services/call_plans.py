@@ -23,6 +23,7 @@ from candor.models.call_plan import (
 )
 from candor.serving.audit.records import lead_model_event, score_events
 from candor.serving.audit.store import AuditStore
+from candor.serving.scoring.core import ScoredBatch
 from candor.serving.services.leads import LeadScoringService
 
 
@@ -52,9 +53,28 @@ def make_call_plan(
     is answered): a touch never points at an unaudited score, and no planned lead goes uncounted.
     """
     lead_ids = [str(lead[scoring.id_field]) for lead in leads]
+    batch = scoring.score_batch(leads, top_k=0)  # the audit keeps every contribution as numbers
+    # counting touches and recording this plan's are one step: a plan made at the same moment
+    # waits, then counts these touches too
+    with store.planning():
+        return _plan_and_record(
+            scoring, store, leads, lead_ids, batch, rules, supplied, since, requested_by
+        )
+
+
+def _plan_and_record(
+    scoring: LeadScoringService,
+    store: AuditStore,
+    leads: Sequence[Mapping[str, Any]],
+    lead_ids: list[str],
+    batch: ScoredBatch,
+    rules: PlanRules,
+    supplied: Mapping[str, int],
+    since: datetime,
+    requested_by: str,
+) -> PlannedCalls:
     segments = segment_fields(scoring.contract)
     planned_before = store.touches_since(lead_ids, since.isoformat())
-    batch = scoring.score_batch(leads, top_k=0)  # the audit keeps every contribution as numbers
     results = scoring.results(batch)
     candidates = [
         Candidate(

@@ -14,9 +14,11 @@ from typing import Any
 
 from candor.explain.lead_explanations import Explanation, Reason, explanations_of
 from candor.models.leads.features import columns_from_records
+from candor.models.leads.input_limits import DEFAULT_LIMITS, InputLimits
 from candor.models.leads.scorer import LeadScorer
 from candor.models.policy import ReviewFlag, ScoringPolicy
 from candor.registry import LoadedModel
+from candor.serving.audit.labels import UNKEYED, UnseenLabel
 from candor.serving.requests.leads import LeadRequestValidator
 from candor.serving.scoring.core import OPTED_OUT, LeadBatchScorer, ScoredBatch
 
@@ -88,15 +90,23 @@ class LeadScore:
 class LeadScoringService:
     """Everything needed to score leads with one loaded model; built once per model load."""
 
-    def __init__(self, loaded: LoadedModel[LeadScorer], policy: ScoringPolicy) -> None:
+    def __init__(
+        self,
+        loaded: LoadedModel[LeadScorer],
+        policy: ScoringPolicy,
+        limits: InputLimits = DEFAULT_LIMITS,
+        unseen_label: UnseenLabel = UNKEYED,
+    ) -> None:
         self.loaded = loaded
         self.policy = policy
         self.scorer = loaded.model
         self.contract = loaded.model.contract_
         self.schema = loaded.model.schema_
-        self.requests = LeadRequestValidator(self.contract)  # the request model of this contract
+        self.limits = limits
+        # the request model of this contract
+        self.requests = LeadRequestValidator(self.contract, limits)
         self.explainer = self.scorer.explainer_  # TreeSHAP tables built now, at load, not per call
-        self.core = LeadBatchScorer(self.scorer, policy)
+        self.core = LeadBatchScorer(self.scorer, policy, limits, unseen_label)
         self.id_field = self.contract.id_field.name
         self.coverage = coverage_text(self.scorer.calibration_.n_calibration)
         self.model_ref = loaded.ref

@@ -38,7 +38,9 @@ def detail_for(error: dict[str, Any], field: str) -> dict[str, Any]:
         ("practice_size", True),
     ],
 )
-def test_wrong_type_names_lead_field_and_value(api: TestClient, field: str, value: Any) -> None:
+def test_wrong_type_names_lead_field_and_kind_not_value(
+    api: TestClient, field: str, value: Any
+) -> None:
     leads = [demo_lead(lead_id="ok"), demo_lead(lead_id="bad", **{field: value})]
 
     response = api.post(SCORE, json={"leads": leads})
@@ -48,7 +50,11 @@ def test_wrong_type_names_lead_field_and_value(api: TestClient, field: str, valu
     assert error["code"] == "input_invalid"
     detail = detail_for(error, field)
     assert detail["lead_index"] == 1
-    assert repr(value) in detail["message"]  # the value received
+    # what kind of value came, never the value: a field may hold a lead's personal data
+    kind = {str: "a string", int: "a number", bool: "a boolean"}[type(value)]
+    assert f"got {kind}" in detail["message"]
+    if isinstance(value, str):
+        assert repr(value) not in response.text
     assert "lead 1" in error["message"] and field in error["message"]
 
 
@@ -109,7 +115,7 @@ def test_bad_option_names_the_option(api: TestClient, option: str, value: Any) -
     assert response.status_code == 422
     error = error_of(response)
     assert error["code"] == "input_invalid"
-    assert repr(value) in detail_for(error, option)["message"]
+    assert "Input should" in detail_for(error, option)["message"]
 
 
 def test_unknown_request_option_is_refused(api: TestClient) -> None:

@@ -203,6 +203,28 @@ def test_bad_rows_go_to_the_rejects_file_and_the_run_goes_on(
     assert len(reasons) == 5 and {"feature", "value", "contribution", "text"} <= set(reasons[0])
 
 
+def test_batch_rows_keep_the_http_edges_text_rules(
+    isolated: Settings, sample_frame: pd.DataFrame, tmp_path: Path
+) -> None:
+    frame = sample_frame.head(50).astype({"lead_id": object, "specialty": object})
+    frame.loc[5, "specialty"] = "x" * 500  # a note mapped into a category
+    frame.loc[6, "lead_id"] = "L\x07bell"
+    frame.loc[7, "specialty"] = "unseen-batch-marker"
+    source = tmp_path / "leads.parquet"
+    frame.to_parquet(source)
+    out = tmp_path / "scores.parquet"
+    summary = _batch(BatchOptions(input=source, output=out), isolated)
+    rejects = pcsv.read_csv(summary.rejects).to_pandas()
+    assert rejects["row"].tolist() == [6, 7]
+    assert rejects["field"].tolist() == ["specialty", "lead_id"]
+    assert "128" in rejects["message"].iloc[0]
+    result = pq.read_table(out).to_pandas()
+    shown = str(result.loc[7, "reasons"]) + str(result.loc[7, "review_notes"])
+    assert "unseen-batch-marker" not in shown and "unseen:" in shown
+    stored = b"".join(p.read_bytes() for p in Path(isolated.home).glob("audit.db*"))
+    assert b"unseen-batch-marker" not in stored
+
+
 def test_unknown_columns_refuse_the_whole_file_by_name(
     cli_env: Settings, sample_frame: pd.DataFrame, tmp_path: Path, capsys: pytest.CaptureFixture
 ) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -163,6 +164,21 @@ def test_second_plan_excludes_leads_the_first_planned_at_a_cap_of_one(
     capped = {e["lead_id"] for e in second["excluded"] if e["reason"] == "contact_cap"}
     assert capped == first_ids
     assert len(second["plan"]) == 30
+
+
+def test_plans_made_at_the_same_moment_never_take_a_lead_past_its_cap(
+    api: TestClient, generated: list[dict[str, Any]]
+) -> None:
+    leads = tagged(generated[:40], "race")
+    body = {"leads": leads, "capacity": 40, "max_touches_30d": 1, "min_share": {}}
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        answers = list(pool.map(lambda _: api.post(PLANS, json=body), range(4)))
+
+    assert all(a.status_code == 201 for a in answers), [a.text for a in answers]
+    planned = [lead for a in answers for lead in planned_ids(a.json())]
+    assert len(planned) == len(set(planned))  # no lead planned twice at a cap of one
+    assert set(planned) <= {lead["lead_id"] for lead in leads}
 
 
 def test_supplied_contact_history_excludes_a_lead(

@@ -297,7 +297,10 @@ def test_the_model_runs_where_candor_is_not_installed(
     installed = _closure({_name(r) for r in requirements})
     by_module = metadata.packages_distributions()
     imported = {_name(d) for m in report["imported"] for d in by_module.get(m, [])}
-    assert imported - installed - {"candor"} == set()
+    # scikit-learn imports rich when it happens to be installed (here, by schemathesis), for
+    # its progress callbacks, without declaring it: an environment without rich loads fine
+    undeclared_optional = {"rich"}
+    assert imported - installed - {"candor"} - undeclared_optional == set()
 
 
 def test_the_model_and_its_version_name_the_model_card(trained_settings: Settings) -> None:

@@ -26,16 +26,30 @@ def test_typical_lead_is_not_out_of_distribution(api: TestClient) -> None:
     assert review["notes"] == []
 
 
-def test_unseen_specialty_is_out_of_distribution(api: TestClient) -> None:
+def test_unseen_specialty_is_out_of_distribution_and_shown_by_a_keyed_label(
+    api: TestClient, trained_settings: Settings
+) -> None:
     result = score_one(api, demo_lead(specialty="Veterinary"), explain="all")
+    again = score_one(api, demo_lead(specialty="Veterinary"), explain="all")
+    other = score_one(api, demo_lead(specialty="someone@example.org"), explain="all")
 
     review = result["review"]
     assert review["required"] is True
     assert "out_of_distribution" in review["reasons"]
-    assert any("specialty" in note and "Veterinary" in note for note in review["notes"])
+    assert any("specialty" in note and "unseen:" in note for note in review["notes"])
     [reason] = [r for r in result["reasons"] if r["feature"] == "specialty"]
-    assert reason["value"] == "Veterinary"
+    assert reason["value"].startswith("unseen:")
     assert "not seen in training" in reason["text"]
+    # the same value gets the same label, another value another; neither is ever shown
+    [reason_again] = [r for r in again["reasons"] if r["feature"] == "specialty"]
+    [reason_other] = [r for r in other["reasons"] if r["feature"] == "specialty"]
+    assert reason_again["value"] == reason["value"] != reason_other["value"]
+    assert "Veterinary" not in str(result) and "example.org" not in str(other)
+    with serve(trained_settings, role="reviewer") as reviewer:
+        record = reviewer.get(f"/v1/scores/{other['score_id']}").json()
+    assert "example.org" not in str(record)
+    [stored] = [c for c in record["contributions"] if c["feature"] == "specialty"]
+    assert stored["value"] == reason_other["value"]
 
 
 def test_lead_with_almost_every_field_missing_is_out_of_distribution(api: TestClient) -> None:

@@ -59,9 +59,10 @@ def test_withheld_value_is_never_shown(field: Field, value: object) -> None:
         assert str(value) not in text
 
 
-def test_unseen_category_names_the_value() -> None:
-    text = describe(SPECIALTY, value="Podiatry", contribution=-0.05, unseen=True)
-    assert "'Podiatry'" in text
+def test_unseen_category_names_its_label() -> None:
+    # the scoring core passes the value's keyed label, never the text sent
+    text = describe(SPECIALTY, value="unseen:3fa2c1d4e5f60718", contribution=-0.05, unseen=True)
+    assert "(unseen:3fa2c1d4e5f60718)" in text
     assert "not seen in training" in text
     assert text.startswith("Specialty")
     assert text.endswith("slightly lowers the score")
