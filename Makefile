@@ -58,6 +58,7 @@ bench: install
 	$(BIN)/python bench/run_forecast_bench.py
 	$(BIN)/python bench/run_forecast_serving_bench.py
 	$(BIN)/python bench/run_explain_bench.py
+	$(BIN)/python bench/run_edge_bench.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info .candor .pytest_cache .mypy_cache .ruff_cache
