@@ -7,10 +7,11 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
-from candor.models.contract import Contract, Kind
+from candor.models.contract import Contract, Kind, Role
 from candor.models.errors import DataValidationError, ErrorDetail
-from candor.models.leads.features import is_missing, parse_bool
+from candor.models.leads.features import FALSE_SPELLINGS, TRUE_SPELLINGS
 
 MIN_PER_CLASS = 40
 
@@ -49,29 +50,24 @@ def parse_target(frame: pd.DataFrame, contract: Contract) -> np.ndarray:
             f"target column {name!r} is missing; columns present: {list(frame.columns)}",
             [ErrorDetail(name, "missing target column")],
         )
-    raw = frame[name].tolist()
-    missing = sum(is_missing(v) for v in raw)
+    text = frame[name].astype("string").str.strip()
+    missing = int((text.isna() | (text == "")).sum())
     if missing:
         raise DataValidationError(
             f"target column {name!r} has {missing} missing value(s); every row needs an outcome",
             [ErrorDetail(name, "missing values")],
         )
-    values: list[int] = []
-    bad: set[str] = set()
-    for v in raw:
-        try:
-            parsed = parse_bool(v)
-        except ValueError:
-            bad.add(str(v))
-            continue
-        values.append(int(bool(parsed)))
-    if bad:
+    spelled = text.str.lower().str.removesuffix(".0")  # 1.0 / 0.0 from a numeric column
+    true, false = spelled.isin(TRUE_SPELLINGS), spelled.isin(FALSE_SPELLINGS)
+    bad = ~(true | false)
+    if bool(bad.any()):
+        found = sorted(set(text[bad].tolist()))
         raise DataValidationError(
-            f"target column {name!r} is not binary: found values {sorted(bad)[:10]}; "
+            f"target column {name!r} is not binary: found values {found[:10]}; "
             "expected 0/1, true/false or yes/no",
             [ErrorDetail(name, "not binary")],
         )
-    return np.asarray(values, dtype=np.int8)
+    return true.to_numpy(dtype=bool).astype(np.int8)
 
 
 def validate_frame(frame: pd.DataFrame, contract: Contract) -> np.ndarray:
@@ -103,6 +99,41 @@ def validate_frame(frame: pd.DataFrame, contract: Contract) -> np.ndarray:
     return target
 
 
-def columns_of(frame: pd.DataFrame) -> dict[str, list[object]]:
-    """Frame columns as plain lists, the form ``build_features`` reads (same as serving)."""
-    return {c: frame[c].tolist() for c in frame.columns}
+def columns_of(frame: pd.DataFrame, contract: Contract | None = None) -> dict[str, Any]:
+    """Frame columns in the typed forms ``build_features`` reads column-wise (the batch file
+    reader's): numbers as float arrays (NaN missing), flags as 1/0 float arrays, text as Arrow
+    strings (null missing). A column that does not fit its field's kind stays a list of values,
+    so that ``build_features`` names the field and the value it cannot read, as for a request.
+
+    Without ``contract`` every column is a list (the JSON path)."""
+    if contract is None:
+        return {c: frame[c].tolist() for c in frame.columns}
+    out: dict[str, Any] = {}
+    for name in frame.columns:
+        series = frame[name]
+        kind = contract[name].kind if name in contract else None
+        role = contract[name].role if name in contract else None
+        flag = kind is Kind.BOOLEAN or role is Role.CONSENT
+        if flag:
+            out[name] = _flags(series)
+        elif kind is Kind.NUMERIC and pd.api.types.is_numeric_dtype(series.dtype):
+            out[name] = series.to_numpy(dtype=np.float64, na_value=np.nan)
+        elif kind is Kind.NUMERIC:
+            out[name] = series.tolist()  # text in a number column: the per-value path names it
+        else:
+            out[name] = pa.array(series.astype("string"), type=pa.string(), from_pandas=True)
+    return out
+
+
+def _flags(series: pd.Series) -> Any:
+    """A boolean column as 1.0 / 0.0 / NaN, or its values when one is not a boolean."""
+    if pd.api.types.is_bool_dtype(series.dtype):
+        return series.to_numpy(dtype=np.float64, na_value=np.nan)
+    text = series.astype("string").str.strip().str.lower().str.removesuffix(".0")
+    true, false = text.isin(TRUE_SPELLINGS), text.isin(FALSE_SPELLINGS)
+    missing = text.isna() | (text == "")
+    if not bool((true | false | missing).all()):
+        return series.tolist()  # build_features names the field and the unreadable value
+    values = np.where(true.to_numpy(dtype=bool, na_value=False), 1.0, 0.0)
+    values[missing.to_numpy(dtype=bool, na_value=True)] = np.nan
+    return values

@@ -5,24 +5,36 @@ choice of shape), calibration 15% (Venn-Abers), holdout 20% (the numbers we repo
 champion gate). No split is used for two jobs.
 
 Tree shape: TreeSHAP costs O(trees x leaves x depth^2) per lead, so among shapes whose
-validation ROC-AUC is within ``tolerance`` of the best we keep the cheapest to explain.
+validation ROC-AUC is within ``tolerance`` of the best we keep the cheapest to explain. The grid
+fits on at most ``GRID_TRAIN_ROWS`` training and ``GRID_VALID_ROWS`` validation rows (stratified
+samples); on a larger export the chosen shape is then fitted again on every training row,
+early stopping on the same validation sample.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import lightgbm as lgb
 import numpy as np
+import pyarrow as pa
 from sklearn.model_selection import train_test_split
 
 from candor.models.contract import Contract
 from candor.models.leads.features import FeatureSchema, build_features, fit_schema
 from candor.models.leads.scorer import LeadScorer, VennAbersCalibration, sigmoid
 from candor.training.metrics import classification_metrics
+from candor.training.progress import boosting_progress, end_line
+from candor.training.stages import StageClock
 
 SPLIT_SHARES = {"train": 0.50, "valid": 0.15, "calibration": 0.15, "holdout": 0.20}
+# the shape grid fits on at most this many training and validation rows (stratified samples of
+# those splits); on a larger export the chosen shape is then fitted on every training row. A
+# shape's rank does not need a million rows, and the grid costs three fits
+GRID_TRAIN_ROWS = 100_000
+GRID_VALID_ROWS = 50_000
 AUC_TOLERANCE = 0.005
 MAX_ROUNDS = 2000
 EARLY_STOPPING_ROUNDS = 60
@@ -67,6 +79,24 @@ def split_indices(outcome: np.ndarray, *, seed: int) -> Splits:
         rest, test_size=SPLIT_SHARES["valid"] / left, stratify=outcome[rest], random_state=seed + 2
     )
     return Splits(np.sort(train), np.sort(valid), np.sort(calibration), np.sort(holdout))
+
+
+def stratified_subset(rows: np.ndarray, outcome: np.ndarray, size: int, *, seed: int) -> np.ndarray:
+    """At most ``size`` of ``rows``, drawn stratified on the outcome (sorted); all when fewer."""
+    if len(rows) <= size:
+        return rows
+    kept, _ = train_test_split(rows, train_size=size, stratify=outcome[rows], random_state=seed)
+    return np.sort(kept)
+
+
+def grid_splits(splits: Splits, outcome: np.ndarray, *, seed: int) -> Splits:
+    """The splits the shape grid fits on: bounded samples of train and validation."""
+    return Splits(
+        stratified_subset(splits.train, outcome, GRID_TRAIN_ROWS, seed=seed + 3),
+        stratified_subset(splits.valid, outcome, GRID_VALID_ROWS, seed=seed + 4),
+        splits.calibration,
+        splits.holdout,
+    )
 
 
 def tree_depths(booster: lgb.Booster) -> list[tuple[int, int]]:
@@ -139,13 +169,19 @@ def fit_candidate(
         free_raw_data=False,
     )
     valid = lgb.Dataset(values[splits.valid], outcome[splits.valid], reference=train)
+    callbacks: list[Any] = [lgb.early_stopping(EARLY_STOPPING_ROUNDS, verbose=False)]
+    bar = boosting_progress(f"{shape.label} on {len(splits.train):,} rows", max_rounds=MAX_ROUNDS)
+    if bar is not None:
+        callbacks.append(bar)
     booster = lgb.train(
         {**base_params(shape, seed=seed), "metric": "auc"},
         train,
         num_boost_round=MAX_ROUNDS,
         valid_sets=[valid],
-        callbacks=[lgb.early_stopping(EARLY_STOPPING_ROUNDS, verbose=False)],
+        callbacks=callbacks,
     )
+    if bar is not None:
+        end_line()
     best = booster.best_iteration or booster.current_iteration()
     # keep exactly the trees early stopping chose, so predict/pred_contrib agree by default
     booster = lgb.Booster(model_str=booster.model_to_string(num_iteration=best))
@@ -174,17 +210,23 @@ class FitResult:
     holdout_outcome: np.ndarray
     holdout_score: np.ndarray
     holdout_raw_probability: np.ndarray
+    grid_rows: tuple[int, int] = (0, 0)  # training and validation rows the shape grid fitted on
     extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def grid_sampled(self) -> bool:
+        return self.grid_rows != (len(self.splits.train), len(self.splits.valid))
 
 
 def fit_lead_scorer(
-    columns: dict[str, list[Any]],
+    columns: Mapping[str, Any],
     outcome: np.ndarray,
     contract: Contract,
     *,
     seed: int = 42,
     shapes: tuple[TreeShape, ...] = SHAPES,
     sample_weight: np.ndarray | None = None,
+    clock: StageClock | None = None,
 ) -> FitResult:
     """Fit, choose and calibrate a scorer on the columns of a validated training frame.
 
@@ -192,24 +234,47 @@ def fit_lead_scorer(
     the boosting, e.g. fairness reweighing. Early stopping, the choice of shape, calibration and
     the holdout metrics stay unweighted: they describe the data as it is.
     """
-    splits = split_indices(outcome, seed=seed)
-    train_columns = {k: [v[i] for i in splits.train] for k, v in columns.items()}
-    schema = fit_schema(train_columns, contract)
-    matrix = build_features(columns, schema=schema, n_rows=len(outcome))
-    values = matrix.values
+    clock = clock or StageClock(show=lambda _: None)
     if sample_weight is not None and len(sample_weight) != len(outcome):
         raise ValueError(f"sample_weight has {len(sample_weight)} values for {len(outcome)} rows")
-    candidates = [
-        fit_candidate(values, outcome, splits, schema, s, seed=seed, sample_weight=sample_weight)
-        for s in shapes
-    ]
-    chosen = choose(candidates)
-    cal_raw = sigmoid(
-        np.asarray(chosen.booster.predict(values[splits.calibration], raw_score=True))
-    )
-    calibration = VennAbersCalibration.fit(
-        raw_probability=cal_raw, outcome=outcome[splits.calibration]
-    )
+    with clock.stage("features"):
+        splits = split_indices(outcome, seed=seed)
+        schema = fit_schema(take_rows(columns, splits.train), contract)
+        values = build_features(columns, schema=schema, n_rows=len(outcome)).values
+    grid = grid_splits(splits, outcome, seed=seed)
+    grid_rows = (len(grid.train), len(grid.valid))
+    with clock.stage("shape grid", f"{len(shapes)} shapes on {grid_rows[0]:,} training rows"):
+        candidates = [
+            fit_candidate(values, outcome, grid, schema, s, seed=seed, sample_weight=sample_weight)
+            for s in shapes
+        ]
+        chosen = choose(candidates)
+    if grid_rows != (len(splits.train), len(splits.valid)):
+        # the grid saw samples: the chosen shape learns from every training row, early stopping
+        # on the grid's validation sample (ROC-AUC is sorted every round: on every validation
+        # row that would cost as much as the boosting)
+        refit = Splits(splits.train, grid.valid, splits.calibration, splits.holdout)
+        detail = (
+            f"{chosen.shape.label} on {len(splits.train):,} rows, early stopping on "
+            f"{len(grid.valid):,}"
+        )
+        with clock.stage("fit", detail):
+            chosen = fit_candidate(
+                values,
+                outcome,
+                refit,
+                schema,
+                chosen.shape,
+                seed=seed,
+                sample_weight=sample_weight,
+            )
+    with clock.stage("calibration"):
+        cal_raw = sigmoid(
+            np.asarray(chosen.booster.predict(values[splits.calibration], raw_score=True))
+        )
+        calibration = VennAbersCalibration.fit(
+            raw_probability=cal_raw, outcome=outcome[splits.calibration]
+        )
     scorer = LeadScorer(
         chosen.booster,
         schema,
@@ -223,19 +288,36 @@ def fit_lead_scorer(
             "seed": seed,
         },
     )
-    hold = values[splits.holdout]
-    hold_margin = scorer.margins(hold)
-    hold_score = scorer.calibrate(hold_margin).score
-    hold_raw = sigmoid(hold_margin)
+    with clock.stage("holdout metrics"):
+        hold = values[splits.holdout]
+        hold_margin = scorer.margins(hold)
+        hold_score = scorer.calibrate(hold_margin).score
+        hold_raw = sigmoid(hold_margin)
+        metrics = classification_metrics(outcome[splits.holdout], hold_score)
+        uncalibrated = classification_metrics(outcome[splits.holdout], hold_raw)
     return FitResult(
         scorer=scorer,
         splits=splits,
         candidates=candidates,
         chosen=chosen,
-        holdout_metrics=classification_metrics(outcome[splits.holdout], hold_score),
-        holdout_metrics_uncalibrated=classification_metrics(outcome[splits.holdout], hold_raw),
+        holdout_metrics=metrics,
+        holdout_metrics_uncalibrated=uncalibrated,
         holdout_values=hold,
         holdout_outcome=outcome[splits.holdout],
         holdout_score=hold_score,
         holdout_raw_probability=hold_raw,
+        grid_rows=grid_rows,
     )
+
+
+def take_rows(columns: Mapping[str, Any], rows: np.ndarray) -> dict[str, Any]:
+    """The columns at ``rows``: lists stay lists, NumPy and Arrow arrays are indexed."""
+    out: dict[str, Any] = {}
+    for name, column in columns.items():
+        if isinstance(column, np.ndarray):
+            out[name] = column[rows]
+        elif isinstance(column, pa.Array | pa.ChunkedArray):
+            out[name] = column.take(pa.array(rows))
+        else:
+            out[name] = [column[i] for i in rows.tolist()]
+    return out

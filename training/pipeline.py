@@ -35,10 +35,17 @@ from candor.training import fairness
 from candor.training.data import columns_of, read_table, validate_frame
 from candor.training.fairness import FairnessAudit, ThresholdReport
 from candor.training.fingerprint import file_fingerprint
-from candor.training.fit import FitResult, fit_lead_scorer, split_indices
+from candor.training.fit import (
+    FitResult,
+    fit_lead_scorer,
+    split_indices,
+    stratified_subset,
+    take_rows,
+)
 from candor.training.leakage import LeakageFinding, scan
 from candor.training.metrics import reliability_curve
 from candor.training.run_summary import GateOutcome, RunSummary
+from candor.training.stages import StageClock
 
 log = logging.getLogger("candor.training")
 
@@ -70,15 +77,36 @@ def resolve_contract(contract_path: str | Path | None, exclude: list[str]) -> Co
     return contract.without(exclude) if exclude else contract
 
 
+# the leakage guard's single-input checks read at most this many rows (a stratified sample of
+# the export): an input's ROC-AUC alone is known to +-0.002 long before a million rows
+LEAKAGE_ROWS = 200_000
+# the global SHAP summary (mean |contribution| per input) reads at most this many holdout rows
+SHAP_SUMMARY_ROWS = 20_000
+
+
 def leakage_findings(
-    columns: dict[str, list[Any]], outcome: np.ndarray, contract: Contract, train_rows: np.ndarray
+    columns: dict[str, Any],
+    outcome: np.ndarray,
+    contract: Contract,
+    train_rows: np.ndarray,
+    *,
+    seed: int = 0,
 ) -> list[LeakageFinding]:
     every = contract.with_every_input()
-    train_columns = {k: [v[i] for i in train_rows] for k, v in columns.items()}
-    schema = fit_schema(train_columns, every)
-    matrix = build_features(columns, schema=schema, n_rows=len(outcome))
+    rows = stratified_subset(np.arange(len(outcome)), outcome, LEAKAGE_ROWS, seed=seed)
+    schema = fit_schema(take_rows(columns, np.intersect1d(rows, train_rows)), every)
+    matrix = build_features(take_rows(columns, rows), schema=schema, n_rows=len(rows))
     excluded = frozenset(f.name for f in contract.after_the_fact_fields)
-    return scan(matrix=matrix, outcome=outcome, contract=contract, excluded=excluded)
+    return scan(matrix=matrix, outcome=outcome[rows], contract=contract, excluded=excluded)
+
+
+def shap_summary(result: FitResult, *, seed: int) -> list[tuple[str, float]]:
+    """Mean |TreeSHAP contribution| per input over (a stratified sample of) the holdout."""
+    rows = stratified_subset(
+        np.arange(len(result.holdout_outcome)), result.holdout_outcome, SHAP_SUMMARY_ROWS, seed=seed
+    )
+    contributions = result.scorer.contributions(result.holdout_values[rows])
+    return global_importance(contributions, result.scorer.feature_names)
 
 
 def warn_on_stderr(message: str) -> None:
@@ -94,9 +122,7 @@ def _warn(messages: Iterable[str], warn: Warn) -> None:
         warn(message)
 
 
-def champion_gate(
-    result: FitResult, columns: dict[str, list[Any]], settings: Settings
-) -> GateDecision:
+def champion_gate(result: FitResult, columns: dict[str, Any], settings: Settings) -> GateDecision:
     new_auc = result.holdout_metrics["roc_auc"]
     current = versions.champion_version(settings, settings.lead_model_name)
     if current is None:
@@ -109,8 +135,7 @@ def champion_gate(
             " be compared on the same holdout"
         )
     rows = result.splits.holdout
-    holdout_columns = {k: [v[i] for i in rows] for k, v in columns.items()}
-    matrix = build_features(holdout_columns, schema=champion.schema_, n_rows=len(rows))
+    matrix = build_features(take_rows(columns, rows), schema=champion.schema_, n_rows=len(rows))
     champion_auc = float(
         roc_auc_score(result.holdout_outcome, champion.predict_proba(matrix.values))
     )
@@ -151,23 +176,30 @@ def train_leads(
     mitigate: str | None = None,
     mitigate_by: str | None = None,
     warn: Warn = warn_on_stderr,
+    show: Warn = warn_on_stderr,
 ) -> TrainingSummary:
     """Train, audit, log and register a lead scorer; promote it if it passes both gates.
 
     ``mitigate="reweight"`` fits with Kamiran-Calders weights by the column ``mitigate_by``;
     ``mitigate="thresholds"`` fits as usual and logs a report of Fairlearn's per-group
     thresholds for ``mitigate_by`` (``fairness/threshold_optimizer.json``); serving is unchanged.
-    Leakage and fairness warnings go to ``warn`` as they are found, one line each.
+    Leakage and fairness warnings go to ``warn`` as they are found, one line each; each stage's
+    time and peak memory to ``show`` as it ends (and to MLflow).
 
     Raises:
         SettingsError: ``fairness_gated`` names no audit segment of the contract.
         OptionError: an unknown mitigation, or ``mitigate_by`` names no audited column.
     """
     data = Path(data)
+    clock = StageClock(show=show)
     contract = resolve_contract(contract_path, exclude or [])
-    frame = read_table(data, contract)
-    outcome = validate_frame(frame, contract)
-    columns = columns_of(frame)
+    with clock.stage("read and validate") as detail:
+        frame = read_table(data, contract)
+        outcome = validate_frame(frame, contract)
+        columns = columns_of(frame, contract)
+        n_rows = len(frame)
+        del frame  # the columns hold the data from here on
+        detail.append(f"{n_rows:,} rows")
     fairness.check_gated_segments(contract, settings.fairness_gated)
     fairness.check_mitigation(contract, columns, mitigate, mitigate_by)
 
@@ -175,13 +207,31 @@ def train_leads(
         settings, experiment=settings.experiment, run_name=f"leads-{data.stem}"
     ) as (run, workdir):
         train_rows = split_indices(outcome, seed=seed).train  # the same split the fit uses
-        findings = leakage_findings(columns, outcome, contract, train_rows)
+        with clock.stage("leakage guard", f"on {min(n_rows, LEAKAGE_ROWS):,} rows"):
+            findings = leakage_findings(columns, outcome, contract, train_rows, seed=seed)
         _warn([f.warning() for f in findings], warn)  # before training: a user can --exclude
         weights = None
         if mitigate == "reweight" and mitigate_by is not None:
             weights = fairness.training_weights(columns, outcome, train_rows, mitigate_by)
-        result = fit_lead_scorer(columns, outcome, contract, seed=seed, sample_weight=weights)
-        _log_run(run, result, findings, contract, data, frame_rows=len(frame), workdir=workdir)
+        result = fit_lead_scorer(
+            columns, outcome, contract, seed=seed, sample_weight=weights, clock=clock
+        )
+        with clock.stage(
+            "SHAP summary",
+            f"on {min(len(result.splits.holdout), SHAP_SUMMARY_ROWS):,} holdout rows",
+        ):
+            importance = shap_summary(result, seed=seed)
+        with clock.stage("logging"):
+            _log_run(
+                run,
+                result,
+                findings,
+                contract,
+                data,
+                frame_rows=n_rows,
+                workdir=workdir,
+                importance=importance,
+            )
         run.log_params(
             {
                 "mitigation": mitigate or "none",
@@ -192,8 +242,9 @@ def train_leads(
                 "fairness_gate_rule": settings.fairness_gate_rule,
             }
         )
-        audit = fairness.audit_holdout(result, columns, contract, settings, seed=seed)
-        verdict = fairness.judge(audit, contract, fairness.GateSettings.from_settings(settings))
+        with clock.stage("fairness audit"):
+            audit = fairness.audit_holdout(result, columns, contract, settings, seed=seed)
+            verdict = fairness.judge(audit, contract, fairness.GateSettings.from_settings(settings))
         _warn(fairness.fairness_warnings(verdict), warn)
         _log_fairness(run, audit, verdict, workdir=workdir)
         threshold_report = None
@@ -207,11 +258,13 @@ def train_leads(
                 min_group_size=settings.fairness_min_group_size,
             )
             run.log_dict(threshold_report.to_dict(), "fairness/threshold_optimizer.json")
-        version = run.log_model(
-            LEADS, result.scorer, workdir=workdir, registered_name=settings.lead_model_name
-        )
+        with clock.stage("model logging"):
+            version = run.log_model(
+                LEADS, result.scorer, workdir=workdir, registered_name=settings.lead_model_name
+            )
         try:
-            gate = champion_gate(result, columns, settings)
+            with clock.stage("champion gate"):
+                gate = champion_gate(result, columns, settings)
         except ModelIncompatibleError as exc:
             gate = GateDecision(
                 False,
@@ -233,6 +286,9 @@ def train_leads(
         )
         if gate.champion_roc_auc is not None:
             run.log_metric("gate_champion_roc_auc", gate.champion_roc_auc)
+        run.log_metrics(clock.metrics())
+        run.log_dict(clock.to_dict(), "stages.json")
+        show(f"training took {clock.total_seconds:.1f} s, peak {clock.peak_mib:,.0f} MiB")
         versions.tag_version(
             settings,
             settings.lead_model_name,
@@ -284,6 +340,7 @@ def _log_run(
     *,
     frame_rows: int,
     workdir: Path,
+    importance: list[tuple[str, float]],
 ) -> None:
     splits = result.splits
     run.log_params(
@@ -322,7 +379,7 @@ def _log_run(
             "valid_roc_auc": c.valid_auc,
             "trees": c.best_iteration,
             "explain_cost": c.explain_cost,
-            "chosen": c is result.chosen,
+            "chosen": c.shape == result.chosen.shape,
         }
         for c in result.candidates
     ]
@@ -330,14 +387,18 @@ def _log_run(
         key = f"{c.shape.num_leaves}l"
         run.log_metric(f"grid_valid_roc_auc_{key}", c.valid_auc)
         run.log_metric(f"grid_explain_cost_{key}", c.explain_cost)
-    run.log_dict({"candidates": candidates}, "shape_grid.json")
+    grid = {"train_rows": result.grid_rows[0], "valid_rows": result.grid_rows[1]}
+    run.log_dict({"candidates": candidates, "fitted_on": grid}, "shape_grid.json")
+    run.log_params({"grid_train_rows": grid["train_rows"], "grid_valid_rows": grid["valid_rows"]})
     run.log_dict({"findings": [f.to_dict() for f in findings]}, "leakage.json")
     run.log_text(dump_contract(contract), "contract.yaml")
     run.log_dict(result.scorer.schema_.to_dict(), "reference/feature_schema.json")
 
-    contributions = result.scorer.contributions(result.holdout_values)
-    importance = global_importance(contributions, result.scorer.feature_names)
-    run.log_dict({"mean_abs_shap_log_odds": dict(importance)}, "global_importance.json")
+    summary_rows = min(len(splits.holdout), SHAP_SUMMARY_ROWS)
+    run.log_dict(
+        {"mean_abs_shap_log_odds": dict(importance), "holdout_rows": summary_rows},
+        "global_importance.json",
+    )
     run.log_artifact(importance_plot(importance, workdir / "shap_importance.png"))
     curves = {
         "calibrated (Venn-Abers)": reliability_curve(result.holdout_outcome, result.holdout_score),

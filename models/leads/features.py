@@ -167,7 +167,11 @@ def fit_schema(columns: Mapping[str, Sequence[Any]], contract: Contract) -> Feat
     )
     specs = []
     for f in _input_fields(contract):
-        raw = list(columns[f.name])
+        column = columns[f.name]
+        if isinstance(column, np.ndarray | pa.Array | pa.ChunkedArray):
+            specs.append(_fit_array_spec(f, column, consent))
+            continue
+        raw = list(column)
         if f.role is Role.SENSITIVE and consent is not None:
             raw = [v if ok else None for v, ok in zip(raw, consent, strict=True)]
         specs.append(_fit_spec(f, raw))
@@ -203,6 +207,52 @@ def _fit_spec(f: Field, raw: Sequence[Any]) -> FeatureSpec:
     hi = float(finite.max()) if finite.size else None
     return FeatureSpec(
         f.name, f.kind, minimum=lo, maximum=hi, missing_tokens=f.missing_tokens, sensitive=sensitive
+    )
+
+
+def _fit_array_spec(
+    f: Field, column: np.ndarray | pa.Array | pa.ChunkedArray, consent: list[bool] | None
+) -> FeatureSpec:
+    """:func:`_fit_spec` of a column typed by a file reader (see :func:`_encode_array`): the
+    same categories and range, learnt column-wise."""
+    assert f.kind is not None
+    keep = None
+    if f.role is Role.SENSITIVE and consent is not None:
+        keep = np.asarray(consent, dtype=bool)
+    if f.kind is Kind.CATEGORICAL:
+        text = pc.utf8_trim_whitespace(pc.cast(column, pa.string()))
+        if keep is not None:
+            text = pc.filter(text, pa.array(keep))
+        distinct = pc.unique(pc.drop_null(text)).to_pylist()
+        present = {v for v in distinct if v != "" and v not in f.missing_tokens}
+        return FeatureSpec(
+            f.name,
+            f.kind,
+            tuple(sorted(present)),
+            missing_tokens=f.missing_tokens,
+            sensitive=f.role is Role.SENSITIVE,
+        )
+    if f.kind is Kind.BOOLEAN:
+        return _fit_spec(f, [])
+    numbers = np.asarray(
+        column if isinstance(column, np.ndarray) else column.to_numpy(zero_copy_only=False),
+        dtype=np.float64,
+    )
+    if keep is not None:
+        numbers = numbers[keep]
+    for token in f.missing_tokens:
+        try:
+            numbers = numbers[numbers != float(token)]
+        except ValueError:
+            continue  # a text token cannot match a number
+    finite = numbers[np.isfinite(numbers)]
+    return FeatureSpec(
+        f.name,
+        f.kind,
+        minimum=float(finite.min()) if finite.size else None,
+        maximum=float(finite.max()) if finite.size else None,
+        missing_tokens=f.missing_tokens,
+        sensitive=f.role is Role.SENSITIVE,
     )
 
 

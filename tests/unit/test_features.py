@@ -207,11 +207,14 @@ def _records_with_none(frame: pd.DataFrame) -> list[dict[str, object]]:
     ]
 
 
-def test_training_frame_and_json_records_give_identical_matrices() -> None:
-    """The training path (read_table -> columns_of) and serving path (JSON leads) must agree."""
+@pytest.mark.parametrize("typed", [False, True], ids=["as-lists", "typed-arrays"])
+def test_training_frame_and_json_records_give_identical_matrices(typed: bool) -> None:
+    """The training path (read_table -> columns_of, as values or as typed arrays) and the
+    serving path (JSON leads) must agree: the same schema, the same matrix."""
     frame = read_table(SAMPLE, HCP_LEADS)
-    train_columns = columns_of(frame)
+    train_columns = columns_of(frame, HCP_LEADS if typed else None)
     schema = fit_schema(train_columns, HCP_LEADS)
+    assert schema == fit_schema(columns_of(frame), HCP_LEADS)
     trained = build_features(train_columns, schema=schema, n_rows=len(frame))
 
     raw = pd.read_csv(SAMPLE)
@@ -227,6 +230,18 @@ def test_training_frame_and_json_records_give_identical_matrices() -> None:
     assert np.isnan(trained.values).any()
     assert trained.withheld.any()
     assert not trained.unseen.any()
+
+
+def test_a_typed_training_column_that_does_not_fit_its_field_is_named() -> None:
+    frame = read_table(SAMPLE, HCP_LEADS).head(50).astype({"practice_size": object})
+    frame.loc[7, "practice_size"] = "many"
+    columns = columns_of(frame, HCP_LEADS)
+    schema = fit_schema(columns_of(read_table(SAMPLE, HCP_LEADS)), HCP_LEADS)
+
+    with pytest.raises(InputValidationError) as caught:
+        build_features(columns, schema=schema, n_rows=len(frame))
+
+    assert "practice_size" in caught.value.message and "many" in caught.value.message
 
 
 CODED = Contract(

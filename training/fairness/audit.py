@@ -1,8 +1,9 @@
 """The audit: every audited attribute's groups and disparities on one holdout, typed.
 
 ``audit_scores`` audits calibrated scores against outcomes, one attribute at a time
-(:func:`audit_attribute`): per-group rates (``training.fairness.rates``) through Fairlearn's
-:class:`~fairlearn.metrics.MetricFrame`, bootstrap intervals (``training.fairness.bootstrap``)
+(:func:`audit_attribute`): per-group rates (``training.fairness.rates``: the values of
+Fairlearn's :class:`~fairlearn.metrics.MetricFrame` ``by_group``, computed from counts at once),
+bootstrap intervals (``training.fairness.bootstrap``, a multinomial draw per group and resample)
 and the disparities over the groups that are not small (``training.fairness.disparity``).
 ``audit_holdout`` does it for a fitted lead scorer on its holdout.
 """
@@ -14,7 +15,6 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, TypeVar
 
 import numpy as np
-from fairlearn.metrics import MetricFrame
 
 from candor.models.contract import Contract
 from candor.models.settings import Settings
@@ -35,13 +35,13 @@ from candor.training.fairness.disparity import (
     disparate_impact,
     equal_opportunity,
 )
-from candor.training.fairness.groups import PROTECTED, SEGMENT, sensitive_features
+from candor.training.fairness.groups import PROTECTED, SEGMENT, group_codes, sensitive_features
 from candor.training.fairness.jsonsafe import finite_or_none, json_safe
 from candor.training.fairness.rates import (
     COVERAGE_BIN,
     COVERAGE_Z,
     GroupMetrics,
-    group_metric_functions,
+    group_rates,
 )
 from candor.training.fit import FitResult
 
@@ -187,7 +187,8 @@ class FairnessAudit:
                     "resamples": self.resamples,
                     "seed": self.seed,
                     "confidence": self.confidence,
-                    "method": "percentile intervals; leads resampled within each group; a ratio "
+                    "method": "percentile intervals; leads resampled within each group (drawn "
+                    "as a multinomial over selected x converted, the same distribution); a ratio "
                     "or difference is taken between the two groups its point estimate names",
                 },
                 "coverage": {
@@ -231,22 +232,20 @@ def audit_attribute(
     """Audit one attribute; see :func:`audit_scores`."""
     outcome = np.asarray(outcome).astype(int)
     selected = np.asarray(score) >= options.threshold
-    frame = MetricFrame(
-        metrics=group_metric_functions(options.coverage_bin),
-        y_true=outcome,
-        y_pred=selected,
-        sensitive_features=np.asarray(groups, dtype=object),
-        sample_params={
-            "calibration_error": {"score": score},
-            "coverage": {"score": score, "lower": lower, "upper": upper},
-            "mean_interval_width": {"lower": lower, "upper": upper},
-        },
+    codes, names = group_codes(groups)
+    table = group_rates(
+        groups=codes,
+        n_groups=len(names),
+        outcome=outcome,
+        selected=selected,
+        score=score,
+        lower=lower,
+        upper=upper,
+        coverage_bin=options.coverage_bin,
     )
-    table = frame.by_group
-    names = [str(g) for g in table.index]
     resampled = resample_rates(
-        groups=groups,
-        names=names,
+        groups=codes,
+        n_groups=len(names),
         selected=selected,
         outcome=outcome,
         resamples=options.resamples,
@@ -256,26 +255,26 @@ def audit_attribute(
     confidence, min_group_size = options.confidence, options.min_group_size
     group_results: list[GroupMetrics] = []
     for j, name in enumerate(names):
-        row = table.loc[table.index[j]]
+        row = {column: float(values[j]) for column, values in table.items()}
         group_results.append(
             GroupMetrics(
                 group=name,
                 count=int(row["count"]),
                 positives=int(row["positives"]),
-                base_rate=float(row["base_rate"]),
-                selection_rate=float(row["selection_rate"]),
+                base_rate=row["base_rate"],
+                selection_rate=row["selection_rate"],
                 selection_rate_ci=percentile_interval(
                     resampled.selection[:, j], confidence=confidence
                 ),
-                true_positive_rate=finite_or_none(float(row["true_positive_rate"])),
+                true_positive_rate=finite_or_none(row["true_positive_rate"]),
                 true_positive_rate_ci=percentile_interval(
                     resampled.true_positive[:, j], confidence=confidence
                 ),
-                false_positive_rate=finite_or_none(float(row["false_positive_rate"])),
-                calibration_error=float(row["calibration_error"]),
-                coverage=float(row["coverage"]),
+                false_positive_rate=finite_or_none(row["false_positive_rate"]),
+                calibration_error=row["calibration_error"],
+                coverage=row["coverage"],
                 coverage_bins=int(row["coverage_bins"]),
-                mean_interval_width=float(row["mean_interval_width"]),
+                mean_interval_width=row["mean_interval_width"],
                 small_group=int(row["count"]) < min_group_size,
             )
         )
@@ -374,7 +373,7 @@ def audit_scores(
 
 def audit_holdout(
     result: FitResult,
-    columns: Mapping[str, Sequence[Any]],
+    columns: Mapping[str, Any],
     contract: Contract,
     settings: Settings,
     *,

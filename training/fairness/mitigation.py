@@ -15,7 +15,7 @@ from candor.models.errors import ErrorDetail, OptionError
 from candor.models.leads.features import build_features
 from candor.training.fairness.audit import MIN_GROUP_SIZE
 from candor.training.fairness.disparity import RATIO
-from candor.training.fairness.groups import audited_attributes, group_labels
+from candor.training.fairness.groups import audited_attributes, group_codes, group_labels
 from candor.training.fairness.jsonsafe import finite_or_none, json_safe
 from candor.training.fairness.rates import true_positive_rate
 from candor.training.fit import FitResult
@@ -25,7 +25,7 @@ MITIGATIONS = ("reweight", "thresholds")
 
 def check_mitigation(
     contract: Contract,
-    columns: Mapping[str, Sequence[Any]],
+    columns: Mapping[str, Any],
     mitigate: str | None,
     mitigate_by: str | None,
 ) -> None:
@@ -53,23 +53,30 @@ def reweighing_weights(groups: np.ndarray, outcome: np.ndarray) -> np.ndarray:
     Weighted, the outcome is independent of the group: every group gets the overall
     conversion rate. Estimated on the rows given (the training split).
     """
-    groups = np.asarray(groups, dtype=object)
+    codes, names = group_codes(np.asarray(groups, dtype=object))
     outcome = np.asarray(outcome).astype(int)
     n = len(outcome)
     weights = np.ones(n)
-    for g in np.unique(groups):
-        in_group = groups == g
-        for y in (0, 1):
-            cell = in_group & (outcome == y)
-            if cell.any():
-                weights[cell] = in_group.mean() * (outcome == y).mean() / (cell.sum() / n)
+    if n == 0:
+        return weights
+    k = len(names)
+    in_group = np.bincount(codes, minlength=k) / n  # P(g)
+    for y in (0, 1):
+        is_y = outcome == y
+        cells = np.bincount(codes[is_y], minlength=k)  # leads of (g, y)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            w = in_group * is_y.mean() / (cells / n)
+        weights[is_y] = w[codes[is_y]]
     return weights
 
 
 def training_weights(
-    columns: Mapping[str, Sequence[Any]], outcome: np.ndarray, train_rows: np.ndarray, by: str
+    columns: Mapping[str, Any], outcome: np.ndarray, train_rows: np.ndarray, by: str
 ) -> np.ndarray:
-    """Kamiran-Calders weights on the training rows (1 elsewhere: those rows are not fitted)."""
+    """Kamiran-Calders weights on the training rows (1 elsewhere: those rows are not fitted).
+
+    ``columns[by]`` may be a list, a numpy array or a pyarrow array.
+    """
     groups = group_labels(columns[by])
     weights = np.ones(len(outcome))
     weights[train_rows] = reweighing_weights(groups[train_rows], outcome[train_rows])
@@ -203,18 +210,28 @@ def threshold_optimizer_report(
     )
 
 
-def _scores_of(
-    result: FitResult, columns: Mapping[str, Sequence[Any]], rows: np.ndarray
-) -> np.ndarray:
+def _rows_of(values: Any, rows: np.ndarray) -> Any:
+    """``rows`` of one column, in the column's own kind: a list stays a list, a numpy array or
+    a pyarrow array stays one (``build_features`` reads all three)."""
+    if isinstance(values, np.ndarray):
+        return values[rows]
+    if hasattr(values, "to_pylist") and hasattr(values, "take"):  # pyarrow
+        return values.take(np.asarray(rows, np.intp))
+    if isinstance(values, Sequence):
+        return [values[i] for i in np.asarray(rows).tolist()]
+    return np.asarray(values)[rows]
+
+
+def _scores_of(result: FitResult, columns: Mapping[str, Any], rows: np.ndarray) -> np.ndarray:
     """Calibrated probabilities of the new scorer for ``rows`` of the training frame."""
-    subset = {k: [v[i] for i in rows] for k, v in columns.items()}
+    subset = {k: _rows_of(v, rows) for k, v in columns.items()}
     matrix = build_features(subset, schema=result.scorer.schema_, n_rows=len(rows))
     return result.scorer.predict_proba(matrix.values)
 
 
 def holdout_threshold_report(
     result: FitResult,
-    columns: Mapping[str, Sequence[Any]],
+    columns: Mapping[str, Any],
     outcome: np.ndarray,
     *,
     by: str,
