@@ -13,7 +13,7 @@ from typing import Any
 
 from fastapi import FastAPI
 
-from candor.models.leads.input_limits import DEFAULT_LIMITS
+from candor.models.leads.input_limits import DEFAULT_LIMITS, LEAD_ID_PATTERN
 from candor.models.settings import Settings
 from candor.serving.routers.forecasts import PLOT_WEEKS
 from candor.serving.schemas import ERROR_DESCRIPTIONS
@@ -22,10 +22,6 @@ from candor.serving.services.leads import LeadScoringService
 from candor.serving.state import serving_state
 
 COMPONENTS = "#/components/schemas/"
-# text a lead id may be: no control character, no whitespace at either end (a lone surrogate,
-# refused too, cannot be valid JSON text: the body parser refuses its escape)
-_NOT_CONTROL = r"\x00-\x1f\x7f-\x9f"
-LEAD_ID_PATTERN = rf"^[^\s{_NOT_CONTROL}](?:[^{_NOT_CONTROL}]*[^\s{_NOT_CONTROL}])?$"
 PLOT = ("/v1/forecasts/plot.png", "get")
 
 

@@ -13,6 +13,11 @@ from dataclasses import dataclass
 
 MAX_CATEGORY_LENGTH = 128
 MAX_LEAD_ID_LENGTH = 128
+# InputLimits.lead_id_problem as a JSON Schema pattern, for the OpenAPI spec (the length is the
+# schema's maxLength): no control character, no whitespace at either end; a lone surrogate
+# cannot reach it (the body parser refuses its escape). A test holds the two to one answer.
+_CONTROL = r"\x00-\x1f\x7f-\x9f"
+LEAD_ID_PATTERN = rf"^[^\s{_CONTROL}](?:[^{_CONTROL}]*[^\s{_CONTROL}])?$"
 
 
 @dataclass(frozen=True, slots=True)

@@ -268,3 +268,15 @@ def test_numeric_looking_missing_token_is_missing_however_the_value_arrives() ->
     )
     assert np.isnan(m.values).all(), m.values
     assert not m.unseen.any(), m.unseen
+
+
+@pytest.mark.parametrize(
+    "lead_id", ["L1", "A B", "Dr. Álvarez-7", "", " ", " L1", "L1 ", "L\n1", "L\x7f", "L\x9f"]
+)
+def test_the_spec_pattern_of_a_lead_id_says_what_the_rule_says(lead_id: str) -> None:
+    import re
+
+    from candor.models.leads.input_limits import DEFAULT_LIMITS, LEAD_ID_PATTERN
+
+    accepted_by_rule = DEFAULT_LIMITS.lead_id_problem(lead_id) is None
+    assert (re.fullmatch(LEAD_ID_PATTERN, lead_id) is not None) == accepted_by_rule
