@@ -28,8 +28,10 @@ In words:
 * **Seasonality**: the respiratory products ``Bronchivent`` (inhaler) and ``Flumistar``
   (antiviral) peak in mid-January, 45% and 70% above their yearly mean, and trough in July;
   the others vary by 4% or less.
-* **Holidays**: the week holding Christmas sells 45% less, New Year's Day 30% less,
-  US Thanksgiving 15% less, Good Friday and Easter Monday 10% less each.
+* **Holidays** (the US public holidays of the ``holidays`` package, as the contract's
+  calendar): the week holding Christmas Day sells 45% less, New Year's Day 30% less,
+  Thanksgiving 15% less, Memorial Day and Labor Day 10% less each; the other public holidays
+  (which the contract flags too) change nothing.
 * **Rep calls** (known in advance: the call plan): each call above the series' usual number
   adds 2.0% to that week's expected units and 1.0% to the next week's. Call campaigns (six
   weeks, about 45% more calls) start at random, a few times a year per territory.
@@ -55,8 +57,8 @@ import numpy as np
 import pandas as pd
 
 from candor.data_samples.sampling import gamma_poisson
-from candor.models.contract import SALES_WEEKLY
-from candor.models.forecast import holiday_days
+from candor.models.contract import SALES_WEEKLY, HolidayCalendar
+from candor.models.forecast import holiday_dates
 
 COLUMNS: tuple[str, ...] = tuple(SALES_WEEKLY.names)
 START_WEEK = "2021-01-04"  # a Monday
@@ -90,12 +92,14 @@ PRODUCTS: dict[str, Product] = {
     "Glucora": Product(base_units=90.0, yearly_growth=0.14, season_amplitude=0.02),
 }
 SEASON_PEAK_DAY = 15  # day of the year of the peak (mid-January)
+# by the holiday's name in the holidays package's US calendar (the day itself, not an observed
+# day: "Christmas Day (observed)" is not listed)
 HOLIDAY_FACTOR: dict[str, float] = {
-    "christmas": 0.55,
-    "new_year": 0.70,
-    "thanksgiving_us": 0.85,
-    "good_friday": 0.90,
-    "easter_monday": 0.90,
+    "Christmas Day": 0.55,
+    "New Year's Day": 0.70,
+    "Thanksgiving Day": 0.85,
+    "Memorial Day": 0.90,
+    "Labor Day": 0.90,
 }
 USUAL_CALLS_PER_SIZE = 9.0  # usual calls per week of a series = this * territory size
 CAMPAIGN_LIFT = 0.45  # share of extra calls during a campaign
@@ -111,8 +115,10 @@ PROMO_EFFECT = float(np.log(1.30))
 PROMO_DIP = float(np.log(0.90))
 NOISE_SHAPE = 40.0
 
-# Every holiday the generator uses must be flagged by the contract, and the other way round.
-assert set(HOLIDAY_FACTOR) == set(SALES_WEEKLY.holidays)
+CALENDAR = HolidayCalendar("US")
+assert SALES_WEEKLY.holidays == CALENDAR, "the sample's contract flags the generator's calendar"
+# Every holiday the generator uses must be one the contract's calendar flags.
+assert set(HOLIDAY_FACTOR) <= set(holiday_dates(CALENDAR, 2021, 2024).values())
 
 
 def week_starts(weeks: int, start: str = START_WEEK) -> np.ndarray:
@@ -135,10 +141,14 @@ def holiday_factor(weeks: np.ndarray) -> np.ndarray:
     """Product of HOLIDAY_FACTOR over the holidays falling in each Monday-to-Sunday week."""
     years = weeks.astype("datetime64[Y]").astype(int) + 1970
     first, last = int(years.min()) - 1, int(years.max()) + 1
+    dates = holiday_dates(CALENDAR, first, last)
     start = weeks.astype(np.int64)
     out = np.ones(len(weeks))
     for name, factor in HOLIDAY_FACTOR.items():
-        days = holiday_days((name,), first, last)
+        days = np.array(
+            [np.datetime64(d, "D").astype(np.int64) for d, n in dates.items() if n == name],
+            dtype=np.int64,
+        )
         hit = np.searchsorted(days, start + 7) - np.searchsorted(days, start) > 0
         out[hit] *= factor
     return out

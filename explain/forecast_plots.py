@@ -1,7 +1,8 @@
 """PNG plots of sales forecasts: recent history, point forecast and 80%/95% bands (matplotlib).
 
 Used by training (logged to the MLflow run) and by serving (one series on request). Inputs are
-the framework-free :class:`SeriesHistory` and :class:`SeriesForecast`; units sold throughout.
+the framework-free :class:`SeriesHistory` and :class:`SeriesForecast`; the y axis is in the
+contract's target unit (:func:`target_unit`: units sold, dollars...).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
+from candor.models.contract import SalesContract
 from candor.models.forecast import SeriesForecast, SeriesHistory
 
 HISTORY_WEEKS_SHOWN = 104
@@ -35,13 +37,19 @@ class ForecastPanel:
     title: str
 
 
-def _draw(ax: Axes, panel: ForecastPanel, *, history_weeks: int, legend: bool) -> None:
+def target_unit(contract: SalesContract) -> str:
+    """The unit of the contract's target (``units``, ``USD``), or its name when none is given."""
+    target = contract.target_field
+    return target.unit or target.name
+
+
+def _draw(ax: Axes, panel: ForecastPanel, *, history_weeks: int, legend: bool, unit: str) -> None:
     shown = panel.history.tail(history_weeks)
     weeks = shown.week(np.arange(len(shown))).astype("datetime64[D]")
     f = panel.forecast
     future = np.array([np.datetime64(w.week, "D") for w in f.weeks])
     point = np.array([w.point for w in f.weeks])
-    ax.plot(weeks, shown.units, color=COLOURS["history"], linewidth=1.0, label="actual units")
+    ax.plot(weeks, shown.units, color=COLOURS["history"], linewidth=1.0, label="actual")
     if len(future):
         # join the forecast to the last actual week so the eye follows one line
         x = np.concatenate([weeks[-1:], future])
@@ -52,7 +60,7 @@ def _draw(ax: Axes, panel: ForecastPanel, *, history_weeks: int, legend: bool) -
             ax.fill_between(x, lo, hi, color=colour, linewidth=0, label=f"{level}% interval")
         ax.plot(x, np.concatenate([last, point]), color=COLOURS["point"], label="forecast")
     ax.set_title(panel.title, fontsize=9)
-    ax.set_ylabel("units / week", fontsize=8)
+    ax.set_ylabel(f"{unit} / week", fontsize=8)
     ax.tick_params(labelsize=7)
     ax.set_ylim(bottom=0)
     if legend:
@@ -62,10 +70,14 @@ def _draw(ax: Axes, panel: ForecastPanel, *, history_weeks: int, legend: bool) -
 def forecast_figure(
     panels: Sequence[ForecastPanel],
     *,
+    unit: str,
     history_weeks: int = HISTORY_WEEKS_SHOWN,
     title: str | None = None,
 ) -> Figure:
-    """A grid of panels (up to 4 columns), one per series; the first carries the legend."""
+    """A grid of panels (up to 4 columns), one per series; the first carries the legend.
+
+    ``unit`` labels the y axis (``{unit} / week``): the contract's :func:`target_unit`.
+    """
     if not panels:
         raise ValueError("nothing to plot: no series given")
     columns = min(4, len(panels))
@@ -75,7 +87,7 @@ def forecast_figure(
     fig, axes = plt.subplots(rows, columns, figsize=size, squeeze=False)
     for i, ax in enumerate(axes.flat):
         if i < len(panels):
-            _draw(ax, panels[i], history_weeks=history_weeks, legend=i == 0)
+            _draw(ax, panels[i], history_weeks=history_weeks, legend=i == 0, unit=unit)
         else:
             ax.set_visible(False)
     fig.autofmt_xdate()
@@ -89,11 +101,12 @@ def forecast_plot(
     panels: Sequence[ForecastPanel],
     path: Path,
     *,
+    unit: str,
     history_weeks: int = HISTORY_WEEKS_SHOWN,
     title: str | None = None,
 ) -> Path:
     """Write the grid of :func:`forecast_figure` to ``path`` (PNG)."""
-    fig = forecast_figure(panels, history_weeks=history_weeks, title=title)
+    fig = forecast_figure(panels, unit=unit, history_weeks=history_weeks, title=title)
     fig.savefig(path, dpi=100)
     plt.close(fig)
     return path
@@ -102,11 +115,12 @@ def forecast_plot(
 def forecast_png(
     panels: Sequence[ForecastPanel],
     *,
+    unit: str,
     history_weeks: int = HISTORY_WEEKS_SHOWN,
     title: str | None = None,
 ) -> bytes:
     """The same picture as PNG bytes (for an HTTP response)."""
-    fig = forecast_figure(panels, history_weeks=history_weeks, title=title)
+    fig = forecast_figure(panels, unit=unit, history_weeks=history_weeks, title=title)
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=100)
     plt.close(fig)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from candor.models.contract.fields import ConsentScope, Field, Kind, Role
 from candor.models.contract.leads import Contract
-from candor.models.contract.sales import SalesContract, SalesField, SalesRole
+from candor.models.contract.sales import HolidayCalendar, SalesContract, SalesField, SalesRole
 
 _N, _C, _B = Kind.NUMERIC, Kind.CATEGORICAL, Kind.BOOLEAN
 
@@ -159,7 +159,7 @@ SALES_WEEKLY = SalesContract(
         "Weekly units sold per territory and product, with the field force's activity "
         "(the generated sample, data_samples/sales_weekly.csv)."
     ),
-    holidays=("new_year", "good_friday", "easter_monday", "thanksgiving_us", "christmas"),
+    holidays=HolidayCalendar("US"),  # US public holidays, from the holidays package
     fields=(
         SalesField("week", SalesRole.DATE, description="first day (Monday) of the week"),
         SalesField(

@@ -8,6 +8,7 @@ YAML contract without code changes (``data_samples/contracts/pharmacy_sales_week
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -38,20 +39,76 @@ class WeekLabel(StrEnum):
     END = "end"
 
 
-# Holiday calendars the forecaster knows (see ``models.forecast.calendar.holiday_days``).
-HOLIDAY_NAMES = frozenset(
-    {
-        "new_year",
-        "good_friday",
-        "easter_monday",
-        "labour_day",
-        "thanksgiving_us",
-        "christmas",
-        "boxing_day",
-        "orthodox_christmas",
-        "orthodox_easter",
-    }
-)
+@dataclass(frozen=True)
+class HolidayCalendar:
+    """The public holidays of a country (and subdivision), as the ``holidays`` package gives them.
+
+    Observed days are included (a holiday on a Sunday observed on the Monday flags both weeks
+    where they differ), in the package's default (public) category.
+
+    Attributes:
+        country: ISO 3166-1 alpha-2 code (``US``, ``RS``, ``GB``).
+        subdiv: ISO 3166-2 subdivision code within the country (``CA``, ``ENG``); ``None``:
+            the national holidays only.
+    """
+
+    country: str
+    subdiv: str | None = None
+
+    @classmethod
+    def from_raw(cls, raw: Any) -> HolidayCalendar | None:
+        """The YAML form: ``{country: US, subdiv: CA}``, or ``US`` alone; ``None``: none.
+
+        Raises:
+            ValueError: any other form, naming the keys (a list of holiday names was the
+                hand-written calendar of earlier versions, wrong outside one country).
+        """
+        if raw is None:
+            return None
+        if isinstance(raw, str):
+            raw = {"country": raw}
+        if not isinstance(raw, Mapping):
+            raise ValueError(
+                "holidays must name a country's public-holiday calendar, e.g. "
+                "`holidays: {country: US, subdiv: CA}` (the holidays package); a list of "
+                "holiday names is no longer read"
+            )
+        unknown = sorted(set(raw) - {"country", "subdiv"})
+        if unknown or "country" not in raw:
+            raise ValueError(f"holidays takes 'country' (required) and 'subdiv', got {sorted(raw)}")
+        subdiv = raw.get("subdiv")
+        return cls(str(raw["country"]), str(subdiv) if subdiv is not None else None)
+
+    @property
+    def label(self) -> str:
+        """``US-CA`` or ``RS``."""
+        return f"{self.country}-{self.subdiv}" if self.subdiv else self.country
+
+    def to_dict(self) -> dict[str, str]:
+        out = {"country": self.country}
+        if self.subdiv:
+            out["subdiv"] = self.subdiv
+        return out
+
+    def problems(self) -> list[str]:
+        """Why the ``holidays`` package cannot give this calendar (empty when it can)."""
+        import holidays  # about 50 ms, lazily loaded: only contracts with a calendar pay it
+
+        supported = holidays.list_supported_countries()
+        if self.country not in supported:
+            return [
+                f"holidays.country {self.country!r} is not a country the holidays package "
+                "knows; give an ISO 3166-1 alpha-2 code such as US, GB, DE or RS"
+            ]
+        subdivs = supported[self.country]
+        if self.subdiv is not None and self.subdiv not in subdivs:
+            shown = ", ".join(subdivs[:12]) + (", ..." if len(subdivs) > 12 else "")
+            return [
+                f"holidays.subdiv {self.subdiv!r} is not a subdivision of {self.country} "
+                f"(known: {shown or 'none'})"
+            ]
+        return []
+
 
 MAX_SEASON_LENGTH = 52
 
@@ -109,7 +166,8 @@ class SalesContract(FieldSet[SalesField, SalesRole]):
         constants: series fields the file does not hold, with their single value (a file of
             one pharmacy: ``{"territory": "pharmacy"}``).
         gaps: what a missing week inside a series means (:class:`GapPolicy`).
-        holidays: holiday names (from :data:`HOLIDAY_NAMES`) flagged as calendar features.
+        holidays: the public-holiday calendar whose weeks are flagged as a calendar feature
+            (:class:`HolidayCalendar`); ``None``: no holiday feature (always 0).
         season_length: weeks in a season (52: yearly seasonality of weekly data).
     """
 
@@ -122,7 +180,7 @@ class SalesContract(FieldSet[SalesField, SalesRole]):
     wide: WideLayout | None = None
     constants: tuple[tuple[str, str], ...] = ()
     gaps: GapPolicy = GapPolicy.ERROR
-    holidays: tuple[str, ...] = ()
+    holidays: HolidayCalendar | None = None
     season_length: int = MAX_SEASON_LENGTH
 
     TITLE = "sales contract"
@@ -180,7 +238,7 @@ class SalesContract(FieldSet[SalesField, SalesRole]):
         return {
             "layout": layout,
             "gaps": str(self.gaps),
-            "holidays": list(self.holidays),
+            "holidays": self.holidays.to_dict() if self.holidays is not None else None,
             "season_length": self.season_length,
         }
 
@@ -213,11 +271,8 @@ class SalesContract(FieldSet[SalesField, SalesRole]):
                 problems.append(f"constant {name!r} needs a non-empty value")
         if self.wide is not None:
             problems += _wide_problems(self, self.wide, series)
-        unknown_holidays = sorted(set(self.holidays) - HOLIDAY_NAMES)
-        if unknown_holidays:
-            problems.append(
-                f"unknown holiday(s) {unknown_holidays}; known: {sorted(HOLIDAY_NAMES)}"
-            )
+        if self.holidays is not None:
+            problems += self.holidays.problems()
         if not 2 <= self.season_length <= MAX_SEASON_LENGTH:
             problems.append(
                 f"season_length must be between 2 and {MAX_SEASON_LENGTH} weeks, "

@@ -9,9 +9,9 @@ training and serving), ``arguments`` (checks of :meth:`SalesForecaster.forecast`
 from candor.models.forecast.calendar import (
     FOURIER_ORDER,
     calendar_features,
-    easter_orthodox,
-    easter_western,
+    holiday_dates,
     holiday_days,
+    holiday_source,
     week_starts,
 )
 from candor.models.forecast.features import (
@@ -72,9 +72,9 @@ __all__ = [
     "assemble",
     "build_features",
     "calendar_features",
-    "easter_orthodox",
-    "easter_western",
+    "holiday_dates",
     "holiday_days",
+    "holiday_source",
     "noise_scale",
     "origin_features",
     "series_level",

@@ -1,78 +1,55 @@
-"""The calendar of weekly sales: holidays, week starts and the calendar features of a week."""
+"""The calendar of weekly sales: holidays, week starts and the calendar features of a week.
+
+Holidays are a country's (and subdivision's) public holidays from the ``holidays`` package,
+named by the sales contract (:class:`~candor.models.contract.HolidayCalendar`): a week is a
+holiday week when one of them (or its observed day) falls within it.
+"""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 from functools import lru_cache
+from importlib.metadata import version
 
 import numpy as np
 
-from candor.models.contract import WeekLabel
+from candor.models.contract import HolidayCalendar, WeekLabel
 
 FOURIER_ORDER = 3  # pairs of yearly sine/cosine terms
 
 
-def easter_western(year: int) -> date:
-    """Gregorian Easter Sunday (anonymous Gregorian algorithm)."""
-    a, b, c = year % 19, year // 100, year % 100
-    d, e = b // 4, b % 4
-    f = (b + 8) // 25
-    g = (b - f + 1) // 3
-    h = (19 * a + b - d - g + 15) % 30
-    i, k = c // 4, c % 4
-    el = (32 + 2 * e + 2 * i - h - k) % 7
-    m = (a + 11 * h + 22 * el) // 451
-    month = (h + el - 7 * m + 114) // 31
-    day = (h + el - 7 * m + 114) % 31 + 1
-    return date(year, month, day)
+def holiday_dates(calendar: HolidayCalendar, first_year: int, last_year: int) -> dict[date, str]:
+    """Every public holiday of the calendar in the years, with its name (observed days too).
 
+    From the ``holidays`` package (its version is :func:`holiday_source`): the same package
+    version gives the same dates, so training and serving flag the same weeks.
+    """
+    import holidays  # about 50 ms, lazily loaded: only a contract with a calendar pays it
 
-def easter_orthodox(year: int) -> date:
-    """Orthodox Easter Sunday (Julian computus), as a Gregorian date (valid 1900-2099)."""
-    a, b, c = year % 4, year % 7, year % 19
-    d = (19 * c + 15) % 30
-    e = (2 * a + 4 * b - d + 34) % 7
-    month = (d + e + 114) // 31
-    day = (d + e + 114) % 31 + 1
-    return date(year, month, day) + timedelta(days=13)
-
-
-def _thanksgiving_us(year: int) -> date:
-    first = date(year, 11, 1)
-    return first + timedelta(days=(3 - first.weekday()) % 7 + 21)
-
-
-def _holiday(name: str, year: int) -> date:
-    fixed = {
-        "new_year": (1, 1),
-        "labour_day": (5, 1),
-        "christmas": (12, 25),
-        "boxing_day": (12, 26),
-        "orthodox_christmas": (1, 7),
-    }
-    if name in fixed:
-        month, day = fixed[name]
-        return date(year, month, day)
-    if name == "good_friday":
-        return easter_western(year) - timedelta(days=2)
-    if name == "easter_monday":
-        return easter_western(year) + timedelta(days=1)
-    if name == "orthodox_easter":
-        return easter_orthodox(year)
-    if name == "thanksgiving_us":
-        return _thanksgiving_us(year)
-    raise ValueError(f"unknown holiday {name!r}")
+    days = holidays.country_holidays(
+        calendar.country,
+        subdiv=calendar.subdiv,
+        years=range(first_year, last_year + 1),
+        observed=True,
+    )
+    return dict(sorted(days.items()))
 
 
 @lru_cache(maxsize=32)
-def holiday_days(names: tuple[str, ...], first_year: int, last_year: int) -> np.ndarray:
-    """Sorted holiday dates (days since the epoch, int64) of the named holidays."""
-    days = {
-        np.datetime64(_holiday(n, y), "D").astype(np.int64)
-        for n in names
-        for y in range(first_year, last_year + 1)
-    }
-    return np.array(sorted(days), dtype=np.int64)
+def holiday_days(calendar: HolidayCalendar, first_year: int, last_year: int) -> np.ndarray:
+    """Sorted holiday dates (days since the epoch, int64) of the calendar in the years."""
+    days = holiday_dates(calendar, first_year, last_year)
+    return np.array([np.datetime64(d, "D").astype(np.int64) for d in days], dtype=np.int64)
+
+
+def holiday_source(calendar: HolidayCalendar | None) -> str:
+    """Where the holiday feature's dates come from, for the model's metadata and card."""
+    if calendar is None:
+        return "none (the contract names no holiday calendar)"
+    return (
+        f"public holidays of {calendar.label}, observed days included, from the holidays "
+        f"package {version('holidays')}"
+    )
 
 
 def week_starts(labels: np.ndarray, week_label: WeekLabel) -> np.ndarray:
@@ -82,7 +59,7 @@ def week_starts(labels: np.ndarray, week_label: WeekLabel) -> np.ndarray:
 
 
 def calendar_features(
-    labels: np.ndarray, *, week_label: WeekLabel, holidays: tuple[str, ...]
+    labels: np.ndarray, *, week_label: WeekLabel, holidays: HolidayCalendar | None
 ) -> dict[str, np.ndarray]:
     """Yearly Fourier terms of the week's middle day and a holiday flag, one value per week."""
     start = week_starts(labels, week_label)
@@ -95,11 +72,9 @@ def calendar_features(
         out[f"week_sin_{k}"] = np.sin(k * phase)
         out[f"week_cos_{k}"] = np.cos(k * phase)
     flag = np.zeros(len(labels))
-    if holidays and len(labels):
+    if holidays is not None and len(labels):
         year_numbers = years.astype(int) + 1970
-        hd = holiday_days(
-            tuple(sorted(holidays)), int(year_numbers.min()) - 1, int(year_numbers.max()) + 1
-        )
+        hd = holiday_days(holidays, int(year_numbers.min()) - 1, int(year_numbers.max()) + 1)
         first = start.astype(np.int64)
         flag = (np.searchsorted(hd, first + 7) - np.searchsorted(hd, first)).astype(float)
         flag = np.minimum(flag, 1.0)

@@ -37,6 +37,9 @@ class ForecastRequestValidator:
         self.contract = forecaster.contract_
         self.policy = policy
         self.series_fields = self.contract.series_names
+        self._key_values = [
+            {k[j] for k in forecaster.series_keys} for j in range(len(self.series_fields))
+        ]
         self.future_covariates = [f.name for f in self.contract.future_covariates]
         self._covariate_max = {
             name: max(
@@ -91,9 +94,10 @@ class ForecastRequestValidator:
                 details.append(
                     ErrorDetail(_join(where, name), f"unknown field; a series is named by {fields}")
                 )
-            missing = [f for f in fields if not isinstance(item.get(f), str) or not item.get(f)]
-            for name in missing:
-                details.append(ErrorDetail(_join(where, name), "required: a non-empty string"))
+            values = {f: self._key_value(j, item.get(f)) for j, f in enumerate(fields)}
+            missing = {f: why for f, (_, why) in values.items() if why is not None}
+            for name, why in missing.items():
+                details.append(ErrorDetail(_join(where, name), why))
             own_raw = item.get("future_covariates")
             if own_raw is None:
                 own_raw = {}
@@ -107,7 +111,7 @@ class ForecastRequestValidator:
             )
             if extra or missing:
                 continue
-            key = tuple(str(item[f]) for f in fields)
+            key = tuple(values[f][0] for f in fields)
             if key not in known:
                 details.append(ErrorDetail(key_field, self._unknown(key)))
                 continue
@@ -121,6 +125,31 @@ class ForecastRequestValidator:
         if details:
             raise InputValidationError(_summary(details), details)
         return checked
+
+    def _key_value(self, index: int, value: Any) -> tuple[str, str | None]:
+        """A series key value as the training file held it (text), or why it cannot be one.
+
+        A JSON number names the key whose training values are its digits (``1`` for ``"1"``;
+        ``1.0`` too, where ``"1"`` is known and ``"1.0"`` is not); a bool, an object or a list
+        is refused without echoing it.
+        """
+        if isinstance(value, str):
+            return value, None if value else "required: a non-empty string or a number"
+        if value is None:
+            return "", "required: a non-empty string or a number"
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            return "", f"must be a string or a number, got {_json_type(value)}"
+        if isinstance(value, float) and not math.isfinite(value):
+            return "", "must be a finite number"
+        try:
+            text = str(value)
+        except ValueError:  # an integer of more digits than Python prints
+            return "", "must be a string or a number of fewer digits"
+        if isinstance(value, float) and value.is_integer():
+            whole = str(int(value))
+            if whole in self._key_values[index] and text not in self._key_values[index]:
+                return whole, None
+        return text, None
 
     def _unknown(self, key: Key) -> str:
         keys = self.known_keys()
@@ -192,6 +221,17 @@ class ForecastRequestValidator:
                 f"history); it would extrapolate"
             )
         return None
+
+
+def _json_type(value: Any) -> str:
+    """The JSON name of a value's type (for a message that must not echo the value)."""
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, Mapping):
+        return "an object"
+    if isinstance(value, list | tuple):
+        return "a list"
+    return type(value).__name__
 
 
 def _join(where: str, name: str) -> str:

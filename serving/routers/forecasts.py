@@ -14,7 +14,7 @@ from typing import Any
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
-from candor.explain.forecast_plots import ForecastPanel, forecast_png
+from candor.explain.forecast_plots import ForecastPanel, forecast_png, target_unit
 from candor.models.errors import ErrorDetail, InputValidationError, NotFoundError
 from candor.models.transparency import FORECAST_DISCLOSURE_TEXT, model_card_path
 from candor.serving.audit.records import forecast_events, forecast_model_event
@@ -158,7 +158,9 @@ def forecast_plot(
     title = " / ".join(f"{k}={v}" for k, v in item.items())
     panel = ForecastPanel(service.forecaster.history_[checked.key], forecast, title)
     png = forecast_png(
-        [panel], title="Machine-generated and advisory; intervals at 80% and 95% (conformal)"
+        [panel],
+        unit=target_unit(service.contract),
+        title="Machine-generated and advisory; intervals at 80% and 95% (conformal)",
     )
     card = model_card_path(service.loaded.name)
     return Response(

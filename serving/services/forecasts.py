@@ -7,6 +7,11 @@ its drivers (SHAP contributions grouped into recent level, seasonality and activ
 adding up to the point forecast), and a review verdict from :mod:`models.policy`. The
 backcasts that review needs (one-week-ahead forecasts of the latest observed weeks) depend only
 on the model's stored history, so they are computed once per series and kept.
+
+Every date of a result (each forecast ``week``, ``last_observed_week``, the ``recent_weeks``)
+labels its week as the training file does (the contract's ``week_label``: a file of weeks
+ending on Friday gets Fridays back); ``week_start``, the first day of a forecast week, is kept
+for clients that read it.
 """
 
 from __future__ import annotations
@@ -31,9 +36,10 @@ from candor.serving.requests.forecasts import ForecastRequestValidator, Key, Ser
 
 @dataclass(frozen=True, slots=True)
 class WeekResult:
-    """One forecast week (units sold): the point, both intervals and its drivers."""
+    """One forecast week (in the target's unit): the point, both intervals and its drivers."""
 
-    week_start: str  # ISO date of the week's first day
+    week: str  # ISO date labelling the week as the training file does (its week_label)
+    week_start: str  # ISO date of the week's first day (the same as ``week`` for "start")
     point: float
     lo80: float
     hi80: float
@@ -92,12 +98,15 @@ class ForecastService:
         return self.loaded.ref
 
     def model_info(self) -> dict[str, Any]:
+        """What the model forecasts, for clients; every date it answers with is labelled as
+        the training file labels weeks (``week_label``: each week's first or last day)."""
         return {
             **self.model_ref.to_dict(),
             "alias": self.loaded.alias,
             "trained_at": self.loaded.trained_at,
             "metrics": self.loaded.metrics,
             "max_horizon": self.forecaster.horizon,
+            "week_label": str(self.contract.week_label),
             "series_fields": self.series_fields,
             "future_covariates": self.future_covariates,
             "series": [dict(zip(self.series_fields, k, strict=True)) for k in self.known_keys()],
@@ -124,6 +133,7 @@ class ForecastService:
         starts = week_starts(labels, label) if len(labels) else labels
         weeks = tuple(
             WeekResult(
+                week=w.week,
                 week_start=str(start),
                 point=w.point,
                 lo80=w.lower[80],

@@ -11,6 +11,7 @@ import yaml
 from candor.models.contract import (
     SALES_WEEKLY,
     GapPolicy,
+    HolidayCalendar,
     Kind,
     SalesRole,
     WeekLabel,
@@ -115,9 +116,27 @@ def test_wide_layout_needs_a_value_for_every_other_series_field() -> None:
         sales_contract_from_dict(raw)
 
 
-def test_unknown_holiday_and_bad_season_are_named() -> None:
-    with pytest.raises(ContractError, match=r"unknown holiday\(s\) \['diwali'\]"):
-        sales_contract_from_dict(long_contract(holidays=["christmas", "diwali"]))
+def test_holiday_calendar_is_a_country_and_subdivision() -> None:
+    assert SALES_WEEKLY.holidays == HolidayCalendar("US")
+    california = sales_contract_from_dict(long_contract(holidays={"country": "US", "subdiv": "CA"}))
+    assert california.holidays == HolidayCalendar("US", "CA")
+    assert sales_contract_from_dict(long_contract(holidays="GB")).holidays == HolidayCalendar("GB")
+    assert sales_contract_from_dict(long_contract(holidays=None)).holidays is None
+    again = yaml.safe_load(dump_sales_contract(california))
+    assert again["holidays"] == {"country": "US", "subdiv": "CA"}
+    assert sales_contract_from_dict(again) == california
+    assert load_sales_contract(PHARMACY).holidays == HolidayCalendar("RS")
+
+
+def test_unknown_holiday_calendar_and_bad_season_are_named() -> None:
+    with pytest.raises(ContractError, match=r"holidays\.country 'XX' is not a country"):
+        sales_contract_from_dict(long_contract(holidays={"country": "XX"}))
+    with pytest.raises(ContractError, match=r"holidays\.subdiv 'ZZ' is not a subdivision of US"):
+        sales_contract_from_dict(long_contract(holidays={"country": "US", "subdiv": "ZZ"}))
+    with pytest.raises(ContractError, match="a list of holiday names is no longer read"):
+        sales_contract_from_dict(long_contract(holidays=["christmas", "labour_day"]))
+    with pytest.raises(ContractError, match=r"takes 'country' \(required\) and 'subdiv'"):
+        sales_contract_from_dict(long_contract(holidays={"region": "CA"}))
     with pytest.raises(ContractError, match="season_length must be between 2 and 52 weeks, got 53"):
         sales_contract_from_dict(long_contract(season_length=53))
 

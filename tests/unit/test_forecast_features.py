@@ -8,7 +8,7 @@ from datetime import date
 import numpy as np
 import pytest
 
-from candor.models.contract import SALES_WEEKLY, WeekLabel
+from candor.models.contract import SALES_WEEKLY, HolidayCalendar, WeekLabel
 from candor.models.errors import InputValidationError
 from candor.models.forecast import (
     FEATURE_GROUPS,
@@ -16,8 +16,9 @@ from candor.models.forecast import (
     SeriesHistory,
     build_features,
     calendar_features,
-    easter_orthodox,
-    easter_western,
+    holiday_dates,
+    holiday_days,
+    holiday_source,
     noise_scale,
     series_level,
 )
@@ -100,17 +101,42 @@ def test_level_and_noise_scale_are_floored() -> None:
     assert noise_scale(units, np.array([29]))[0] == pytest.approx(10.0)
 
 
-def test_easter_dates() -> None:
-    assert easter_western(2024) == date(2024, 3, 31)
-    assert easter_western(2019) == date(2019, 4, 21)
-    assert easter_orthodox(2019) == date(2019, 4, 28)
-    assert easter_orthodox(2024) == date(2024, 5, 5)
+def test_holiday_dates_come_from_the_holidays_package() -> None:
+    import holidays
+
+    us = holiday_dates(HolidayCalendar("US"), 2024, 2024)
+    assert us == dict(sorted(holidays.country_holidays("US", years=2024).items()))
+    assert us[date(2024, 9, 2)] == "Labor Day"  # the first Monday of September ...
+    assert date(2024, 5, 1) not in us  # ... not 1 May, which is Serbia's
+    serbia = holiday_dates(HolidayCalendar("RS"), 2019, 2019)
+    assert date(2019, 5, 1) in serbia and date(2019, 1, 7) in serbia  # Orthodox Christmas
+    assert date(2019, 4, 28) in serbia  # Orthodox Easter, a week after the western one
+    california = holiday_dates(HolidayCalendar("US", "CA"), 2024, 2024)
+    # a subdivision has its own: California adds Cesar Chavez Day and drops Columbus Day
+    assert "Cesar Chavez Day" in california.values() and "Cesar Chavez Day" not in us.values()
+    assert date(2024, 10, 14) in us and date(2024, 10, 14) not in california
+    days = holiday_days(HolidayCalendar("US"), 2024, 2024)
+    assert days.tolist() == [np.datetime64(d, "D").astype(np.int64) for d in us]
+    assert "US-CA" in holiday_source(HolidayCalendar("US", "CA"))
+    assert holidays.__version__ in holiday_source(HolidayCalendar("US"))
 
 
 def test_holiday_week_follows_the_week_label() -> None:
     # a week labelled by its last day (Sunday 2018-12-30) starts on Monday 2018-12-24
-    ends = np.array(["2018-12-23", "2018-12-30", "2019-01-06"], dtype="datetime64[D]")
-    flags = calendar_features(ends, week_label=WeekLabel.END, holidays=("christmas",))
-    assert flags["holiday_week"].tolist() == [0.0, 1.0, 0.0]
-    starts = calendar_features(ends, week_label=WeekLabel.START, holidays=("christmas",))
-    assert starts["holiday_week"].tolist() == [1.0, 0.0, 0.0]
+    ends = np.array(["2018-12-16", "2018-12-23", "2018-12-30"], dtype="datetime64[D]")
+    us = HolidayCalendar("US")
+    flags = calendar_features(ends, week_label=WeekLabel.END, holidays=us)
+    assert flags["holiday_week"].tolist() == [0.0, 0.0, 1.0]  # Christmas in 24..30 December
+    starts = calendar_features(ends, week_label=WeekLabel.START, holidays=us)
+    assert starts["holiday_week"].tolist() == [0.0, 1.0, 1.0]  # Christmas, New Year's Day
+    none = calendar_features(ends, week_label=WeekLabel.START, holidays=None)
+    assert none["holiday_week"].tolist() == [0.0, 0.0, 0.0]
+
+
+def test_labor_day_week_is_a_us_holiday_week_and_not_a_serbian_one() -> None:
+    # the hand-written calendar had "labour_day" on 1 May everywhere and no US Labor Day
+    weeks = np.array(["2024-04-29", "2024-09-02"], dtype="datetime64[D]")  # Mondays
+    us = calendar_features(weeks, week_label=WeekLabel.START, holidays=HolidayCalendar("US"))
+    assert us["holiday_week"].tolist() == [0.0, 1.0]
+    rs = calendar_features(weeks, week_label=WeekLabel.START, holidays=HolidayCalendar("RS"))
+    assert rs["holiday_week"].tolist() == [1.0, 0.0]

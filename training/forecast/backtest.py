@@ -14,6 +14,9 @@ quantiles for every step; metrics are reported for steps 1..``horizon``.
 Intervals at a scored origin come from residuals already observed at that origin (see
 ``conformal.online_quantiles``): reported coverage is out-of-sample. The seasonal-naive
 baseline gets intervals by the same procedure on its own residuals; AutoETS keeps its own.
+
+Time is kept per part (``BacktestResult.seconds``, in seconds): the boosters' refits and
+forecasts, the conformal intervals, seasonal naive and AutoETS (fitted in parallel).
 """
 
 from __future__ import annotations
@@ -42,30 +45,51 @@ from candor.training.forecast.metrics import Forecasts, metric_table, naive1_sca
 MODEL = "lightgbm_direct"
 SEASONAL_NAIVE = "seasonal_naive"
 AUTO_ETS = "auto_ets"
+CONFORMAL = "conformal"  # a part of the backtest's time (``seconds``), not a method
+
+
+DEFAULT_WINDOW_WEEKS = 52  # calibration origins and scored weeks, each, where the data allow
 
 
 @dataclass(frozen=True)
 class BacktestConfig:
-    eval_weeks: int = 52  # scored forecasts target the last eval_weeks weeks
+    """Rolling-origin settings, in weeks. A window left ``None`` is sized to the history by
+    :func:`candor.training.forecast.windows.choose_windows` before the backtest runs (the
+    default: 52 weeks each where the shortest series holds them)."""
+
+    eval_weeks: int | None = None  # scored forecasts target the last eval_weeks weeks
     horizon: int = 4  # weeks ahead scored at each origin
     step: int = 1  # weeks between scored origins
-    calibration_weeks: int = 52  # unscored origins before, to start the interval calibration
+    calibration_weeks: int | None = None  # unscored origins before, to start the calibration
     refit_every: int = 13  # weeks between refits of the boosters
     baselines: bool = True  # also run seasonal naive and AutoETS
+    n_jobs: int = -1  # processes fitting AutoETS (statsforecast's n_jobs; -1: every core)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
     @property
+    def scored(self) -> int:
+        """``eval_weeks``, once set."""
+        if self.eval_weeks is None:
+            raise ValueError("eval_weeks is not set: size the windows first (choose_windows)")
+        return self.eval_weeks
+
+    @property
+    def calibration(self) -> int:
+        """``calibration_weeks``, once set."""
+        if self.calibration_weeks is None:
+            raise ValueError(
+                "calibration_weeks is not set: size the windows first (choose_windows)"
+            )
+        return self.calibration_weeks
+
+    @property
     def first_origin(self) -> int:
-        return -(self.eval_weeks + self.calibration_weeks)
+        return -(self.scored + self.calibration)
 
     def scored_origins(self) -> np.ndarray:
-        return np.arange(-self.eval_weeks, -self.horizon + 1, self.step)
-
-    def min_weeks(self, season: int) -> int:
-        """Weeks a series needs: a season and a level window (26 weeks) before the backtest."""
-        return self.eval_weeks + self.calibration_weeks + season + MIN_ORIGIN + 1
+        return np.arange(-self.scored, -self.horizon + 1, self.step)
 
 
 @dataclass
@@ -178,6 +202,11 @@ def run_backtest(
                 model_rows["scale"].append(scale[ok])
         say(f"backtest refit {b + 1}/{len(refits)} (targets up to week {cutoff}) done")
     seconds = {MODEL: time.perf_counter() - clock}
+    say(
+        f"backtest {MODEL}: {seconds[MODEL]:.1f} s ({len(refits)} refits of {model_horizon} "
+        f"boosters, {len(origins)} origins)"
+    )
+    clock = time.perf_counter()
     rows = {k: np.concatenate(v) for k, v in model_rows.items()}
     residuals = Residuals(
         np.abs(rows["actual"] - rows["point"]) / rows["scale"],
@@ -188,10 +217,15 @@ def run_backtest(
     quantiles = quantiles_by_step(residuals.scaled, residuals.step, model_horizon)
 
     mase_scales = np.array(
-        [naive1_scale(panel[k].units[: len(panel[k]) - config.eval_weeks]) for k in keys]
+        [naive1_scale(panel[k].units[: len(panel[k]) - config.scored]) for k in keys]
     )
     scored = np.isin(rows["origin"], config.scored_origins()) & (rows["step"] <= config.horizon)
     forecasts = {MODEL: _with_online_intervals(rows, residuals, scored)}
+    seconds[CONFORMAL] = time.perf_counter() - clock
+    say(
+        f"backtest {CONFORMAL}: {seconds[CONFORMAL]:.1f} s ({len(residuals.scaled):,} "
+        "residuals, online intervals of every scored forecast)"
+    )
 
     if config.baselines:
         clock = time.perf_counter()
@@ -205,10 +239,15 @@ def run_backtest(
         naive_scored = np.isin(naive["origin"], config.scored_origins())
         forecasts[SEASONAL_NAIVE] = _with_online_intervals(naive, naive_residuals, naive_scored)
         seconds[SEASONAL_NAIVE] = time.perf_counter() - clock
+        say(f"backtest {SEASONAL_NAIVE}: {seconds[SEASONAL_NAIVE]:.1f} s")
         clock = time.perf_counter()
         forecasts[AUTO_ETS] = _auto_ets_forecasts(panel, keys, config, season)
         seconds[AUTO_ETS] = time.perf_counter() - clock
-        say(f"baselines done (AutoETS {seconds[AUTO_ETS]:.1f} s)")
+        fits = len(keys) * len(config.scored_origins())
+        say(
+            f"backtest {AUTO_ETS}: {seconds[AUTO_ETS]:.1f} s ({fits} fits, "
+            f"{baselines.jobs(config.n_jobs, fits)} processes)"
+        )
 
     result = BacktestResult(config, names, {}, {}, {}, residuals, quantiles, mase_scales, seconds)
     for method, scored_forecasts in forecasts.items():
@@ -276,29 +315,26 @@ def _seasonal_naive_rows(
 def _auto_ets_forecasts(
     panel: Panel, keys: list[tuple[str, ...]], config: BacktestConfig, season: int
 ) -> Forecasts:
-    cols: dict[str, list[np.ndarray]] = {k: [] for k in ("series", "step", "actual", "point")}
-    lower: dict[int, list[np.ndarray]] = {lv: [] for lv in INTERVAL_LEVELS}
-    upper: dict[int, list[np.ndarray]] = {lv: [] for lv in INTERVAL_LEVELS}
+    """AutoETS at every scored origin of every series: one fit per (series, origin) on the
+    weeks up to the origin, all in one parallel statsforecast call."""
+    origins = config.scored_origins()
+    h = config.horizon
+    histories, actual, series = [], [], []
     for i, key in enumerate(keys):
         units = panel[key].units
-        n = len(units)
-        for o in config.scored_origins():
-            t = n - 1 + int(o)
-            point, lo, hi = baselines.auto_ets(
-                units[: t + 1], config.horizon, season, INTERVAL_LEVELS
-            )
-            cols["series"].append(np.full(config.horizon, i))
-            cols["step"].append(np.arange(1, config.horizon + 1))
-            cols["actual"].append(units[t + 1 : t + 1 + config.horizon])
-            cols["point"].append(point)
-            for lv in INTERVAL_LEVELS:
-                lower[lv].append(lo[lv])
-                upper[lv].append(hi[lv])
+        for o in origins:
+            t = len(units) - 1 + int(o)
+            histories.append(units[: t + 1])
+            actual.append(units[t + 1 : t + 1 + h])
+            series.append(np.full(h, i))
+    point, lower, upper = baselines.auto_ets(
+        histories, h, season, INTERVAL_LEVELS, n_jobs=config.n_jobs
+    )
     return Forecasts(
-        np.concatenate(cols["series"]),
-        np.concatenate(cols["step"]),
-        np.concatenate(cols["actual"]),
-        np.concatenate(cols["point"]),
-        {lv: np.concatenate(v) for lv, v in lower.items()},
-        {lv: np.concatenate(v) for lv, v in upper.items()},
+        np.concatenate(series),
+        np.tile(np.arange(1, h + 1), len(histories)),
+        np.concatenate(actual),
+        point.ravel(),
+        {lv: v.ravel() for lv, v in lower.items()},
+        {lv: v.ravel() for lv, v in upper.items()},
     )

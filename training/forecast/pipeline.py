@@ -1,10 +1,14 @@
 """`candor train forecast`: read -> validate -> backtest -> calibrate -> fit -> MLflow -> gate.
 
 1. Read the weekly table through its sales contract (built-in ``SALES_WEEKLY`` or a YAML file),
-   refuse gaps, duplicates and series too short for the backtest.
+   refuse gaps and duplicates; size the backtest's windows to the shortest series
+   (``training.forecast.windows``: 52 calibration origins and 52 scored weeks where they fit,
+   fewer down to 13 each otherwise) and refuse series too short even for those.
 2. Rolling-origin backtest (``training.forecast.backtest``): the direct LightGBM boosters,
-   seasonal naive and statsforecast's AutoETS on the same origins; MASE, sMAPE, RMSE, 80%/95%
-   coverage and Winkler scores per series and overall.
+   seasonal naive and statsforecast's AutoETS (in parallel processes) on the same origins;
+   MASE, sMAPE, RMSE, 80%/95% coverage and Winkler scores per series and overall. The windows
+   chosen and each part's seconds are said as they are known and logged to the run
+   (``backtest_windows``, ``seconds_<part>``).
 3. Conformal quantiles per horizon step from every backtest residual; boosters refitted on all
    weeks; the forecaster logged to MLflow experiment ``settings.forecast_experiment`` with the
    backtest table (CSV and JSON), a plot of history, forecast and bands, and the contract, and
@@ -22,6 +26,7 @@ from __future__ import annotations
 
 import logging
 import re
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -30,7 +35,7 @@ from typing import Any
 import pandas as pd
 
 from candor.explain.forecast_drivers import week_drivers
-from candor.explain.forecast_plots import ForecastPanel, forecast_plot
+from candor.explain.forecast_plots import ForecastPanel, forecast_plot, target_unit
 from candor.models.contract import (
     SALES_WEEKLY,
     SalesContract,
@@ -38,7 +43,7 @@ from candor.models.contract import (
     load_sales_contract,
 )
 from candor.models.errors import ErrorDetail, OptionError
-from candor.models.forecast import LEVEL_WINDOW, MAX_HORIZON, FeatureLayout, SalesForecaster
+from candor.models.forecast import MAX_HORIZON, FeatureLayout, SalesForecaster, holiday_source
 from candor.models.settings import Settings
 from candor.registry import FORECAST, load_model, versions
 from candor.registry.kinds import BACKTEST_METRIC_PREFIX
@@ -48,11 +53,15 @@ from candor.training.forecast.backtest import MODEL, BacktestConfig, BacktestRes
 from candor.training.forecast.data import Panel, check_lengths, read_panel
 from candor.training.forecast.fit import BoosterParams, fit_forecaster
 from candor.training.forecast.report import overall_table, series_table
+from candor.training.forecast.windows import WindowChoice, choose_windows
 from candor.training.run_summary import GateOutcome, RunSummary
 
 log = logging.getLogger("candor.training.forecast")
 
 DEFAULT_HORIZON = MAX_HORIZON  # weeks the registered model can forecast (serving asks 1..26)
+FINAL_FIT = "final_fit"  # parts of training timed beside the backtest's (``seconds``)
+LOGGING = "logging"
+GATE = "gate"
 PLOT_WEEKS = 104  # weeks of history drawn before the forecast
 
 
@@ -74,6 +83,8 @@ class ForecastTrainingSummary(RunSummary[ForecastGate]):
     series: int
     weeks: int  # weeks in the longest series
     last_week: str
+    windows: WindowChoice  # the backtest windows and how they were chosen
+    seconds: dict[str, float]  # each part: the backtest's, final fit, logging, gate
 
     @property
     def metrics(self) -> dict[str, float]:
@@ -96,20 +107,24 @@ def check_options(horizon: int, config: BacktestConfig) -> None:
     problems: list[ErrorDetail] = []
     if not 1 <= horizon <= MAX_HORIZON:
         problems.append(ErrorDetail("horizon", f"must be 1..{MAX_HORIZON} weeks, got {horizon}"))
-    if not 1 <= config.horizon <= min(horizon, config.eval_weeks):
+    top, within = horizon, f"horizon {horizon}"
+    if config.eval_weeks is not None:  # else the sized window holds the backtest horizon
+        top, within = min(horizon, config.eval_weeks), f"{within}, eval weeks {config.eval_weeks}"
+    if not 1 <= config.horizon <= top:
         problems.append(
-            ErrorDetail(
-                "backtest_horizon",
-                f"must be 1..min(horizon {horizon}, eval weeks {config.eval_weeks}), "
-                f"got {config.horizon}",
-            )
+            ErrorDetail("backtest_horizon", f"must be 1..min({within}), got {config.horizon}")
         )
     for name in ("eval_weeks", "step", "refit_every"):
-        if getattr(config, name) < 1:
-            problems.append(ErrorDetail(name, f"must be at least 1, got {getattr(config, name)}"))
-    if config.calibration_weeks < 0:
+        value = getattr(config, name)
+        if value is not None and value < 1:
+            problems.append(ErrorDetail(name, f"must be at least 1, got {value}"))
+    if config.calibration_weeks is not None and config.calibration_weeks < 0:
         problems.append(
             ErrorDetail("calibration_weeks", f"must be at least 0, got {config.calibration_weeks}")
+        )
+    if config.n_jobs == 0 or config.n_jobs < -1:
+        problems.append(
+            ErrorDetail("n_jobs", f"must be -1 (every core) or at least 1, got {config.n_jobs}")
         )
     if problems:
         raise OptionError(
@@ -120,10 +135,25 @@ def check_options(horizon: int, config: BacktestConfig) -> None:
 
 
 def _scored_settings(config: BacktestConfig) -> dict[str, Any]:
-    """The backtest settings that decide which forecasts are scored (not the baselines)."""
+    """The backtest settings that decide which forecasts are scored (not the baselines, nor
+    the processes that fit AutoETS)."""
     out = config.to_dict()
     out.pop("baselines", None)
+    out.pop("n_jobs", None)
     return out
+
+
+def size_backtest(config: BacktestConfig, panel: Panel, contract: SalesContract) -> WindowChoice:
+    """The backtest windows for this panel (``training.forecast.windows``); a series too short
+    for them is refused, naming it, the weeks needed and the options that change them.
+
+    Raises:
+        DataValidationError: a series is shorter than the chosen windows need.
+    """
+    shortest = min(len(s) for s in panel.values())
+    choice = choose_windows(config, shortest=shortest, season=contract.season_length)
+    check_lengths(panel, contract, minimum=choice.minimum, why=choice.why)
+    return choice
 
 
 def forecast_gate(
@@ -200,9 +230,12 @@ def train_forecast(
         data: weekly sales, CSV or Parquet, described by the contract.
         contract_path: YAML sales contract (default: the built-in ``SALES_WEEKLY``).
         horizon: weeks ahead the registered model forecasts (1..26; one booster per week).
-        backtest: rolling-origin settings (default: last 52 weeks, 4 weeks ahead, both
-            baselines); its ``horizon`` is the scored horizon, at most ``horizon``.
+        backtest: rolling-origin settings (default: 4 weeks ahead, both baselines, and
+            windows of 52 calibration origins and 52 scored weeks, or fewer sized to the
+            shortest series: see :mod:`candor.training.forecast.windows`); its ``horizon`` is
+            the scored horizon, at most ``horizon``. Windows set in it are honoured.
         params: LightGBM settings of every booster.
+        say: one line per stage as it ends: the windows chosen, each part's seconds.
 
     Raises:
         ContractError: the YAML contract is invalid.
@@ -210,29 +243,26 @@ def train_forecast(
         OptionError: (code ``option_invalid``) impossible horizon or backtest settings.
     """
     data = Path(data)
-    config = backtest or BacktestConfig(horizon=min(4, horizon))
+    asked = backtest or BacktestConfig(horizon=min(4, horizon))
     params = params or BoosterParams()
-    check_options(horizon, config)
+    check_options(horizon, asked)
     contract = resolve_sales_contract(contract_path)
     frame, panel = read_panel(data, contract)
-    check_lengths(
-        panel,
-        contract,
-        minimum=config.min_weeks(contract.season_length),
-        why=f"{config.calibration_weeks} calibration and {config.eval_weeks} scored backtest "
-        f"weeks after a season ({contract.season_length} weeks) and {LEVEL_WINDOW} weeks of "
-        "history",
-    )
+    windows = size_backtest(asked, panel, contract)
+    config = windows.config
+    check_options(horizon, config)
+    say(windows.describe())
     data_sha256 = data_fingerprint(data)
 
     with training_run_with_workdir(
         settings, experiment=settings.forecast_experiment, run_name=f"forecast-{data.stem}"
     ) as (run, workdir):
         last_week = str(max(s.last_week for s in panel.values()))
-        say(f"backtest: {len(panel)} series, {config.eval_weeks} scored weeks")
+        say(f"backtest: {len(panel)} series, {config.scored} scored weeks")
         result = run_backtest(
             panel, contract=contract, config=config, params=params, model_horizon=horizon, log=say
         )
+        seconds = dict(result.seconds)
         meta = {
             "strategy": "direct: one LightGBM booster per week ahead, target units / level",
             "params": params.to_dict(),
@@ -242,8 +272,10 @@ def train_forecast(
             "data_sha256": data_sha256,
             "data_path": str(data),
             "last_week": last_week,
+            "holidays": holiday_source(contract.holidays),
         }
         say(f"fitting {horizon} boosters on all weeks")
+        clock = time.perf_counter()
         forecaster = fit_forecaster(
             panel,
             contract=contract,
@@ -252,6 +284,9 @@ def train_forecast(
             quantiles=result.quantiles,
             meta=meta,
         )
+        seconds[FINAL_FIT] = time.perf_counter() - clock
+        say(f"{FINAL_FIT}: {seconds[FINAL_FIT]:.1f} s ({horizon} boosters on all weeks)")
+        clock = time.perf_counter()
         _log_run(
             run,
             result,
@@ -262,10 +297,14 @@ def train_forecast(
             frame_rows=len(frame),
             data_sha256=data_sha256,
             workdir=workdir,
+            windows=windows,
         )
         version = run.log_model(
             FORECAST, forecaster, workdir=workdir, registered_name=settings.forecast_model_name
         )
+        seconds[LOGGING] = time.perf_counter() - clock
+        say(f"{LOGGING}: {seconds[LOGGING]:.1f} s (tables, plot, drivers, model)")
+        clock = time.perf_counter()
         gate = forecast_gate(
             result,
             panel=panel,
@@ -287,6 +326,9 @@ def train_forecast(
         )
         if gate.champion_mase is not None:
             run.log_metric("gate_champion_mase", gate.champion_mase)
+        seconds[GATE] = time.perf_counter() - clock
+        say(f"{GATE}: {seconds[GATE]:.1f} s (champion compared: {gate.compared})")
+        run.log_metrics({f"seconds_{part}": value for part, value in seconds.items()})
         versions.tag_version(
             settings,
             name,
@@ -311,6 +353,8 @@ def train_forecast(
             len(panel),
             max(lengths),
             last_week,
+            windows,
+            seconds,
         )
 
 
@@ -330,6 +374,7 @@ def _log_run(
     frame_rows: int,
     data_sha256: str,
     workdir: Path,
+    windows: WindowChoice,
 ) -> None:
     config = result.config
     run.log_params(
@@ -344,6 +389,9 @@ def _log_run(
             "intervals": "split conformal on backtest residuals / noise scale, per step",
             "explanations": forecaster.explainer(1).info.describe(),
             **{f"backtest_{k}": v for k, v in config.to_dict().items()},
+            "backtest_windows": windows.describe(),
+            "backtest_shortest_series_weeks": windows.shortest,
+            "holidays": holiday_source(contract.holidays),
             **{f"lgb_{k}": v for k, v in forecaster.meta_["params"].items()},
         }
     )
@@ -359,8 +407,6 @@ def _log_run(
             metrics[f"series_coverage80_{key}"] = values["coverage80"]
     for h, values in result.by_step[MODEL].items():
         metrics[f"{BACKTEST_METRIC_PREFIX}mase_h{h}"] = values["mase"]
-    for method, seconds in result.seconds.items():
-        metrics[f"seconds_{method}"] = seconds
     run.log_metrics(metrics)
 
     rows = pd.DataFrame(result.rows())
@@ -393,7 +439,11 @@ def _log_run(
     ]
     title = f"{contract.name}: last {PLOT_WEEKS} weeks, forecast with 80% and 95% intervals"
     plot = forecast_plot(
-        panels, workdir / "forecast_plot.png", history_weeks=PLOT_WEEKS, title=title
+        panels,
+        workdir / "forecast_plot.png",
+        history_weeks=PLOT_WEEKS,
+        title=title,
+        unit=target_unit(contract),
     )
     run.log_artifact(plot)
     # the drivers of the first forecast week, per series, in units (for the model card)
