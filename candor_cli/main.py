@@ -66,6 +66,7 @@ def _train_forecast(args: argparse.Namespace) -> int:
         calibration_weeks=args.calibration_weeks,
         refit_every=args.refit_every,
         baselines=not args.no_baselines,
+        n_jobs=args.baseline_jobs,
     )
     summary = train_forecast(
         data=args.data,
@@ -73,6 +74,7 @@ def _train_forecast(args: argparse.Namespace) -> int:
         contract_path=args.contract,
         horizon=args.horizon,
         backtest=backtest,
+        say=lambda line: print(line, file=sys.stderr),  # stages and their seconds, as they end
     )
     b = summary.backtest.config
     print(
@@ -83,6 +85,8 @@ def _train_forecast(args: argparse.Namespace) -> int:
         f"rolling-origin backtest: forecasts of the last {b.eval_weeks} weeks, 1..{b.horizon} "
         f"weeks ahead, origins every {b.step} week(s), refit every {b.refit_every} weeks"
     )
+    print(summary.windows.describe())
+    print("time: " + ", ".join(f"{part} {s:.1f} s" for part, s in summary.seconds.items()))
     print(summary.table(per_series=args.per_series))
     _report_gate(summary)
     return 0
@@ -104,6 +108,7 @@ def _train_leads(args: argparse.Namespace) -> int:
         seed=args.seed,
         mitigate=args.mitigate,
         mitigate_by=args.mitigate_by,
+        accept_leakage_risk=args.accept_leakage_risk,
         warn=_warn,
     )
     m = summary.metrics
@@ -115,7 +120,13 @@ def _train_leads(args: argparse.Namespace) -> int:
     if summary.fairness is not None:
         for a in summary.fairness.attributes:
             parts = []
-            for d in (a.disparate_impact, a.equal_opportunity):
+            for d in (
+                a.base_rate_ratio,
+                a.disparate_impact,
+                a.equal_opportunity,
+                a.calibration,
+                a.coverage,
+            ):
                 if d is not None:
                     ci = f" [{d.ci[0]:.3f}, {d.ci[1]:.3f}]" if d.ci else ""
                     pair = f"{d.disadvantaged} vs {d.advantaged}"
@@ -146,7 +157,13 @@ def _models_promote(args: argparse.Namespace) -> int:
             by = getpass.getuser()
         except (OSError, KeyError):  # no login name in a bare container
             by = "unknown"
-    record = promote(get_settings(), args.version, justification=args.justify, by=by)
+    record = promote(
+        get_settings(),
+        args.version,
+        justification=args.justify,
+        by=by,
+        accept_leakage_risk=args.accept_leakage_risk,
+    )
     _log_promotion(record, by=by)
     was = record["previous_champion"]
     print(
@@ -477,6 +494,15 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="COL",
         help="drop a model input (repeatable), e.g. a column that leaks the outcome",
     )
+    tl.add_argument(
+        "--accept-leakage-risk",
+        action="append",
+        default=[],
+        metavar="COL",
+        help="keep a model input with a leakage finding on purpose (repeatable); without it a "
+        "version with a finding on an input it was trained on is not promoted. Kept with the "
+        "version and shown on its model card",
+    )
     tl.add_argument("--seed", type=int, default=42)
     tl.add_argument(
         "--mitigate",
@@ -499,17 +525,28 @@ def build_parser() -> argparse.ArgumentParser:
     tf.add_argument(
         "--backtest-horizon", type=int, help="weeks ahead scored in the backtest (default 4)"
     )
-    tf.add_argument("--eval-weeks", type=int, default=52, help="last weeks scored")
+    tf.add_argument(
+        "--eval-weeks",
+        type=int,
+        help="last weeks scored (default 52, or fewer, in quarters down to 13, sized to the "
+        "shortest series)",
+    )
     tf.add_argument(
         "--calibration-weeks",
         type=int,
-        default=52,
-        help="unscored origins before them that start the interval calibration",
+        help="unscored origins before them that start the interval calibration (default as "
+        "--eval-weeks)",
     )
     tf.add_argument("--refit-every", type=int, default=13, help="weeks between backtest refits")
     tf.add_argument("--step", type=int, default=1, help="weeks between scored origins")
     tf.add_argument(
         "--no-baselines", action="store_true", help="skip seasonal naive and AutoETS (faster)"
+    )
+    tf.add_argument(
+        "--baseline-jobs",
+        type=int,
+        default=-1,
+        help="processes fitting the AutoETS baseline (-1: every core)",
     )
     tf.add_argument("--per-series", action="store_true", help="also print the per-series table")
     tf.set_defaults(func=_train_forecast)
@@ -523,6 +560,14 @@ def build_parser() -> argparse.ArgumentParser:
     promote.add_argument("version", help="model version number")
     promote.add_argument("--justify", required=True, help="why this version should serve")
     promote.add_argument("--by", help="who promotes (default: the OS user)")
+    promote.add_argument(
+        "--accept-leakage-risk",
+        action="append",
+        default=[],
+        metavar="COL",
+        help="accept the leakage risk of an input the version was trained on (repeatable; "
+        "needed for each input with an unresolved finding)",
+    )
     promote.set_defaults(func=_models_promote)
 
     keys = _group(commands, "keys", "API keys")

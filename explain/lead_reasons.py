@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from candor.models.contract import Field, Kind
+from candor.models.contract import Field, Kind, Sentinel
 
 STRONG_LOG_ODDS = 0.5  # a contribution this large moves a 50% lead past 62%
 SLIGHT_LOG_ODDS = 0.1
@@ -31,6 +31,12 @@ def _format_value(value: Any) -> str:
     return str(value)
 
 
+def _sentinel(field: Field, value: Any) -> Sentinel | None:
+    if not field.sentinels or isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return field.sentinel(float(value))
+
+
 def describe(
     field: Field,
     *,
@@ -52,6 +58,8 @@ def describe(
         head = f"{label} holds a value not seen in training ({_format_value(value)})"
     elif value is None:
         head = f"{label} is not recorded"
+    elif (sentinel := _sentinel(field, value)) is not None:
+        head = sentinel.reason_text  # 999 days since the last contact: "never contacted"
     elif field.phrase:
         head = field.phrase.format(value=_format_value(value))
     elif field.kind is Kind.BOOLEAN:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 
 import numpy as np
@@ -37,6 +37,9 @@ class ScoringPolicy:
 
     Attributes:
         grade_cutoffs: lower bounds of grades A, B and C (descending); below the last is D.
+            ``None`` (the default): the cut-offs the model was trained with, chosen from its
+            holdout (``training.grading``); set (``CANDOR_POLICY__GRADE_CUTOFFS``) they
+            override every model's. :meth:`for_model` resolves them.
         high_confidence_width: an interval at most this wide is "high" confidence.
         medium_confidence_width: at most this wide is "medium"; wider is "low" (flagged).
         boundary_margin: a score within this distance of a cut-off is "near_grade_boundary".
@@ -44,7 +47,7 @@ class ScoringPolicy:
         random_audit_share: share of all scores sent to review at random (unbiased error rates).
     """
 
-    grade_cutoffs: tuple[float, float, float] = (0.6, 0.4, 0.2)
+    grade_cutoffs: tuple[float, float, float] | None = None
     high_confidence_width: float = 0.10
     medium_confidence_width: float = 0.20
     boundary_margin: float = 0.02
@@ -53,7 +56,7 @@ class ScoringPolicy:
 
     def __post_init__(self) -> None:
         cuts = self.grade_cutoffs
-        if (
+        if cuts is not None and (
             len(cuts) != 3
             or not all(0.0 < c < 1.0 for c in cuts)
             or list(cuts) != sorted(cuts, reverse=True)
@@ -67,6 +70,43 @@ class ScoringPolicy:
             raise ValueError(f"max_missing_share must be in [0, 1], got {self.max_missing_share}")
         if not 0.0 < self.high_confidence_width <= self.medium_confidence_width:
             raise ValueError("need 0 < high_confidence_width <= medium_confidence_width")
+
+    @property
+    def cutoffs(self) -> tuple[float, float, float]:
+        """The grade cut-offs in force: the resolved ones, else the fixed defaults (a model
+        trained before cut-offs were chosen from the holdout)."""
+        return self.grade_cutoffs if self.grade_cutoffs is not None else DEFAULT_GRADE_CUTOFFS
+
+    @property
+    def overrides_grades(self) -> bool:
+        """Whether the settings fix the cut-offs for every model."""
+        return self.grade_cutoffs is not None
+
+    def for_model(self, model_cutoffs: Sequence[float] | None) -> ScoringPolicy:
+        """This policy with the grade cut-offs a model was trained with, unless the settings
+        fix them (then they win; the model card says which are in force)."""
+        if self.grade_cutoffs is not None or model_cutoffs is None:
+            return self
+        a, b, c = (float(x) for x in model_cutoffs)
+        return replace(self, grade_cutoffs=(a, b, c))
+
+
+# lower bounds of grades A, B and C for a model that stores none (trained before the cut-offs
+# were chosen from the holdout)
+DEFAULT_GRADE_CUTOFFS = (0.6, 0.4, 0.2)
+
+
+DEFAULT_GRADE_SHARES = (0.10, 0.30, 0.60)  # top shares of a holdout graded A, A-B and A-C
+
+
+def check_grade_shares(shares: Sequence[float]) -> tuple[float, float, float]:
+    """Three strictly ascending shares in (0, 1), else a ValueError that says so."""
+    if len(shares) != 3 or not all(0.0 < s < 1.0 for s in shares):
+        raise ValueError(f"grade shares must be 3 shares in (0, 1), got {list(shares)}")
+    a, b, c = (float(s) for s in shares)
+    if not a < b < c:
+        raise ValueError(f"grade shares must be ascending (A, A-B, A-C), got {list(shares)}")
+    return (a, b, c)
 
 
 @dataclass(frozen=True)
@@ -90,7 +130,7 @@ CODE_ORDER = (
 
 def grade_indices(score: np.ndarray, policy: ScoringPolicy) -> np.ndarray:
     """Position in GRADES of each score: the first grade whose cut-off the score reaches."""
-    cuts = np.asarray(policy.grade_cutoffs, dtype=np.float64)
+    cuts = np.asarray(policy.cutoffs, dtype=np.float64)
     return (np.asarray(score, dtype=np.float64)[:, None] < cuts[None, :]).sum(axis=1)
 
 
@@ -115,7 +155,7 @@ def review_bits(
 ) -> np.ndarray:
     """Per score, an integer whose bit b is set where review code CODE_ORDER[b] applies."""
     score = np.asarray(score, dtype=np.float64)
-    cuts = np.asarray(policy.grade_cutoffs, dtype=np.float64)
+    cuts = np.asarray(policy.cutoffs, dtype=np.float64)
     low = confidence_indices(lower, upper, policy) == 2
     near = (np.abs(score[:, None] - cuts[None, :]) < policy.boundary_margin).any(axis=1)
     drawn = np.fromiter(

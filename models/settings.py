@@ -16,11 +16,14 @@ from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from candor.models.leads.input_limits import MAX_CATEGORY_LENGTH, MAX_LEAD_ID_LENGTH, InputLimits
-from candor.models.policy import ForecastPolicy, ScoringPolicy
+from candor.models.policy import ForecastPolicy, ScoringPolicy, check_grade_shares
 
 LEAD_MODEL_NAME = "candor-lead-scorer"
 FORECAST_MODEL_NAME = "candor-sales-forecaster"
 CHAMPION_ALIAS = "champion"
+
+# the disparities a fairness audit computes per attribute, by the names settings use
+FairnessMetric = Literal["disparate_impact", "equal_opportunity", "calibration", "coverage"]
 
 
 class Settings(BaseSettings):
@@ -41,6 +44,12 @@ class Settings(BaseSettings):
     policy: ScoringPolicy = Field(
         default_factory=ScoringPolicy,
         description="grades, confidence and review thresholds, e.g. CANDOR_POLICY__GRADE_CUTOFFS",
+    )
+    grade_shares: tuple[float, float, float] = Field(
+        default=(0.10, 0.30, 0.60),
+        description="training chooses each model's grade cut-offs so that these top shares of "
+        "its holdout are graded A, A or B, and A to C (CANDOR_GRADE_SHARES='[0.1, 0.3, 0.6]'); "
+        "CANDOR_POLICY__GRADE_CUTOFFS fixes the cut-offs for every model instead",
     )
 
     forecast_experiment: str = "candor-forecast"
@@ -129,6 +138,34 @@ class Settings(BaseSettings):
     fairness_resamples: int = Field(
         default=1000, ge=0, description="bootstrap resamples for the fairness intervals"
     )
+    fairness_gate_metrics: Annotated[tuple[FairnessMetric, ...], NoDecode] = Field(
+        default=("calibration", "coverage"),
+        min_length=1,
+        description="the disparities that gate promotion, e.g. CANDOR_FAIRNESS_GATE_METRICS="
+        "calibration,coverage,equal_opportunity; the others are computed, warned about and "
+        "reported, not gated. The default holds a model to what it can meet when the groups' "
+        "own conversion rates differ (training.fairness.thresholds)",
+    )
+    fairness_calibration_ceiling: float = Field(
+        default=0.05,
+        ge=0.0,
+        le=1.0,
+        description="highest acceptable calibration difference between groups (probability "
+        "points: one group's observed-minus-predicted conversion rate minus another's)",
+    )
+    fairness_coverage_floor: float = Field(
+        default=0.8,
+        ge=0.0,
+        le=1.0,
+        description="lowest acceptable share of a group's score bins its interval covers",
+    )
+    fairness_proxy_threshold: float = Field(
+        default=0.3,
+        gt=0.0,
+        le=1.0,
+        description="a model input whose bias-corrected Cramer's V with a protected attribute "
+        "reaches this is reported as a proxy of it (a warning, not a gate)",
+    )
 
     idempotency_ttl_hours: int = Field(
         default=24, ge=1, description="hours an Idempotency-Key's first answer is replayed"
@@ -160,7 +197,12 @@ class Settings(BaseSettings):
             }
         return value
 
-    @field_validator("fairness_gated", mode="before")
+    @field_validator("grade_shares")
+    @classmethod
+    def _check_grade_shares(cls, value: tuple[float, float, float]) -> tuple[float, float, float]:
+        return check_grade_shares(value)
+
+    @field_validator("fairness_gated", "fairness_gate_metrics", mode="before")
     @classmethod
     def _split_names(cls, value: Any) -> Any:
         """A comma-separated list or a JSON list, from the environment."""

@@ -255,15 +255,16 @@ def _tree_pattern_table(tree: _Tree, leaves: _LeafTables) -> tuple[np.ndarray, n
     n_splits = len(tree.feature)
     table = np.zeros((1 << n_splits, len(features)))
     column = {int(f): c for c, f in enumerate(features)}
-    for outcome in range(1 << n_splits):  # bit n set: split n's condition sends the row left
-        for leaf, direction in enumerate(leaves.direction):
-            pattern = 0
-            for slot, mask in enumerate(leaves.slot_mask[leaf]):
-                if ((outcome ^ direction) & int(mask)) == 0:
-                    pattern |= 1 << slot
-            row = leaves.table[leaf][pattern]
-            for slot, feature in enumerate(leaves.slot_feature[leaf]):
-                table[outcome, column[int(feature)]] += row[slot]
+    # every outcome at once (bit n set: split n's condition sends the row left); the additions
+    # into each cell happen leaf by leaf, slot by slot, as in a loop over outcomes
+    outcomes = np.arange(1 << n_splits, dtype=np.int64)
+    for leaf, direction in enumerate(leaves.direction):
+        pattern = np.zeros(len(outcomes), dtype=np.int64)
+        for slot, mask in enumerate(leaves.slot_mask[leaf].tolist()):
+            pattern |= (((outcomes ^ direction) & mask) == 0).astype(np.int64) << slot
+        rows = np.asarray(leaves.table[leaf])[pattern]
+        for slot, feature in enumerate(leaves.slot_feature[leaf].tolist()):
+            table[:, column[int(feature)]] += rows[:, slot]
     return features, table
 
 

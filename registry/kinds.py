@@ -74,9 +74,11 @@ LEADS: ModelKind[LeadScorer] = ModelKind(
     entry=LEAD_ENTRY,
     # every distribution that loading the model and predict import (the scoring core reaches
     # into serving: fastapi, pydantic, orjson; TreeSHAP: numba); a test loads the model
-    # without an installed Candor and checks that nothing else is imported
+    # without an installed Candor and checks that nothing else is imported. holidays: the
+    # contract package checks the built-in sales contract's holiday calendar when imported
     packages=(
         "fastapi",
+        "holidays",
         "lightgbm",
         "numba",
         "numpy",
@@ -116,7 +118,7 @@ FORECAST: ModelKind[SalesForecaster] = ModelKind(
     skipped_metrics=None,
     artifact=forecast_pyfunc.FORECASTER_ARTIFACT,
     entry=FORECAST_ENTRY,
-    packages=("lightgbm", "numpy", "pandas", "pyyaml", "scipy", "pydantic-settings"),
+    packages=("holidays", "lightgbm", "numpy", "pandas", "pyyaml", "scipy", "pydantic-settings"),
     # none yet: its entry file does not keep a loading process on its installed Candor (see
     # entries/pyfunc_entry.py), so a copy on sys.path could shadow modules imported later
     code=(),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -66,6 +67,7 @@ def promote(
     justification: str,
     by: str,
     at: datetime | None = None,
+    accept_leakage_risk: Sequence[str] = (),
 ) -> dict[str, Any]:
     """Move the lead scorer's champion alias to ``version`` by hand, recording why, who, when.
 
@@ -75,8 +77,13 @@ def promote(
     tags and appended to the run artifact ``promotion.json`` (every manual promotion of that
     version, oldest first). The record is written before the alias moves.
 
+    A version trained on an input with an unresolved leakage finding (tag
+    ``leakage.unresolved``) is promoted only when ``accept_leakage_risk`` names every such
+    input; the acceptance is recorded with the promotion (``promotion.accepted_leakage_risk``).
+
     Raises:
-        CandorError: an empty justification (code ``justification_required``).
+        CandorError: an empty justification (code ``justification_required``); an unresolved
+            leakage finding not accepted by name (code ``leakage_risk_not_accepted``).
         NotFoundError: no such version of the model.
     """
     text = justification.strip()
@@ -102,6 +109,16 @@ def promote(
             f"model {name!r} has no version {version!r}; known versions: {known or 'none'}",
             [ErrorDetail("version", f"unknown version {version!r}")],
         )
+    open_findings = [n for n in found.tags.get("leakage.unresolved", "").split(",") if n]
+    not_accepted = [n for n in open_findings if n not in set(accept_leakage_risk)]
+    if not_accepted:
+        raise CandorError(
+            f"version {found.version} was trained on input(s) {not_accepted} with an unresolved "
+            "leakage finding (see its model card); promote it only by accepting each risk by "
+            "name: --accept-leakage-risk COLUMN",
+            [ErrorDetail("accept_leakage_risk", f"not accepted: {n!r}") for n in not_accepted],
+            code="leakage_risk_not_accepted",
+        )
     previous = champion_version(settings, name)
     when = (at or datetime.now(UTC)).isoformat(timespec="seconds")
     record: dict[str, Any] = {
@@ -115,8 +132,10 @@ def promote(
         "gate_promoted": found.tags.get("gate.promoted"),
         "gate_reason": found.tags.get("gate.reason"),
         "fairness_passed": found.tags.get("fairness.passed"),
+        "accepted_leakage_risk": sorted(open_findings),
     }
     tags = {
+        "promotion.accepted_leakage_risk": ",".join(sorted(open_findings)) or "none",
         "promotion.justification": text,
         "promotion.by": by,
         "promotion.at": when,

@@ -114,6 +114,15 @@ def build_card(settings: Settings, name: str, *, owner: str) -> dict[str, Any]:
             "sha256": run.tags.get("data_sha256"),
             "contract": run.params.get("contract"),
             "excluded_inputs": run.params.get("excluded_inputs"),
+            **{
+                key: value
+                for key, value in (
+                    ("excluded_by_contract", run.params.get("excluded_by_contract")),
+                    ("excluded_on_command_line", run.params.get("excluded_on_command_line")),
+                    ("accepted_leakage_risk", run.tags.get("leakage_accepted")),
+                )
+                if value is not None
+            },
             "splits": {
                 k.removeprefix("split_"): run.params[k]
                 for k in run.params
@@ -132,10 +141,106 @@ def build_card(settings: Settings, name: str, *, owner: str) -> dict[str, Any]:
         "fairness": run_json(settings, run_id, "fairness/audit.json"),
         "fairness_note": text.fairness_note,
         "global_importance": run_json(settings, run_id, "global_importance.json"),
-        "leakage": run_json(settings, run_id, "leakage.json"),
+        "leakage": _leakage(run_json(settings, run_id, "leakage.json"), current.tags),
+        "grades": _grades(settings, run_json(settings, run_id, "grades.json"))
+        if name == settings.lead_model_name
+        else None,
         "version_history": history,
         "disclosure": disclosure(name),
     }
+
+
+def _grades(settings: Settings, chosen: Any) -> dict[str, Any]:
+    """The grade cut-offs in force for the champion and where they come from."""
+    policy = settings.policy
+    if policy.overrides_grades:
+        source = "settings (CANDOR_POLICY__GRADE_CUTOFFS), for every model"
+        in_force = list(policy.cutoffs)
+    elif chosen:
+        source = f"the model: {chosen.get('rule')}"
+        in_force = list(chosen["cutoffs"])
+    else:
+        source = (
+            "fixed defaults (the model was trained before cut-offs were chosen from its holdout)"
+        )
+        in_force = list(policy.cutoffs)
+    return {"in_force": in_force, "source": source, "chosen_at_training": chosen or None}
+
+
+def _grades_html(grades: Any) -> str:
+    if not grades:
+        return ""
+    cuts = grades["in_force"]
+    lines = [
+        f"A: score >= {cuts[0]:.4f}; B: >= {cuts[1]:.4f}; C: >= {cuts[2]:.4f}; D: below.",
+        f"Source: {grades['source']}.",
+    ]
+    chosen = grades.get("chosen_at_training") or {}
+    rows = []
+    if chosen:
+        for i, grade in enumerate("ABCD"):
+            rate = chosen["conversion"][i]
+            rows.append(
+                [
+                    grade,
+                    f"{chosen['realised'][i]:.1%}",
+                    chosen["counts"][i],
+                    "" if rate is None else f"{rate:.1%}",
+                ]
+            )
+    table = (
+        "<p>At the cut-offs chosen at training:</p>"
+        + _table(rows, ["grade", "share of holdout", "leads", "converted on the holdout"])
+        if rows
+        else ""
+    )
+    return "".join(f"<p>{escape(line)}</p>" for line in lines) + table
+
+
+def _leakage(logged: Any, version_tags: dict[str, str]) -> Any:
+    """The training scan, with the risks accepted later by a manual promotion marked."""
+    if not logged:
+        return logged
+    later = version_tags.get("promotion.accepted_leakage_risk", "")
+    accepted = {n for n in later.split(",") if n and n != "none"}
+    if not accepted:
+        return logged
+    findings = [
+        {**f, "accepted": True, "resolved": True}
+        if f.get("feature") in accepted and not f.get("excluded")
+        else f
+        for f in logged.get("findings") or []
+    ]
+    return {
+        **logged,
+        "findings": findings,
+        "accepted": sorted({*logged.get("accepted", []), *accepted}),
+        "unresolved": [n for n in logged.get("unresolved", []) if n not in accepted],
+    }
+
+
+def _leakage_html(leakage: Any) -> str:
+    if not leakage:
+        return "<p>No leakage scan was logged for this version.</p>"
+    findings = leakage.get("findings") or []
+    if not findings:
+        return "<p>The leakage guard found nothing suspicious.</p>"
+    rows = []
+    for f in findings:
+        if f.get("excluded"):
+            status = (
+                "excluded by --exclude on the command line"
+                if f.get("excluded_by") == "command line"
+                else "excluded: declared after_the_fact in the contract"
+            )
+        elif f.get("accepted"):
+            status = "KEPT: risk accepted (--accept-leakage-risk)"
+        else:
+            status = "KEPT, unresolved: blocks promotion"
+        rows.append(
+            [f["feature"], _number(f.get("single_feature_auc")), "; ".join(f["reasons"]), status]
+        )
+    return _table(rows, ["input", "ROC-AUC alone", "why", "resolution"])
 
 
 def _list(items: list[str]) -> str:
@@ -163,26 +268,57 @@ def _disparity(d: Any) -> str:
     return f"{_number(d['value'])}{interval}: {d['disadvantaged']} vs {d['advantaged']}"
 
 
+def _gate_html(fairness: Any, gate: Any) -> str:
+    """The gate's verdict and its rule: what it gates on, what it only reports, thresholds."""
+    verdict = "passed" if gate.get("passed") else "FAILED"
+    where = (
+        f"Selected means {fairness.get('selection')}, on {fairness.get('holdout_rows')} "
+        "holdout leads."
+    )
+    gated = ", ".join(gate.get("gated", []))
+    if not gate.get("statement"):  # an audit logged before the gate stated its metrics
+        text = (
+            f"Gate {verdict}: disparate-impact ratio floor {gate.get('floor')}, equal-opportunity "
+            f"difference ceiling {gate.get('ceiling')}, rule {gate.get('rule')}; gated: {gated}. "
+            + where
+        )
+        return f"<p>{escape(text)}</p>"
+    limits = gate.get("thresholds") or {}
+    words = {
+        "disparate_impact": "disparate-impact ratio floor",
+        "equal_opportunity": "equal-opportunity difference ceiling",
+        "calibration": "calibration difference ceiling",
+        "coverage": "lowest group coverage floor",
+    }
+    named = "; ".join(f"{words.get(k, k)} {v:g}" for k, v in limits.items())
+    text = (
+        f"Gate {verdict} ({gate['statement']}). Thresholds: {named}. Gated attributes: "
+        f"{gated}. {where} Where the groups' own conversion rates differ, no useful model "
+        "selects them at equal rates, so the selection-rate ratio is shown beside the "
+        "outcome's own ratio and gated only when configured; calibration within groups and "
+        "interval coverage are what any model can be held to."
+    )
+    return f"<p>{escape(text)}</p>"
+
+
 def _fairness_html(fairness: Any, note: str | None = None) -> str:
-    """The gate's verdict, each attribute's disparities and each group's rates, as tables."""
+    """The gate's verdict and rule, each attribute's disparities beside the outcome's own ratio,
+    each group's rates, and the inputs that are proxies of a protected attribute, as tables."""
     if not fairness:
         return f"<p>{escape(note or 'No fairness audit was logged for this version.')}</p>"
     gate = fairness.get("gate") or {}
-    verdict = "passed" if gate.get("passed") else "FAILED"
-    head = (
-        f"<p>Gate {escape(verdict)}: disparate-impact ratio floor {escape(str(gate.get('floor')))}"
-        f", equal-opportunity difference ceiling {escape(str(gate.get('ceiling')))}, rule "
-        f"{escape(str(gate.get('rule')))}; gated: {escape(', '.join(gate.get('gated', [])))}. "
-        f"Selected means {escape(str(fairness.get('selection')))}, on "
-        f"{escape(str(fairness.get('holdout_rows')))} holdout leads.</p>"
-    )
+    head = _gate_html(fairness, gate)
     blocking = [f"{v['description']} (blocks promotion)" for v in gate.get("violations", [])]
     blocking += [
         f"protected attribute not audited: {u} (blocks promotion)"
         for u in gate.get("unaudited_protected", [])
     ]
-    warned = [f"{w['description']} (warning)" for w in gate.get("warnings", [])]
-    flagged = blocking + warned
+    warned = [
+        f"{w['description']} ({'warning' if w.get('metric_gated', True) else 'reported only'})"
+        for w in gate.get("warnings", [])
+    ]
+    proxies = [f"{p['description']} (proxy warning)" for p in gate.get("proxy_alerts", [])]
+    flagged = blocking + warned + proxies
     notes = _list(flagged)
     attributes = fairness.get("attributes") or {}
     summary = _table(
@@ -191,8 +327,11 @@ def _fairness_html(fairness: Any, note: str | None = None) -> str:
                 name,
                 a.get("role"),
                 _disparity(a.get("disparate_impact_ratio")),
+                _logged(a, "base_rate_ratio"),
                 _disparity(a.get("equal_opportunity_difference")),
+                _logged(a, "calibration_difference"),
                 f"{_number(a.get('min_coverage'), 2)} to {_number(a.get('max_coverage'), 2)}",
+                _bands(a.get("bands")),
             ]
             for name, a in attributes.items()
         ],
@@ -200,8 +339,11 @@ def _fairness_html(fairness: Any, note: str | None = None) -> str:
             "attribute",
             "role",
             "disparate-impact ratio",
+            "the outcome's own ratio",
             "equal-opportunity difference",
+            "calibration difference",
             "interval coverage",
+            "groups",
         ],
     )
     groups = _table(
@@ -211,6 +353,7 @@ def _fairness_html(fairness: Any, note: str | None = None) -> str:
                 g["group"] + (" (too few to compare)" if g.get("small_group") else ""),
                 g.get("count"),
                 _number(g.get("base_rate")),
+                _number(g.get("mean_score")),
                 _number(g.get("selection_rate")),
                 _number(g.get("true_positive_rate")),
                 _number(g.get("false_positive_rate")),
@@ -220,9 +363,58 @@ def _fairness_html(fairness: Any, note: str | None = None) -> str:
             for name, a in attributes.items()
             for g in a.get("groups", [])
         ],
-        ["attribute", "group", "leads", "conversion", "selected", "TPR", "FPR", "ECE", "coverage"],
+        [
+            "attribute",
+            "group",
+            "leads",
+            "conversion",
+            "mean score",
+            "selected",
+            "TPR",
+            "FPR",
+            "ECE",
+            "coverage",
+        ],
     )
-    return head + (notes if flagged else "") + summary + groups
+    return head + (notes if flagged else "") + summary + groups + _proxies_html(fairness, gate)
+
+
+def _logged(attribute: Any, key: str) -> str:
+    """A disparity an older audit did not log yet reads empty, not "not compared"."""
+    return _disparity(attribute.get(key)) if key in attribute else ""
+
+
+def _bands(bands: Any) -> str:
+    """How a numeric attribute was banded (its edges and where they came from), or its values."""
+    if not bands:
+        return "by value"
+    edges = ", ".join(f"{e:g}" for e in bands.get("edges", []))
+    return f"bands at {edges} ({bands.get('source')})"
+
+
+def _proxies_html(fairness: Any, gate: Any) -> str:
+    """Every input's strongest association with a protected attribute, alerts first."""
+    found = (fairness.get("proxies") or {}).get("associations") or []
+    if not found:
+        return ""
+    threshold = gate.get("proxy_threshold")
+    strongest = sorted(
+        (p for p in found if p.get("cramers_v") is not None),
+        key=lambda p: -float(p["cramers_v"]),
+    )[:10]
+    rows = [
+        [
+            p["input"],
+            p["attribute"],
+            _number(p["cramers_v"], 2),
+            "PROXY ALERT" if threshold is not None and p["cramers_v"] >= threshold else "",
+        ]
+        for p in strongest
+    ]
+    method = (fairness.get("proxies") or {}).get("method", "")
+    text = f"Proxies (alert at {threshold}): {method}."
+    head = ["model input", "protected attribute", "Cramer's V", ""]
+    return f"<p>{escape(text)}</p>" + _table(rows, head)
 
 
 def render_html(card: dict[str, Any]) -> str:
@@ -291,6 +483,8 @@ th {{ background: #f3f5f9; }} pre.json {{ background: #f6f7fa; padding: .8rem; o
 <h2>Model</h2>{model}
 <h2>Metrics</h2>{metrics}
 <h2>Strongest drivers</h2>{drivers}
+{"<h2>Grades</h2>" + _grades_html(card["grades"]) if card.get("grades") else ""}
+<h2>Leakage guard</h2>{_leakage_html(card.get("leakage"))}
 <h2>Fairness (last audit)</h2>{_fairness_html(card.get("fairness"), card.get("fairness_note"))}
 <h2>Limitations</h2>{_list(card["limitations"])}
 <h2>Version history</h2>{history}

@@ -193,6 +193,10 @@ class ForecastModelInfo(BaseModel):
     trained_at: str = Field(description="ISO 8601, UTC: the start of the training run")
     metrics: dict[str, float] = Field(description="backtest metrics (e.g. mase, coverage)")
     max_horizon: int = Field(description="the most weeks ahead a forecast may ask for")
+    week_label: Literal["start", "end"] = Field(
+        description="which day of its week each date in a forecast is: the training file's "
+        "convention (its first or last day)"
+    )
     series_fields: list[str] = Field(description="the fields that name a series")
     future_covariates: list[str] = Field(description="covariates a request may plan ahead")
     series: list[dict[str, str]] = Field(description="every series the model can forecast")
@@ -521,7 +525,8 @@ class ForecastRequest(BaseModel):
     series: list[dict[str, Any]] = Field(
         ...,
         description="the series to forecast, each named by the model's series fields (for the "
-        'sample: {"territory": "...", "product": "..."}); a series may carry its own '
+        'sample: {"territory": "...", "product": "..."}), each value a string or a number as '
+        'in the training file (1 for a store "1"); a series may carry its own '
         '"future_covariates"',
     )
     horizon: Annotated[int, Field(strict=True)] = Field(
@@ -542,9 +547,14 @@ class ForecastDrivers(BaseModel):
     activity: float = Field(description="units from rep calls, samples and promotions")
 
 
-class ForecastWeekOut(BaseModel):
-    week_start: str = Field(description="first day of the forecast week (ISO date)")
-    point: float = Field(description="forecast units")
+class _ForecastWeek(BaseModel):
+    week_start: str = Field(
+        description="first day of the forecast week (ISO date); equals week when the file "
+        "labels weeks by their first day. Prefer week, which matches the other dates"
+    )
+    point: float = Field(
+        description="forecast, in the unit of the contract's target (e.g. units sold)"
+    )
     lo80: float
     hi80: float
     lo95: float
@@ -554,11 +564,34 @@ class ForecastWeekOut(BaseModel):
     )
 
 
+_WEEK = (
+    "the forecast week (ISO date) labelled as the training file labels weeks (the model's "
+    "week_label: its first or last day), as last_observed_week and recent_weeks.weeks are"
+)
+
+
+class ForecastWeekOut(_ForecastWeek):
+    week: str = Field(description=_WEEK)
+
+
+class ForecastRecordWeekOut(_ForecastWeek):
+    """A forecast week as stored; records written before ``week`` was answered lack it."""
+
+    week: str | None = Field(
+        None, description=_WEEK + "; null in records stored before it was answered"
+    )
+
+
+_LAST_OBSERVED_WEEK = (
+    "the series' last week in the training data (ISO date), labelled as the file labels weeks"
+)
+
+
 class ForecastResult(BaseModel):
     model_config = ConfigDict(extra="allow")  # the series fields, e.g. territory and product
 
     forecast_id: str = Field(description="id of the audit record of this forecast")
-    last_observed_week: str
+    last_observed_week: str = Field(description=_LAST_OBSERVED_WEEK)
     forecast: list[ForecastWeekOut]
     assumed_covariates: list[str] = Field(
         description="known-in-future covariates not supplied: assumed at their recent mean"
@@ -567,8 +600,9 @@ class ForecastResult(BaseModel):
     review: ReviewOut
     recent_weeks: dict[str, list[Any]] | None = Field(
         None,
-        description="the latest observed weeks beside their one-week-ahead forecasts and "
-        "intervals (what the review judged); null when the history is too short",
+        description="the latest observed weeks (weeks: labelled as the file labels weeks) "
+        "beside their one-week-ahead forecasts and intervals (what the review judged); null "
+        "when the history is too short",
     )
 
 
@@ -591,8 +625,8 @@ class ForecastRecordOut(BaseModel):
     requested_by: str = Field(description="name of the API key that asked for the forecast")
     series: dict[str, str] = Field(description="the series (e.g. territory and product)")
     horizon: int = Field(description="weeks ahead")
-    last_observed_week: str
-    forecast: list[ForecastWeekOut]
+    last_observed_week: str = Field(description=_LAST_OBSERVED_WEEK)
+    forecast: list[ForecastRecordWeekOut]
     planned_covariates: dict[str, list[float]]
     assumed_covariates: list[str]
     review: ReviewOut

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -70,6 +71,23 @@ def parse_target(frame: pd.DataFrame, contract: Contract) -> np.ndarray:
     return true.to_numpy(dtype=bool).astype(np.int8)
 
 
+def target_statement(frame: pd.DataFrame, contract: Contract, outcome: np.ndarray) -> str:
+    """How the target was read, for the training output: which spellings count as the
+    positive outcome and how many leads have it (``'yes' = converted (1); 'no' = 0``)."""
+    name = contract.target_field.name
+    spelled = frame[name].astype("string").str.strip()
+    distinct = spelled.value_counts().index.tolist()
+    norm = {v: str(v).lower().removesuffix(".0") for v in distinct}
+    positive = sorted(v for v in distinct if norm[v] in TRUE_SPELLINGS)
+    negative = sorted(v for v in distinct if norm[v] in FALSE_SPELLINGS)
+    n, hits = len(outcome), int(outcome.sum())
+    return (
+        f"target {name!r}: {', '.join(map(repr, positive))} = {contract.positive_label} (1), "
+        f"{', '.join(map(repr, negative))} = not (0); {hits:,} of {n:,} leads "
+        f"({hits / max(n, 1):.1%}) {contract.positive_label}"
+    )
+
+
 def validate_frame(frame: pd.DataFrame, contract: Contract) -> np.ndarray:
     """Check columns and classes against the contract; return the target as 0/1."""
     unknown = contract.unknown(frame.columns)
@@ -80,6 +98,14 @@ def validate_frame(frame: pd.DataFrame, contract: Contract) -> np.ndarray:
             [ErrorDetail(c, "unknown column") for c in unknown],
         )
     target = parse_target(frame, contract)
+    if contract.declares_id and contract.id_field.name not in frame.columns:
+        name = contract.id_field.name
+        raise DataValidationError(
+            f"id column {name!r} declared in contract {contract.name!r} is missing from the "
+            "data; training needs no id: remove the field from the contract if the export has "
+            "none (scoring requests still carry a lead_id)",
+            [ErrorDetail(name, "declared id column is missing")],
+        )
     needed = [f.name for f in contract.model_inputs]
     absent = [n for n in needed if n not in frame.columns]
     if absent:
@@ -115,7 +141,7 @@ def columns_of(frame: pd.DataFrame, contract: Contract | None = None) -> dict[st
         role = contract[name].role if name in contract else None
         flag = kind is Kind.BOOLEAN or role is Role.CONSENT
         if flag:
-            out[name] = _flags(series)
+            out[name] = _flags(series, contract[name].missing_tokens if name in contract else ())
         elif kind is Kind.NUMERIC and pd.api.types.is_numeric_dtype(series.dtype):
             out[name] = series.to_numpy(dtype=np.float64, na_value=np.nan)
         elif kind is Kind.NUMERIC:
@@ -125,13 +151,15 @@ def columns_of(frame: pd.DataFrame, contract: Contract | None = None) -> dict[st
     return out
 
 
-def _flags(series: pd.Series) -> Any:
-    """A boolean column as 1.0 / 0.0 / NaN, or its values when one is not a boolean."""
+def _flags(series: pd.Series, tokens: Sequence[str] = ()) -> Any:
+    """A boolean column as 1.0 / 0.0 / NaN (missing, or one of the field's missing ``tokens``),
+    or its values when one is not a boolean."""
     if pd.api.types.is_bool_dtype(series.dtype):
         return series.to_numpy(dtype=np.float64, na_value=np.nan)
-    text = series.astype("string").str.strip().str.lower().str.removesuffix(".0")
+    trimmed = series.astype("string").str.strip()
+    text = trimmed.str.lower().str.removesuffix(".0")
     true, false = text.isin(TRUE_SPELLINGS), text.isin(FALSE_SPELLINGS)
-    missing = text.isna() | (text == "")
+    missing = text.isna() | (text == "") | trimmed.isin(list(tokens))
     if not bool((true | false | missing).all()):
         return series.tolist()  # build_features names the field and the unreadable value
     values = np.where(true.to_numpy(dtype=bool, na_value=False), 1.0, 0.0)

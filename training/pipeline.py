@@ -2,12 +2,15 @@
 
 The champion gate: a new version takes the ``champion`` alias only when its holdout ROC-AUC is
 at least the current champion's on the same holdout rows (a first model always becomes
-champion) *and* it passes the fairness gate: no protected attribute (and no audit segment named
-in ``fairness_gated``) shows a disparate-impact ratio below ``fairness_ratio_floor`` or an
-equal-opportunity difference above ``fairness_difference_ceiling`` on the holdout, under
-``fairness_gate_rule`` (``training.fairness``). A version that fails is registered, not
-promoted, even as the first model; ``candor models promote`` is the recorded way past it. The
-decision and its numbers are logged to the run and tagged on the version.
+champion), *and* it passes the fairness gate (``training.fairness``: on the metrics of
+``fairness_gate_metrics``, by default calibration within groups and interval coverage per
+group, for every protected attribute and each audit segment named in ``fairness_gated``, under
+``fairness_gate_rule``), *and* no input it was trained on has an unresolved leakage finding
+(``training.leakage``: excluded, or accepted by name with ``accept_leakage_risk``). A version
+that fails is registered, not promoted, even as the first model; ``candor models promote`` is
+the recorded way past it. The decision and its numbers are logged to the run and tagged on the
+version. The grade cut-offs are chosen on the holdout and kept with the model
+(``training.grading``).
 """
 
 from __future__ import annotations
@@ -26,13 +29,13 @@ from sklearn.metrics import roc_auc_score
 from candor.explain.lead_explanations import global_importance
 from candor.explain.lead_plots import calibration_plot, importance_plot
 from candor.models.contract import HCP_LEADS, Contract, dump_contract, load_contract
-from candor.models.errors import ModelIncompatibleError
+from candor.models.errors import ErrorDetail, ModelIncompatibleError, OptionError
 from candor.models.leads.features import build_features, fit_schema
 from candor.models.settings import Settings
 from candor.registry import LEADS, load_model, versions
 from candor.registry.tracking import TrainingRun, training_run_with_workdir
 from candor.training import fairness
-from candor.training.data import columns_of, read_table, validate_frame
+from candor.training.data import columns_of, read_table, target_statement, validate_frame
 from candor.training.fairness import FairnessAudit, ThresholdReport
 from candor.training.fingerprint import file_fingerprint
 from candor.training.fit import (
@@ -42,7 +45,14 @@ from candor.training.fit import (
     stratified_subset,
     take_rows,
 )
-from candor.training.leakage import LeakageFinding, scan
+from candor.training.grading import choose_cutoffs
+from candor.training.leakage import AUC_THRESHOLD, LeakageFinding, scan, unresolved
+from candor.training.leakage_dominance import (
+    QUICK_EVAL_ROWS,
+    QUICK_FIT_ROWS,
+    Dominance,
+    dominance,
+)
 from candor.training.metrics import reliability_curve
 from candor.training.run_summary import GateOutcome, RunSummary
 from candor.training.stages import StageClock
@@ -91,13 +101,43 @@ def leakage_findings(
     train_rows: np.ndarray,
     *,
     seed: int = 0,
-) -> list[LeakageFinding]:
+    on_command_line: frozenset[str] = frozenset(),
+    accepted: frozenset[str] = frozenset(),
+) -> tuple[list[LeakageFinding], Dominance | None]:
+    """The guard's findings, and the kept inputs' standing against each other, on a stratified
+    sample of at most ``LEAKAGE_ROWS`` rows (quick models fit on its training rows and are
+    scored on the others)."""
     every = contract.with_every_input()
     rows = stratified_subset(np.arange(len(outcome)), outcome, LEAKAGE_ROWS, seed=seed)
-    schema = fit_schema(take_rows(columns, np.intersect1d(rows, train_rows)), every)
+    in_train = np.isin(rows, train_rows)
+    schema = fit_schema(take_rows(columns, rows[in_train]), every)
     matrix = build_features(take_rows(columns, rows), schema=schema, n_rows=len(rows))
     excluded = frozenset(f.name for f in contract.after_the_fact_fields)
-    return scan(matrix=matrix, outcome=outcome[rows], contract=contract, excluded=excluded)
+    kept = [j for j, spec in enumerate(schema.specs) if spec.name not in excluded]
+    sample_outcome = outcome[rows]
+    positions = np.arange(len(rows))
+    fit_rows = stratified_subset(positions[in_train], sample_outcome, QUICK_FIT_ROWS, seed=seed)
+    eval_rows = stratified_subset(positions[~in_train], sample_outcome, QUICK_EVAL_ROWS, seed=seed)
+    categorical = set(schema.categorical_indices)
+    standings = dominance(
+        matrix.values[:, kept],
+        sample_outcome,
+        [schema.specs[j].name for j in kept],
+        [i for i, j in enumerate(kept) if j in categorical],
+        fit_rows=fit_rows,
+        eval_rows=eval_rows,
+        seed=seed,
+    )
+    findings = scan(
+        matrix=matrix,
+        outcome=sample_outcome,
+        contract=contract,
+        excluded=excluded,
+        on_command_line=on_command_line,
+        accepted=accepted,
+        standings=standings,
+    )
+    return findings, standings
 
 
 def shap_summary(result: FitResult, *, seed: int) -> list[tuple[str, float]]:
@@ -120,6 +160,47 @@ def _warn(messages: Iterable[str], warn: Warn) -> None:
     for message in messages:
         log.debug(message)
         warn(message)
+
+
+def check_accepted(contract: Contract, names: Iterable[str]) -> frozenset[str]:
+    """The inputs named by ``--accept-leakage-risk``; an OptionError for a name that is not a
+    model input of the contract."""
+    inputs = {f.name for f in contract.fields if f.is_model_input}
+    unknown = sorted(set(names) - inputs)
+    if unknown:
+        raise OptionError(
+            f"--accept-leakage-risk names {unknown}, not model inputs of contract "
+            f"{contract.name!r}; its inputs: {sorted(inputs)}",
+            [ErrorDetail("accept_leakage_risk", f"not a model input: {n!r}") for n in unknown],
+        )
+    return frozenset(names)
+
+
+def _show_exclusions(contract: Contract, on_command_line: frozenset[str], show: Warn) -> None:
+    """Say where each input left out of training was left out: the contract or --exclude."""
+    for f in contract.after_the_fact_fields:
+        where = (
+            "by --exclude on the command line"
+            if f.name in on_command_line
+            else "declared after_the_fact in the contract"
+        )
+        show(f"excluded from training: {f.name!r} ({where})")
+
+
+def leakage_gate(gate: GateDecision, findings: list[LeakageFinding]) -> GateDecision:
+    """The gate's decision, overruled while a leakage finding on a trained input is unresolved."""
+    open_findings = unresolved(findings)
+    if not open_findings:
+        return gate
+    return replace(
+        gate,
+        promoted=False,
+        reason=(
+            f"leakage guard: unresolved finding(s) on {open_findings}; exclude the input "
+            "(--exclude) or accept the risk by name (--accept-leakage-risk COLUMN) "
+            f"({gate.reason})"
+        ),
+    )
 
 
 def champion_gate(result: FitResult, columns: dict[str, Any], settings: Settings) -> GateDecision:
@@ -175,6 +256,7 @@ def train_leads(
     seed: int = 42,
     mitigate: str | None = None,
     mitigate_by: str | None = None,
+    accept_leakage_risk: list[str] | None = None,
     warn: Warn = warn_on_stderr,
     show: Warn = warn_on_stderr,
 ) -> TrainingSummary:
@@ -184,7 +266,9 @@ def train_leads(
     ``mitigate="thresholds"`` fits as usual and logs a report of Fairlearn's per-group
     thresholds for ``mitigate_by`` (``fairness/threshold_optimizer.json``); serving is unchanged.
     Leakage and fairness warnings go to ``warn`` as they are found, one line each; each stage's
-    time and peak memory to ``show`` as it ends (and to MLflow).
+    time and peak memory to ``show`` as it ends (and to MLflow). A leakage finding on an input
+    that is trained on blocks promotion unless ``accept_leakage_risk`` names that input (the
+    acceptance is kept with the version and shown on its card).
 
     Raises:
         SettingsError: ``fairness_gated`` names no audit segment of the contract.
@@ -193,14 +277,22 @@ def train_leads(
     data = Path(data)
     clock = StageClock(show=show)
     contract = resolve_contract(contract_path, exclude or [])
+    declared = load_contract(contract_path) if contract_path else HCP_LEADS
+    # left out by --exclude: model inputs the contract itself did not already leave out
+    on_command_line = frozenset(exclude or []) & {f.name for f in declared.model_inputs}
+    accepted = check_accepted(contract, accept_leakage_risk or [])
+    _show_exclusions(contract, on_command_line, show)
     with clock.stage("read and validate") as detail:
         frame = read_table(data, contract)
         outcome = validate_frame(frame, contract)
+        target_read = target_statement(frame, contract, outcome)
         columns = columns_of(frame, contract)
         n_rows = len(frame)
         del frame  # the columns hold the data from here on
         detail.append(f"{n_rows:,} rows")
+    show(target_read)
     fairness.check_gated_segments(contract, settings.fairness_gated)
+    fairness.band_edges(contract, columns)  # text in a banded column: refused before training
     fairness.check_mitigation(contract, columns, mitigate, mitigate_by)
 
     with training_run_with_workdir(
@@ -208,14 +300,28 @@ def train_leads(
     ) as (run, workdir):
         train_rows = split_indices(outcome, seed=seed).train  # the same split the fit uses
         with clock.stage("leakage guard", f"on {min(n_rows, LEAKAGE_ROWS):,} rows"):
-            findings = leakage_findings(columns, outcome, contract, train_rows, seed=seed)
+            findings, standings = leakage_findings(
+                columns,
+                outcome,
+                contract,
+                train_rows,
+                seed=seed,
+                on_command_line=on_command_line,
+                accepted=accepted,
+            )
         _warn([f.warning() for f in findings], warn)  # before training: a user can --exclude
         weights = None
         if mitigate == "reweight" and mitigate_by is not None:
-            weights = fairness.training_weights(columns, outcome, train_rows, mitigate_by)
+            weights = fairness.training_weights(
+                columns, outcome, train_rows, mitigate_by, contract=contract
+            )
         result = fit_lead_scorer(
             columns, outcome, contract, seed=seed, sample_weight=weights, clock=clock
         )
+        grades = choose_cutoffs(result.holdout_score, result.holdout_outcome, settings.grade_shares)
+        result.scorer.meta_["grade_cutoffs"] = grades.to_dict()  # kept with the model
+        for line in [f"grade cut-offs {grades.rule}:", *grades.lines()]:
+            show(line)
         with clock.stage(
             "SHAP summary",
             f"on {min(len(result.splits.holdout), SHAP_SUMMARY_ROWS):,} holdout rows",
@@ -231,6 +337,10 @@ def train_leads(
                 frame_rows=n_rows,
                 workdir=workdir,
                 importance=importance,
+                excluded_on_command_line=on_command_line,
+                standings=standings,
+                accepted=accepted,
+                target_read=target_read,
             )
         run.log_params(
             {
@@ -240,6 +350,10 @@ def train_leads(
                 "fairness_ceiling": settings.fairness_difference_ceiling,
                 "fairness_gated": ",".join(settings.fairness_gated) or "protected only",
                 "fairness_gate_rule": settings.fairness_gate_rule,
+                "fairness_gate_metrics": ",".join(settings.fairness_gate_metrics),
+                "fairness_calibration_ceiling": settings.fairness_calibration_ceiling,
+                "fairness_coverage_floor": settings.fairness_coverage_floor,
+                "fairness_proxy_threshold": settings.fairness_proxy_threshold,
             }
         )
         with clock.stage("fairness audit"):
@@ -254,8 +368,9 @@ def train_leads(
                 columns,
                 outcome,
                 by=mitigate_by,
-                threshold=settings.policy.grade_cutoffs[1],
+                threshold=settings.policy.for_model(result.scorer.grade_cutoffs).cutoffs[1],
                 min_group_size=settings.fairness_min_group_size,
+                contract=contract,
             )
             run.log_dict(threshold_report.to_dict(), "fairness/threshold_optimizer.json")
         with clock.stage("model logging"):
@@ -273,6 +388,7 @@ def train_leads(
                 versions.champion_version(settings, settings.lead_model_name),
             )
         gate = fairness_gate(gate, verdict)
+        gate = leakage_gate(gate, findings)
         if gate.promoted:
             versions.set_alias(settings, settings.lead_model_name, settings.model_alias, version)
         run.log_dict(gate.to_dict(), "gate.json")
@@ -298,6 +414,8 @@ def train_leads(
                 "gate.reason": gate.reason,
                 "contract": contract.version_tag,
                 "fairness.passed": str(gate.fairness_passed),
+                "leakage.unresolved": ",".join(unresolved(findings)),
+                "leakage.accepted": ",".join(sorted(accepted)),
             },
         )
         return TrainingSummary(
@@ -341,6 +459,10 @@ def _log_run(
     frame_rows: int,
     workdir: Path,
     importance: list[tuple[str, float]],
+    excluded_on_command_line: frozenset[str] = frozenset(),
+    standings: Dominance | None = None,
+    accepted: frozenset[str] = frozenset(),
+    target_read: str = "",
 ) -> None:
     splits = result.splits
     run.log_params(
@@ -360,6 +482,13 @@ def _log_run(
             "split_holdout": len(splits.holdout),
             "seed": result.scorer.meta_["seed"],
             "excluded_inputs": ",".join(f.name for f in contract.after_the_fact_fields) or "none",
+            "excluded_by_contract": ",".join(
+                f.name
+                for f in contract.after_the_fact_fields
+                if f.name not in excluded_on_command_line
+            )
+            or "none",
+            "excluded_on_command_line": ",".join(sorted(excluded_on_command_line)) or "none",
         }
     )
     run.set_tags(
@@ -367,6 +496,8 @@ def _log_run(
             "data_sha256": file_fingerprint(data),
             "contract": contract.version_tag,
             "leakage_findings": str(len(findings)),
+            "leakage_unresolved": ",".join(unresolved(findings)) or "none",
+            "leakage_accepted": ",".join(sorted(accepted)) or "none",
         }
     )
     run.log_metrics({f"holdout_{k}": v for k, v in result.holdout_metrics.items()})
@@ -390,7 +521,28 @@ def _log_run(
     grid = {"train_rows": result.grid_rows[0], "valid_rows": result.grid_rows[1]}
     run.log_dict({"candidates": candidates, "fitted_on": grid}, "shape_grid.json")
     run.log_params({"grid_train_rows": grid["train_rows"], "grid_valid_rows": grid["valid_rows"]})
-    run.log_dict({"findings": [f.to_dict() for f in findings]}, "leakage.json")
+    run.log_dict(
+        {
+            "findings": [f.to_dict() for f in findings],
+            "unresolved": unresolved(findings),
+            "accepted": sorted(accepted),
+            "excluded_by_contract": [
+                f.name
+                for f in contract.after_the_fact_fields
+                if f.name not in excluded_on_command_line
+            ],
+            "excluded_on_command_line": sorted(excluded_on_command_line),
+            "single_input_auc_threshold": AUC_THRESHOLD,
+            "dominance": standings.to_dict() if standings is not None else None,
+        },
+        "leakage.json",
+    )
+    if target_read:
+        run.set_tags({"target_read": target_read})
+    grades = result.scorer.meta_.get("grade_cutoffs")
+    if grades:
+        run.log_dict(grades, "grades.json")
+        run.log_params({"grade_cutoffs": ",".join(f"{c:.4f}" for c in grades["cutoffs"])})
     run.log_text(dump_contract(contract), "contract.yaml")
     run.log_dict(result.scorer.schema_.to_dict(), "reference/feature_schema.json")
 

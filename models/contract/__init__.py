@@ -13,12 +13,19 @@ after-the-fact words in column names), ``leads`` (:class:`Contract`), ``sales``
 """
 
 from candor.models.contract.builtin import HCP_LEADS, SALES_WEEKLY
-from candor.models.contract.fields import MODEL_INPUT_ROLES, ConsentScope, Field, Kind, Role
+from candor.models.contract.fields import (
+    MODEL_INPUT_ROLES,
+    ConsentScope,
+    Field,
+    Kind,
+    Role,
+    Sentinel,
+)
 from candor.models.contract.leads import Contract
 from candor.models.contract.sales import (
-    HOLIDAY_NAMES,
     MAX_SEASON_LENGTH,
     GapPolicy,
+    HolidayCalendar,
     SalesContract,
     SalesField,
     SalesRole,
@@ -43,7 +50,6 @@ from candor.models.contract.yaml_io import (
 __all__ = [
     "AFTER_THE_FACT_TOKENS",
     "HCP_LEADS",
-    "HOLIDAY_NAMES",
     "MAX_SEASON_LENGTH",
     "MODEL_INPUT_ROLES",
     "PII_TOKENS",
@@ -53,11 +59,13 @@ __all__ = [
     "Contract",
     "Field",
     "GapPolicy",
+    "HolidayCalendar",
     "Kind",
     "Role",
     "SalesContract",
     "SalesField",
     "SalesRole",
+    "Sentinel",
     "WeekLabel",
     "WideLayout",
     "contract_from_dict",

@@ -41,6 +41,26 @@ MODEL_INPUT_ROLES = frozenset({Role.FEATURE, Role.SENSITIVE})
 
 
 @dataclass(frozen=True)
+class Sentinel:
+    """A value of a numeric input that stands for a state, not a quantity.
+
+    Attributes:
+        value: the number as the export writes it (999).
+        meaning: what it stands for, for people and model cards ("never contacted").
+        phrase: the reason text when a lead has it ("Has never been contacted"); by default
+            the meaning, capitalised.
+    """
+
+    value: float
+    meaning: str
+    phrase: str = ""
+
+    @property
+    def reason_text(self) -> str:
+        return self.phrase or self.meaning[:1].upper() + self.meaning[1:]
+
+
+@dataclass(frozen=True)
 class Field:
     """One column of a lead and everything the service needs to know about it.
 
@@ -57,6 +77,13 @@ class Field:
         after_the_fact: declared as filled in after the outcome; excluded from training.
         audit_segment: a fairness-audit segment (for example region).
         scope: for consent fields, what the flag governs.
+        bins: for a numeric protected attribute or audit segment (age in years): the edges
+            that band it for fairness audits (``[30, 40, 50, 60]``: under 30, 30-39, ...,
+            60 and over); serving still takes the number.
+        quantiles: the same with ``quantiles`` bands of equal share, edges from the training
+            data (``bins`` or ``quantiles``, not both).
+        sentinels: values of a numeric input that are not quantities but states (999 days
+            since the last contact = never contacted), each with its meaning and its phrase.
     """
 
     name: str
@@ -70,6 +97,20 @@ class Field:
     after_the_fact: bool = False
     audit_segment: bool = False
     scope: ConsentScope | None = None
+    bins: tuple[float, ...] = ()
+    quantiles: int | None = None
+    sentinels: tuple[Sentinel, ...] = ()
+
+    @property
+    def is_banded(self) -> bool:
+        return bool(self.bins) or self.quantiles is not None
+
+    def sentinel(self, value: float) -> Sentinel | None:
+        """The sentinel ``value`` stands for, if any."""
+        for s in self.sentinels:
+            if s.value == value:
+                return s
+        return None
 
     @property
     def label(self) -> str:

@@ -29,12 +29,20 @@ class Contract(FieldSet[Field, Role]):
     positive_label: str = "converted"
 
     TITLE = "contract"
-    SINGLE_ROLES = (Role.ID, Role.TARGET)
+    SINGLE_ROLES = (Role.TARGET,)  # and at most one id (``_set_problems``)
     TARGET_ROLE = Role.TARGET
 
     @property
+    def declares_id(self) -> bool:
+        """Whether the export has an id column. Training needs none; serving always does."""
+        return bool(self.with_role(Role.ID))
+
+    @property
     def id_field(self) -> Field:
-        return self.with_role(Role.ID)[0]
+        """The lead id: the declared one, else ``lead_id``, which requests and files to score
+        must carry though the training export had none."""
+        declared = self.with_role(Role.ID)
+        return declared[0] if declared else DEFAULT_ID_FIELD
 
     @property
     def model_inputs(self) -> list[Field]:
@@ -72,8 +80,14 @@ class Contract(FieldSet[Field, Role]):
 
     @property
     def request_fields(self) -> list[Field]:
-        """Fields a scoring request may carry: everything but the target."""
-        return [f for f in self.fields if f.role is not Role.TARGET]
+        """Fields a scoring request may carry: everything but the target (and the lead id,
+        declared or not)."""
+        fields = [f for f in self.fields if f.role is not Role.TARGET]
+        return fields if self.declares_id else [DEFAULT_ID_FIELD, *fields]
+
+    def unknown(self, columns: Iterable[str]) -> list[str]:
+        """The columns that are not fields of this contract (the lead id always is one)."""
+        return [c for c in super().unknown(columns) if c != self.id_field.name]
 
     def without(self, names: Iterable[str]) -> Contract:
         """A copy whose named model inputs are demoted to after-the-fact (dropped from training)."""
@@ -99,7 +113,7 @@ class Contract(FieldSet[Field, Role]):
         return {"positive_label": self.positive_label}
 
     def _field_problems(self, f: Field) -> list[str]:
-        problems = []
+        problems = _band_problems(f) + _sentinel_problems(f)
         if f.is_model_input and f.kind is None:
             problems.append(
                 f"field {f.name!r} has role {f.role} but no kind "
@@ -126,6 +140,16 @@ class Contract(FieldSet[Field, Role]):
 
     def _set_problems(self) -> list[str]:
         problems = []
+        ids = self.with_role(Role.ID)
+        if len(ids) > 1:
+            problems.append(
+                f"contract may have at most one field with role id, found {[f.name for f in ids]}"
+            )
+        if not ids and DEFAULT_ID_FIELD.name in self:
+            problems.append(
+                f"field {DEFAULT_ID_FIELD.name!r} is the lead id requests carry: declare it "
+                "with role id, or rename it"
+            )
         if len([f for f in self.with_role(Role.CONSENT) if f.scope is ConsentScope.DATA_USE]) > 1:
             problems.append("contract may have at most one consent field with scope data_use")
         if self.sensitive_fields and self.data_use_consent is None:
@@ -137,3 +161,50 @@ class Contract(FieldSet[Field, Role]):
         if not self.model_inputs:
             problems.append("contract declares no model inputs (role feature or sensitive)")
         return problems
+
+
+# the lead id of a contract whose export has none: scoring requests still carry one
+DEFAULT_ID_FIELD = Field(
+    "lead_id",
+    Role.ID,
+    description="the lead's identifier (the training export had none; requests carry one)",
+)
+
+
+def _band_problems(f: Field) -> list[str]:
+    """``bins`` or ``quantiles`` band a numeric protected attribute or audit segment."""
+    if not f.is_banded:
+        return []
+    where = f"field {f.name!r}"
+    if f.role is not Role.PROTECTED and not f.audit_segment:
+        return [f"{where}: bins and quantiles band a protected attribute or audit segment only"]
+    if f.bins and f.quantiles is not None:
+        return [f"{where}: give bins or quantiles, not both"]
+    if f.kind not in (None, Kind.NUMERIC):
+        return [f"{where}: bins and quantiles band a numeric field, not a {f.kind} one"]
+    if f.bins and list(f.bins) != sorted(set(f.bins)):
+        return [f"{where}: bins must be strictly ascending, got {list(f.bins)}"]
+    if f.quantiles is not None and not 2 <= f.quantiles <= 20:
+        return [f"{where}: quantiles must be 2 to 20 bands, got {f.quantiles}"]
+    return []
+
+
+def _sentinel_problems(f: Field) -> list[str]:
+    if not f.sentinels:
+        return []
+    if not (f.is_model_input and f.kind is Kind.NUMERIC):
+        return [f"field {f.name!r}: sentinels belong to a numeric model input"]
+    values = [s.value for s in f.sentinels]
+    if len(set(values)) < len(values):
+        return [f"field {f.name!r}: a sentinel value is given twice"]
+    clash = [t for t in f.missing_tokens if _number(t) in values]
+    if clash:
+        return [f"field {f.name!r}: {clash} is both a missing token and a sentinel"]
+    return []
+
+
+def _number(text: str) -> float | None:
+    try:
+        return float(text)
+    except ValueError:
+        return None

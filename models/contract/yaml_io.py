@@ -11,11 +11,12 @@ from typing import Any, TypeVar, get_type_hints
 
 import yaml
 
-from candor.models.contract.fields import ConsentScope, Field, Kind
+from candor.models.contract.fields import ConsentScope, Field, Kind, Sentinel
 from candor.models.contract.leads import Contract
 from candor.models.contract.sales import (
     MAX_SEASON_LENGTH,
     GapPolicy,
+    HolidayCalendar,
     SalesContract,
     SalesField,
     WeekLabel,
@@ -61,9 +62,7 @@ def sales_contract_from_dict(raw: Mapping[str, Any], *, source: str = "contract"
     constants = layout.get("constants") or {}
     if not isinstance(constants, Mapping):
         raise ContractError(f"{source}: layout.constants must be a mapping of field to value")
-    holidays = raw.get("holidays") or ()
-    if isinstance(holidays, str):
-        holidays = [holidays]
+
     try:
         return SalesContract(
             name=str(raw.get("name", "custom-sales")),
@@ -75,10 +74,10 @@ def sales_contract_from_dict(raw: Mapping[str, Any], *, source: str = "contract"
             wide=wide,
             constants=tuple((str(k), str(v)) for k, v in constants.items()),
             gaps=GapPolicy(str(raw.get("gaps", "error"))),
-            holidays=tuple(str(h) for h in holidays),
+            holidays=HolidayCalendar.from_raw(raw.get("holidays")),
             season_length=int(raw.get("season_length", MAX_SEASON_LENGTH)),
         )
-    except ValueError as exc:  # an unknown gap policy or week label
+    except ValueError as exc:  # an unknown gap policy or week label, a malformed calendar
         raise ContractError(f"{source}: {exc}") from exc
 
 
@@ -120,6 +119,44 @@ def _lead_field_kwargs(spec: Mapping[str, Any], kwargs: dict[str, Any]) -> None:
     if isinstance(tokens, str | int | float):  # `missing_tokens: Select`
         tokens = [tokens]
     kwargs["missing_tokens"] = tuple(str(t) for t in tokens)
+    bins = spec.get("bins") or ()
+    if not isinstance(bins, list | tuple) or not all(_is_number(b) for b in bins):
+        raise ValueError("bins must be a list of numbers, e.g. [30, 40, 50, 60]")
+    kwargs["bins"] = tuple(float(b) for b in bins)
+    quantiles = spec.get("quantiles")
+    if quantiles is not None and (not isinstance(quantiles, int) or isinstance(quantiles, bool)):
+        raise ValueError("quantiles must be a whole number of bands, e.g. 5")
+    kwargs["sentinels"] = tuple(_sentinels(spec.get("sentinels") or ()))
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _sentinels(raw: Any) -> Iterator[Sentinel]:
+    """``sentinels: [{value: 999, meaning: never contacted, phrase: ...}]``, or the shorthand
+    ``sentinels: {999: never contacted}``."""
+    if isinstance(raw, Mapping):
+        raw = [{"value": k, "meaning": v} for k, v in raw.items()]
+    if not isinstance(raw, list | tuple):
+        raise ValueError("sentinels must be a list of {value, meaning, phrase}")
+    for item in raw:
+        if not isinstance(item, Mapping) or "value" not in item or "meaning" not in item:
+            raise ValueError(
+                "each sentinel needs a 'value' and a 'meaning' (a 'phrase' is optional)"
+            )
+        unknown = sorted(set(item) - {"value", "meaning", "phrase"})
+        if unknown:
+            raise ValueError(f"unknown sentinel keys {unknown}; allowed: meaning, phrase, value")
+        value = item["value"]
+        if isinstance(value, str):
+            try:
+                value = float(value)
+            except ValueError:
+                raise ValueError(f"sentinel value must be a number, got {value!r}") from None
+        if not _is_number(value):
+            raise ValueError("sentinel value must be a number")
+        yield Sentinel(float(value), str(item["meaning"]), str(item.get("phrase") or ""))
 
 
 def _sales_field_kwargs(spec: Mapping[str, Any], kwargs: dict[str, Any]) -> None:

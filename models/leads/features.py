@@ -53,9 +53,10 @@ def is_missing(value: Any, tokens: Sequence[str] = ()) -> bool:
     return False
 
 
-def parse_bool(value: Any) -> bool | None:
-    """A boolean from the spellings CRMs use; None when missing; ValueError when unreadable."""
-    if is_missing(value):
+def parse_bool(value: Any, tokens: Sequence[str] = ()) -> bool | None:
+    """A boolean from the spellings CRMs use; None when missing (or one of the field's missing
+    ``tokens``, such as "unknown"); ValueError when unreadable."""
+    if is_missing(value, tokens):
         return None
     if isinstance(value, bool | np.bool_):
         return bool(value)
@@ -357,7 +358,7 @@ def build_features(
         elif spec.kind is Kind.BOOLEAN:
             for i, v in enumerate(raw):
                 try:
-                    parsed = parse_bool(v)
+                    parsed = parse_bool(v, spec.missing_tokens)
                 except ValueError as exc:
                     errors.append(ErrorDetail(spec.name, str(exc), i))
                     continue

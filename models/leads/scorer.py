@@ -84,6 +84,16 @@ class LeadScorer:
     def feature_names(self) -> list[str]:
         return self.schema_.names
 
+    @property
+    def grade_cutoffs(self) -> tuple[float, float, float] | None:
+        """The lower bounds of grades A, B and C chosen from this model's holdout at training
+        (``training.grading``); None for a model trained before they were."""
+        found = self.meta_.get("grade_cutoffs")
+        if not found:
+            return None
+        a, b, c = (float(x) for x in found["cutoffs"])
+        return (a, b, c)
+
     def _check(self, values: np.ndarray) -> None:
         expected = len(self.schema_.specs)
         if values.ndim != 2 or values.shape[1] != expected:

@@ -3,6 +3,7 @@ validator that applies it."""
 
 from __future__ import annotations
 
+import math
 from typing import Annotated, Any
 
 from pydantic import (
@@ -16,6 +17,7 @@ from pydantic import (
 )
 
 from candor.models.contract import Contract, Kind, Role
+from candor.models.contract import Field as ContractField
 from candor.models.errors import ErrorDetail, InputValidationError, summarise
 from candor.models.leads.input_limits import InputLimits
 from candor.serving.errors import validation_details
@@ -36,16 +38,45 @@ def lead_id_type(limits: InputLimits) -> Any:
     return Annotated[str | int, BeforeValidator(check)]
 
 
-def _python_type(contract: Contract, name: str, limits: InputLimits) -> Any:
-    f = contract[name]
+def protected_value_type(limits: InputLimits) -> Any:
+    """A protected attribute's value, kept for audits only, as the training file held it: a
+    number (age in years, banded by the audit) or a label (bounded like a category)."""
+
+    def check(value: Any) -> Any:
+        # checked before the union, so that an error names the field, not a branch of it
+        if value is None:
+            return value
+        if isinstance(value, bool) or not isinstance(value, str | int | float):
+            raise ValueError("expected a string or a number")
+        if isinstance(value, float) and not math.isfinite(value):
+            raise ValueError("expected a finite number")
+        if isinstance(value, str) and len(value) > limits.max_category_length:
+            raise ValueError(f"longer than {limits.max_category_length} characters")
+        return value
+
+    return Annotated[str | int | float | None, BeforeValidator(check)]
+
+
+def _token_as_null(tokens: tuple[str, ...]) -> Any:
+    def check(value: Any) -> Any:
+        return None if isinstance(value, str) and value.strip() in tokens else value
+
+    return check
+
+
+def _python_type(f: ContractField, limits: InputLimits) -> Any:
     if f.role is Role.ID:
         return lead_id_type(limits)
     if f.role is Role.CONSENT or f.kind is Kind.BOOLEAN:
+        if f.missing_tokens:  # "unknown", declared missing, reads as null as in a file
+            return Annotated[bool | None, BeforeValidator(_token_as_null(f.missing_tokens))]
         return bool | None
     if f.kind is Kind.NUMERIC:
         return float | None
     if f.role is Role.PII:  # read for nothing and never stored: no category to bound
         return str | None
+    if f.role is Role.PROTECTED:
+        return protected_value_type(limits)
     return Annotated[str | None, Field(max_length=limits.max_category_length)]
 
 
@@ -56,7 +87,7 @@ def lead_model_for(contract: Contract, limits: InputLimits) -> type[BaseModel]:
         default = ... if f.role is Role.ID else None
         description = f"{f.role}: {f.description}".strip(": ")
         fields[f.name] = (
-            _python_type(contract, f.name, limits),
+            _python_type(f, limits),
             Field(default, description=description),
         )
     model = create_model(  # type: ignore[call-overload]

@@ -148,7 +148,8 @@ class LeadBatchScorer:
         unseen_label: UnseenLabel = UNKEYED,
     ) -> None:
         self.scorer = scorer
-        self.policy = policy
+        # the model's own grade cut-offs, unless the settings fix them for every model
+        self.policy = policy.for_model(scorer.grade_cutoffs)
         self.limits = limits  # what the row checks of a file refuse (the HTTP edge's rules)
         # what answers, notes, reasons and the log show for an unseen category: never its text
         self.unseen_label = unseen_label

@@ -19,6 +19,7 @@ from fastapi.testclient import TestClient
 
 from candor.models.contract import HCP_LEADS
 from candor.models.policy import ReviewCode
+from candor.models.settings import LEAD_MODEL_NAME as HCP_MODEL
 from candor.models.settings import Settings, get_settings
 from candor.serving.app import create_app
 
@@ -28,7 +29,6 @@ SCORE = "/v1/leads/score"
 
 MODEL_INPUTS = [f.name for f in HCP_LEADS.model_inputs]
 REVIEW_CODES = {str(code) for code in ReviewCode}
-DEFAULT_CUTOFFS = (0.6, 0.4, 0.2)
 
 
 @contextmanager
@@ -70,7 +70,15 @@ def leads_from_frame(frame: pd.DataFrame, n: int) -> list[dict[str, Any]]:
     return json.loads(rows.to_json(orient="records"))  # type: ignore[no-any-return]
 
 
-def expected_grade(score: float, cutoffs: tuple[float, float, float] = DEFAULT_CUTOFFS) -> str:
+def cutoffs_in_force(client: TestClient) -> tuple[float, float, float]:
+    """The champion's grade cut-offs in force, as its public model card states them."""
+    response = client.get(f"/v1/models/{HCP_MODEL}/card")
+    assert response.status_code == 200, response.text
+    a, b, c = response.json()["grades"]["in_force"]
+    return (a, b, c)
+
+
+def expected_grade(score: float, cutoffs: tuple[float, float, float]) -> str:
     for letter, cut in zip("ABC", cutoffs, strict=True):
         if score >= cut:
             return letter

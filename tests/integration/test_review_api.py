@@ -102,4 +102,6 @@ def test_score_near_a_configured_cutoff_is_flagged(
     assert "near_grade_boundary" in result["review"]["reasons"]
     assert result["review"]["required"] is True
     assert result["grade"] == expected_grade(known, cutoffs) == "B"
-    assert "near_grade_boundary" not in score_one(api, lead)["review"]["reasons"]
+    far = (0.999, 0.998, 0.997)  # every cut-off well away from the score
+    with serve(with_policy(trained_settings, grade_cutoffs=far)) as custom:
+        assert "near_grade_boundary" not in score_one(custom, lead)["review"]["reasons"]

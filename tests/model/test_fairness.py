@@ -22,14 +22,19 @@ from candor.training.pipeline import TrainingSummary, train_leads
 @dataclass
 class Gated:
     settings: Settings
-    blocked: TrainingSummary  # territory_type gated on the point estimate
+    blocked: TrainingSummary  # territory_type gated on its selection rates, point estimate
     reweighted: TrainingSummary  # default gate, Kamiran-Calders weights by territory_type
 
 
 @pytest.fixture(scope="module")
 def gated(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gated]:
     home = tmp_path_factory.mktemp("fairness_home")
-    strict = make_settings(home, fairness_gated=("territory_type",), fairness_gate_rule="point")
+    strict = make_settings(
+        home,
+        fairness_gated=("territory_type",),
+        fairness_gate_rule="point",
+        fairness_gate_metrics=("disparate_impact", "equal_opportunity", "calibration", "coverage"),
+    )
     blocked = train_leads(data=SAMPLE_LEADS, settings=strict)
     reweighted = train_leads(
         data=SAMPLE_LEADS,
@@ -62,9 +67,22 @@ def test_the_historical_rural_bias_is_detected_and_warned_about(
     rural = next(g for g in territory["groups"] if g["group"] == "rural")
     assert rural["count"] >= 100 and not rural["small_group"]
     warned = [w for w in audit["gate"]["warnings"] if w["attribute"] == "territory_type"]
-    assert any(w["metric"] == RATIO and w["disadvantaged"] == "rural" for w in warned)
-    # a segment warns but does not gate by default; the protected attributes are gated
+    [rural_ratio] = [w for w in warned if w["metric"] == RATIO]
+    assert rural_ratio["disadvantaged"] == "rural"
+    # beside it, the ratio the outcome itself shows between the groups
+    outcome = territory["base_rate_ratio"]
+    assert outcome["disadvantaged"] == "rural" and ratio["value"] < outcome["value"] < 1.0
+    assert "the outcome itself differs" in rural_ratio["description"]
+    # a segment warns but does not gate by default; the protected attributes are gated, on the
+    # metrics a model can be held to whatever the groups' base rates
     assert audit["gate"]["gated"] == ["gender", "age_band"]
+    assert audit["gate"]["gated_on"] == ["calibration", "coverage"]
+    assert audit["gate"]["statement"].endswith(
+        "reported only: disparate_impact, equal_opportunity; rule ci"
+    )
+    # years in practice tracks age: reported as a proxy of age_band, with its value
+    [proxy] = [p for p in audit["gate"]["proxy_alerts"] if p["input"] == "years_in_practice"]
+    assert proxy["attribute"] == "age_band" and proxy["cramers_v"] >= 0.3
     assert champion.tags["fairness.passed"] == "True"
     artifacts = {a.path for a in client.list_artifacts(champion.run_id, "fairness")}
     assert {"fairness/audit.json", "fairness/audit.csv", "fairness/audit.png"} <= artifacts

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 from settings_support import make_settings
@@ -11,10 +13,16 @@ from candor.training.fairness import (
     PROTECTED,
     RATIO,
     SEGMENT,
+    GateSettings,
+    GroupMetrics,
     audit_scores,
     interval_coverage,
     reweighing_weights,
 )
+from candor.training.fairness.disparity import breach, calibration_difference, lowest_coverage
+
+# the selection-rate ratio and the equal-opportunity difference gate only when configured to
+SELECTION = GateSettings(metrics=("disparate_impact", "equal_opportunity"))
 
 
 def holdout(
@@ -99,27 +107,28 @@ def test_bootstrap_intervals_hold_the_estimate_narrow_with_size_and_repeat_with_
 def test_clear_disparity_blocks_but_a_small_sample_is_only_a_warning() -> None:
     clear = audit(holdout({"a": 2000, "b": 2000}, {"a": 0.5, "b": 0.3}))
     noisy = audit(holdout({"a": 40, "b": 40}, {"a": 0.5, "b": 0.35}))
-    blocking = clear.violations(0.8, 0.1)
+    blocking = [v for v in clear.violations(SELECTION) if v.metric in (RATIO, DIFFERENCE)]
     assert {v.metric for v in blocking} == {RATIO, DIFFERENCE}
     assert all(v.conclusive and v.gated and v.disadvantaged == "b" for v in blocking)
-    assert noisy.violations(0.8, 0.1) == []
-    assert noisy.breaches(0.8, 0.1)  # still reported
-    assert noisy.violations(0.8, 0.1, rule="point")  # the point rule blocks on the estimate
+    selection = [v for v in noisy.breaches(SELECTION) if v.metric in (RATIO, DIFFERENCE)]
+    assert selection and not any(v.blocks for v in selection)  # reported, not blocking
+    point = replace(SELECTION, rule="point")
+    assert [v for v in noisy.violations(point) if v.metric == RATIO]  # blocks on the estimate
 
 
 def test_segments_gate_only_when_named_protected_attributes_always() -> None:
     data = holdout({"a": 2000, "b": 2000}, {"a": 0.5, "b": 0.3})
     segment = audit(data, protected=False)
     assert segment["g"].role == SEGMENT
-    assert segment.breaches(0.8, 0.1) and segment.violations(0.8, 0.1) == []
-    assert segment.violations(0.8, 0.1, gated=["g"])
+    assert segment.breaches(SELECTION) and segment.violations(SELECTION) == []
+    assert segment.violations(replace(SELECTION, gated=("g",)))
     protected = audit(data, protected=True)
-    assert protected["g"].role == PROTECTED and protected.violations(0.8, 0.1)
+    assert protected["g"].role == PROTECTED and protected.violations(SELECTION)
 
 
 def test_parity_passes() -> None:
     result = audit(holdout({"a": 1000, "b": 1000}, {"a": 0.4, "b": 0.4}))
-    assert result.breaches(0.8, 0.1) == []
+    assert [b for b in result.breaches(SELECTION) if b.metric in (RATIO, DIFFERENCE)] == []
     assert result["g"].disparate_impact_ratio == pytest.approx(1.0)
 
 
@@ -175,3 +184,45 @@ def test_gated_segments_read_from_the_environment(
     assert make_settings(tmp_path).fairness_gated == ("territory_type", "region")
     monkeypatch.setenv("CANDOR_FAIRNESS_GATED", '["specialty"]')
     assert make_settings(tmp_path).fairness_gated == ("specialty",)
+
+
+def group(name: str, gap: float, se: float) -> GroupMetrics:
+    """A compared group of 100 leads with the given calibration gap and its standard error."""
+    return GroupMetrics(
+        group=name,
+        count=100,
+        positives=30,
+        base_rate=0.3,
+        selection_rate=0.3,
+        selection_rate_ci=None,
+        true_positive_rate=0.5,
+        true_positive_rate_ci=None,
+        false_positive_rate=0.2,
+        calibration_error=0.05,
+        mean_score=0.3 - gap,
+        calibration_gap=gap,
+        calibration_gap_se=se,
+        coverage=0.9,
+        coverage_bins=3,
+        mean_interval_width=0.04,
+        small_group=False,
+    )
+
+
+def test_the_extreme_pair_of_many_groups_is_judged_at_the_bonferroni_level() -> None:
+    four = [group("a", 0.086, 0.035), group("b", 0.038, 0.035), group("c", -0.072, 0.035)]
+    four.append(group("d", 0.027, 0.035))
+    two = [four[0], four[2]]
+    alone = calibration_difference(two, range(2), confidence=0.95)
+    picked = calibration_difference(four, range(4), confidence=0.95)
+    assert alone is not None and picked is not None and alone.ci and picked.ci
+    assert (picked.disadvantaged, picked.advantaged) == ("a", "c")  # a under-scored, c over
+    assert picked.value == alone.value == pytest.approx(0.158)
+    assert alone.confidence == 0.95 and picked.confidence == pytest.approx(1 - 0.05 / 6)
+    ceiling = GateSettings().calibration_ceiling
+    assert alone.ci[0] > ceiling  # the same two groups on their own: clear evidence
+    assert picked.ci[0] < ceiling  # the widest of six pairs: within the luck of the draw
+    v = breach(picked, attribute="age", role=PROTECTED, threshold=ceiling, gated=True)
+    assert v is not None and not v.conclusive and "99.17% CI" in v.describe()
+    worst = lowest_coverage(four, range(4), confidence=0.95)
+    assert worst is not None and worst.confidence == pytest.approx(1 - 0.05 / 4)

@@ -78,15 +78,17 @@ def resample_by_row(
     """The bootstrap as it was written before: each resample draws the group's leads."""
     boot_sel = np.full((resamples, n_groups), np.nan)
     boot_tpr = np.full((resamples, n_groups), np.nan)
+    boot_base = np.full((resamples, n_groups), np.nan)
     for j in range(n_groups):
         rows = np.flatnonzero(codes == j)
         draw = rng.integers(0, len(rows), size=(resamples, len(rows)))
         sel, pos = selected[rows][draw], outcome[rows][draw] == 1
         boot_sel[:, j] = sel.mean(axis=1)
+        boot_base[:, j] = pos.mean(axis=1)
         positives = pos.sum(axis=1)
         with np.errstate(divide="ignore", invalid="ignore"):
             boot_tpr[:, j] = np.where(positives > 0, (sel & pos).sum(axis=1) / positives, np.nan)
-    return ResampledRates(boot_sel, boot_tpr)
+    return ResampledRates(boot_sel, boot_tpr, boot_base)
 
 
 # --- point estimates: the very same numbers -----------------------------------------------
@@ -102,6 +104,8 @@ def test_group_rates_equal_fairlearn_metric_frame_by_group() -> None:
         sensitive_features=data["groups"],
         sample_params={
             "calibration_error": {"score": data["score"]},
+            "mean_score": {"score": data["score"]},
+            "calibration_gap_se": {"score": data["score"]},
             "coverage": {"score": data["score"], "lower": data["lower"], "upper": data["upper"]},
             "mean_interval_width": {"lower": data["lower"], "upper": data["upper"]},
         },
@@ -150,6 +154,8 @@ def test_audit_point_estimates_equal_a_direct_numpy_computation() -> None:
         fpr = np.mean(chosen[y == 0]) if (y == 0).any() else None
         assert g.true_positive_rate == tpr and g.false_positive_rate == fpr
         assert g.calibration_error == expected_calibration_error(y, s)
+        assert g.mean_score == np.mean(s) and g.calibration_gap == np.mean(y) - np.mean(s)
+        assert g.calibration_gap_se == pytest.approx(np.std(y - s, ddof=1) / math.sqrt(len(y)))
         assert (g.coverage, g.coverage_bins) == coverage_by_loop(y, s, lo, hi, 30)
         assert g.mean_interval_width == np.mean(hi - lo)
         assert g.small_group == (g.count < 30)
@@ -211,6 +217,12 @@ def test_multinomial_resample_gives_the_per_row_interval_within_monte_carlo_erro
         for rates in (fast.selection[:, j], slow.selection[:, j]):
             assert abs(rates.mean() - p) < 4 * sd / math.sqrt(resamples)
             assert rates.std() == pytest.approx(sd, rel=0.06)
+        base = outcome[rows].mean()
+        base_sd = math.sqrt(base * (1 - base) / n)
+        for rates in (fast.base_rate[:, j], slow.base_rate[:, j]):
+            assert abs(rates.mean() - base) < 4 * base_sd / math.sqrt(resamples) + 1e-12
+            if base_sd:
+                assert rates.std() == pytest.approx(base_sd, rel=0.06)
         # a 2.5% quantile of R draws moves by about sqrt(q(1-q)/R)/density: 0.042 sd here;
         # the difference of two by 0.06 sd; allow 4 of those and one step of 1/n either side
         tolerance = 4 * 0.06 * sd + 1 / n

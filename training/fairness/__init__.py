@@ -3,11 +3,14 @@
 One concept a module (as Fairlearn's ``metrics/`` is cut):
 
     groups       who is audited (protected attributes, audit segments) and each lead's group
-    rates        per-group rates, calibration error and Venn-Abers interval coverage
+    bands        bands of a numeric attribute (age in years) from the contract's bins/quantiles
+    rates        per-group rates, calibration and Venn-Abers interval coverage
     bootstrap    the seeded percentile bootstrap of each group's rates
-    disparity    ratio and difference per attribute, and the thresholds they cross
+    disparity    ratios and differences per attribute, and the thresholds they cross
+    proxy        model inputs associated with a protected attribute (bias-corrected Cramer's V)
     audit        the audit over every attribute, its typed result (:class:`FairnessAudit`)
-    gate         the promotion gate: its settings and its verdict on an audit
+    thresholds   what the gate holds a model to, and why by default calibration and coverage
+    gate         the promotion gate's verdict on an audit
     mitigation   Kamiran-Calders reweighing; Fairlearn's ThresholdOptimizer as a report
     report       ``fairness/audit.json``, ``audit.csv``, ``audit.png``, metrics, warning lines
 
@@ -24,8 +27,12 @@ from candor.training.fairness.audit import (
     audit_holdout,
     audit_scores,
 )
+from candor.training.fairness.bands import Banding, band_edges, band_labels
 from candor.training.fairness.bootstrap import CONFIDENCE, RESAMPLES, Interval, percentile_interval
 from candor.training.fairness.disparity import (
+    BASE_RATE_RATIO,
+    CALIBRATION,
+    COVERAGE,
     DIFFERENCE,
     RATIO,
     Disparity,
@@ -34,7 +41,6 @@ from candor.training.fairness.disparity import (
 )
 from candor.training.fairness.gate import (
     FairnessVerdict,
-    GateSettings,
     check_gated_segments,
     judge,
     unaudited_protected,
@@ -57,6 +63,7 @@ from candor.training.fairness.mitigation import (
     threshold_optimizer_report,
     training_weights,
 )
+from candor.training.fairness.proxy import PROXY_ROWS, ProxyAssociation, cramers_v
 from candor.training.fairness.rates import (
     COVERAGE_BIN,
     COVERAGE_Z,
@@ -71,22 +78,36 @@ from candor.training.fairness.report import (
     audit_record,
     fairness_warnings,
 )
+from candor.training.fairness.thresholds import (
+    DEFAULT_GATE_METRICS,
+    GATE_METRICS,
+    METRIC_KEYS,
+    GateSettings,
+)
 
 __all__ = [
+    "BASE_RATE_RATIO",
+    "CALIBRATION",
     "CONFIDENCE",
+    "COVERAGE",
     "COVERAGE_BIN",
     "COVERAGE_Z",
     "CSV_COLUMNS",
+    "DEFAULT_GATE_METRICS",
     "DIFFERENCE",
+    "GATE_METRICS",
+    "METRIC_KEYS",
     "MIN_GROUP_SIZE",
     "MISSING_GROUP",
     "MITIGATIONS",
     "PROTECTED",
+    "PROXY_ROWS",
     "RATIO",
     "RESAMPLES",
     "SEGMENT",
     "AttributeAudit",
     "AuditOptions",
+    "Banding",
     "Disparity",
     "FairnessAudit",
     "FairnessVerdict",
@@ -94,6 +115,7 @@ __all__ = [
     "GateSettings",
     "GroupMetrics",
     "Interval",
+    "ProxyAssociation",
     "SelectionSummary",
     "ThresholdReport",
     "Violation",
@@ -105,8 +127,11 @@ __all__ = [
     "audit_record",
     "audit_scores",
     "audited_attributes",
+    "band_edges",
+    "band_labels",
     "check_gated_segments",
     "check_mitigation",
+    "cramers_v",
     "fairness_warnings",
     "group_labels",
     "holdout_threshold_report",

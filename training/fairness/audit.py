@@ -4,20 +4,24 @@
 (:func:`audit_attribute`): per-group rates (``training.fairness.rates``: the values of
 Fairlearn's :class:`~fairlearn.metrics.MetricFrame` ``by_group``, computed from counts at once),
 bootstrap intervals (``training.fairness.bootstrap``, a multinomial draw per group and resample)
-and the disparities over the groups that are not small (``training.fairness.disparity``).
-``audit_holdout`` does it for a fitted lead scorer on its holdout.
+and the disparities over the groups that are not small (``training.fairness.disparity``): the
+selection-rate ratio beside the outcome's own ratio, the equal-opportunity and calibration
+differences and the lowest group coverage. ``audit_holdout`` does it for a fitted lead scorer
+on its holdout, with banded numeric attributes (``training.fairness.bands``) and the proxy
+associations of its inputs (``training.fairness.proxy``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any, TypeVar
 
 import numpy as np
 
 from candor.models.contract import Contract
 from candor.models.settings import Settings
+from candor.training.fairness.bands import Banding, band_edges
 from candor.training.fairness.bootstrap import (
     CONFIDENCE,
     RESAMPLES,
@@ -26,23 +30,45 @@ from candor.training.fairness.bootstrap import (
     resample_rates,
 )
 from candor.training.fairness.disparity import (
+    BASE_RATE_RATIO,
+    CALIBRATION,
+    COVERAGE,
     DIFFERENCE,
     RATIO,
     Disparity,
-    GateRule,
     Violation,
+    base_rate_ratio,
     breach,
+    calibration_difference,
     disparate_impact,
     equal_opportunity,
+    lowest_coverage,
 )
-from candor.training.fairness.groups import PROTECTED, SEGMENT, group_codes, sensitive_features
+from candor.training.fairness.groups import (
+    MISSING_GROUP,
+    PROTECTED,
+    SEGMENT,
+    group_codes,
+    sensitive_features,
+    take_rows,
+)
 from candor.training.fairness.jsonsafe import finite_or_none, json_safe
+from candor.training.fairness.proxy import (
+    METHOD as PROXY_METHOD,
+)
+from candor.training.fairness.proxy import (
+    PROXY_ROWS,
+    ProxyAssociation,
+    proxy_associations,
+    sample_rows,
+)
 from candor.training.fairness.rates import (
     COVERAGE_BIN,
     COVERAGE_Z,
     GroupMetrics,
     group_rates,
 )
+from candor.training.fairness.thresholds import GateSettings
 from candor.training.fit import FitResult
 
 MIN_GROUP_SIZE = 30
@@ -71,6 +97,10 @@ class AttributeAudit:
     min_coverage: float | None
     max_coverage: float | None
     notes: tuple[str, ...] = ()
+    base_rate_ratio: Disparity | None = None  # the outcome's own ratio: context, never gated
+    calibration: Disparity | None = None
+    coverage: Disparity | None = None
+    bands: Banding | None = None  # how a numeric attribute was banded, if it was
 
     @property
     def disparate_impact_ratio(self) -> float | None:
@@ -88,23 +118,55 @@ class AttributeAudit:
         missing = f"{self.attribute} has no group {name!r}; groups"
         return _named(self.groups, name, key=lambda g: g.group, missing=missing)
 
-    def breaches(
-        self, *, floor: float, ceiling: float, gated: bool, rule: GateRule = "ci"
-    ) -> list[Violation]:
+    @property
+    def disparities(self) -> list[Disparity]:
+        """The gateable disparities computed: ratio, equal opportunity, calibration, coverage."""
+        found = (self.disparate_impact, self.equal_opportunity, self.calibration, self.coverage)
+        return [d for d in found if d is not None]
+
+    def outcome_context(self) -> str:
+        """The outcome's own ratio, in words: what a selection-rate ratio is to be read against."""
+        d = self.base_rate_ratio
+        if d is None:
+            return ""
+        return (
+            f"the outcome itself differs {d.value:.2f} between groups (base-rate ratio, "
+            f"{d.disadvantaged} {self.group(d.disadvantaged).base_rate:.3f} vs {d.advantaged} "
+            f"{self.group(d.advantaged).base_rate:.3f})"
+        )
+
+    def breaches(self, settings: GateSettings, *, gated: bool) -> list[Violation]:
         """Disparities whose point estimate crosses its threshold (see ``FairnessAudit``)."""
+        thresholds, gated_keys = settings.thresholds, settings.gated_keys
         found = [
-            breach(d, attribute=self.attribute, role=self.role, threshold=t, gated=gated, rule=rule)
-            for d, t in ((self.disparate_impact, floor), (self.equal_opportunity, ceiling))
-            if d is not None
+            breach(
+                d,
+                attribute=self.attribute,
+                role=self.role,
+                threshold=thresholds[d.metric],
+                gated=gated,
+                metric_gated=d.metric in gated_keys,
+                rule=settings.rule,
+                note=self.outcome_context() if d.metric == RATIO else "",
+            )
+            for d in self.disparities
         ]
         return [v for v in found if v is not None]
 
     def to_dict(self) -> dict[str, Any]:
+        def record(d: Disparity | None) -> dict[str, Any] | None:
+            return d.to_dict() if d else None
+
         return json_safe(
             {
                 "role": self.role,
-                RATIO: self.disparate_impact.to_dict() if self.disparate_impact else None,
-                DIFFERENCE: self.equal_opportunity.to_dict() if self.equal_opportunity else None,
+                RATIO: record(self.disparate_impact),
+                BASE_RATE_RATIO: record(self.base_rate_ratio),
+                "outcome_context": self.outcome_context() or None,
+                DIFFERENCE: record(self.equal_opportunity),
+                CALIBRATION: record(self.calibration),
+                COVERAGE: record(self.coverage),
+                "bands": self.bands.to_dict() if self.bands else None,
                 "compared_groups": [g.group for g in self.compared],
                 "min_coverage": self.min_coverage,
                 "max_coverage": self.max_coverage,
@@ -127,6 +189,7 @@ class FairnessAudit:
     coverage_bin: int
     attributes: tuple[AttributeAudit, ...]
     extra: dict[str, Any] = field(default_factory=dict)
+    proxies: tuple[ProxyAssociation, ...] = ()  # every (model input, protected attribute)
 
     def __getitem__(self, attribute: str) -> AttributeAudit:
         missing = f"no audited attribute {attribute!r}; audited"
@@ -136,45 +199,28 @@ class FairnessAudit:
     def names(self) -> list[str]:
         return [a.attribute for a in self.attributes]
 
-    def breaches(
-        self,
-        floor: float,
-        ceiling: float,
-        gated: Collection[str] = (),
-        *,
-        rule: GateRule = "ci",
-    ) -> list[Violation]:
-        """Every attribute whose point estimate crosses a threshold, gated or not.
+    def breaches(self, settings: GateSettings | None = None) -> list[Violation]:
+        """Every disparity whose point estimate crosses its threshold, gated or not.
 
-        ``conclusive`` says whether it counts under ``rule``; ``gated`` whether the attribute is
-        gated (protected attributes always are; audit segments when named in ``gated``).
+        ``conclusive`` says whether it counts under the settings' rule; ``gated`` whether the
+        attribute is gated (protected attributes always are; audit segments when named in
+        ``settings.gated``); ``metric_gated`` whether the metric is one the gate counts
+        (``settings.metrics``). Default settings: :class:`GateSettings`'s defaults.
         """
+        settings = settings or GateSettings()
         found: list[Violation] = []
         for a in self.attributes:
-            is_gated = a.role == PROTECTED or a.attribute in gated
-            found += a.breaches(floor=floor, ceiling=ceiling, gated=is_gated, rule=rule)
+            is_gated = a.role == PROTECTED or a.attribute in settings.gated
+            found += a.breaches(settings, gated=is_gated)
         return found
 
-    def violations(
-        self,
-        floor: float,
-        ceiling: float,
-        gated: Collection[str] = (),
-        *,
-        rule: GateRule = "ci",
-    ) -> list[Violation]:
-        """What blocks promotion: conclusive breaches of gated attributes.
+    def violations(self, settings: GateSettings | None = None) -> list[Violation]:
+        """What blocks promotion: conclusive breaches of gated metrics of gated attributes.
 
-        Args:
-            floor: the lowest acceptable disparate-impact ratio (e.g. 0.8).
-            ceiling: the highest acceptable equal-opportunity difference (e.g. 0.1).
-            gated: audit segments to gate on besides the protected attributes (always gated).
-            rule: ``"ci"`` counts a breach only when its whole confidence interval lies beyond
-                the threshold; ``"point"`` counts every point estimate beyond it.
+        Under rule ``"ci"`` a breach counts only when its whole confidence interval lies beyond
+        the threshold; under ``"point"`` every point estimate beyond it counts.
         """
-        return [
-            v for v in self.breaches(floor, ceiling, gated, rule=rule) if v.gated and v.conclusive
-        ]
+        return [v for v in self.breaches(settings) if v.blocks]
 
     def to_dict(self) -> dict[str, Any]:
         return json_safe(
@@ -201,6 +247,10 @@ class FairnessAudit:
                     ),
                 },
                 "attributes": {a.attribute: a.to_dict() for a in self.attributes},
+                "proxies": {
+                    "method": PROXY_METHOD,
+                    "associations": [p.to_dict() for p in self.proxies],
+                },
                 **self.extra,
             }
         )
@@ -228,11 +278,14 @@ def audit_attribute(
     lower: np.ndarray,
     upper: np.ndarray,
     options: AuditOptions,
+    bands: Banding | None = None,
 ) -> AttributeAudit:
-    """Audit one attribute; see :func:`audit_scores`."""
+    """Audit one attribute; see :func:`audit_scores`. A banded attribute's groups come in band
+    order (``bands.labels``, then the missing group), the others' in sorted order."""
     outcome = np.asarray(outcome).astype(int)
     selected = np.asarray(score) >= options.threshold
-    codes, names = group_codes(groups)
+    order = None if bands is None else [*bands.labels, MISSING_GROUP]
+    codes, names = group_codes(groups, order)
     table = group_rates(
         groups=codes,
         n_groups=len(names),
@@ -272,6 +325,9 @@ def audit_attribute(
                 ),
                 false_positive_rate=finite_or_none(row["false_positive_rate"]),
                 calibration_error=row["calibration_error"],
+                mean_score=row["mean_score"],
+                calibration_gap=row["base_rate"] - row["mean_score"],
+                calibration_gap_se=finite_or_none(row["calibration_gap_se"]),
                 coverage=row["coverage"],
                 coverage_bins=int(row["coverage_bins"]),
                 mean_interval_width=row["mean_interval_width"],
@@ -286,16 +342,19 @@ def audit_attribute(
             f"groups with fewer than {min_group_size} leads are reported but not compared: {small}"
         )
     keep = [j for j, g in enumerate(group_results) if not g.small_group]
-    impact = opportunity = None
+    impact = outcome_ratio = opportunity = calibration = coverage = None
     if len(keep) < 2:
         notes.append(f"fewer than two groups hold {min_group_size} or more leads: no comparison")
     else:
         impact = disparate_impact(group_results, keep, resampled, confidence=confidence)
         if impact is None:
             notes.append(f"no lead of a compared group scored >= {options.threshold:g}: no ratio")
+        outcome_ratio = base_rate_ratio(group_results, keep, resampled, confidence=confidence)
         opportunity = equal_opportunity(group_results, keep, resampled, confidence=confidence)
         if opportunity is None:
             notes.append("fewer than two compared groups hold converted leads: no difference")
+        calibration = calibration_difference(group_results, keep, confidence=confidence)
+        coverage = lowest_coverage(group_results, keep, confidence=confidence)
     coverages = [group_results[j].coverage for j in keep]
     return AttributeAudit(
         attribute=attribute,
@@ -306,6 +365,10 @@ def audit_attribute(
         min_coverage=min(coverages) if coverages else None,
         max_coverage=max(coverages) if coverages else None,
         notes=tuple(notes),
+        base_rate_ratio=outcome_ratio,
+        calibration=calibration,
+        coverage=coverage,
+        bands=bands,
     )
 
 
@@ -323,6 +386,7 @@ def audit_scores(
     seed: int = 0,
     confidence: float = CONFIDENCE,
     coverage_bin: int = COVERAGE_BIN,
+    bands: Mapping[str, Banding] | None = None,
 ) -> FairnessAudit:
     """Audit calibrated scores against outcomes, one attribute per entry of ``sensitive``.
 
@@ -333,10 +397,14 @@ def audit_scores(
         protected: which of those names are protected attributes (the rest are audit segments).
         threshold: a lead is selected when ``score >= threshold`` (probability).
         min_group_size: groups with fewer leads are flagged ``small_group`` and not compared.
-        resamples: bootstrap resamples per attribute (0: no intervals).
+        resamples: bootstrap resamples per attribute (0: no bootstrap intervals; the
+            calibration and coverage intervals are computed without resampling).
         seed: bootstrap seed.
         confidence: interval level.
         coverage_bin: minimum bin size for the interval coverage.
+        bands: attribute name -> its banding, for attributes whose labels are bands
+            (``training.fairness.bands``): their groups come in band order, and the record
+            states the edges.
     """
     n = len(outcome)
     for name, arrays in {"score": score, "lower": lower, "upper": upper}.items():
@@ -346,6 +414,7 @@ def audit_scores(
         if len(labels) != n:
             raise ValueError(f"sensitive feature {name!r} has {len(labels)} values, expected {n}")
     options = AuditOptions(threshold, min_group_size, resamples, seed, confidence, coverage_bin)
+    bands = bands or {}
     attributes = tuple(
         audit_attribute(
             attribute=name,
@@ -356,6 +425,7 @@ def audit_scores(
             lower=np.asarray(lower, float),
             upper=np.asarray(upper, float),
             options=options,
+            bands=bands.get(name),
         )
         for name, labels in sensitive.items()
     )
@@ -371,6 +441,35 @@ def audit_scores(
     )
 
 
+def holdout_proxies(
+    columns: Mapping[str, Any],
+    holdout: np.ndarray,
+    sensitive: Mapping[str, np.ndarray],
+    contract: Contract,
+    *,
+    seed: int,
+    limit: int = PROXY_ROWS,
+) -> tuple[ProxyAssociation, ...]:
+    """Every model input's association with every protected attribute, on a seeded sample of at
+    most ``limit`` holdout leads (``training.fairness.proxy``).
+
+    ``sensitive``: the audit's group labels, one per holdout lead (``holdout`` order).
+    """
+    at = sample_rows(holdout, limit=limit, seed=seed)
+    rows = np.asarray(holdout)[at]
+    protected = {
+        f.name: np.asarray(sensitive[f.name])[at]
+        for f in contract.protected_fields
+        if f.name in sensitive
+    }
+    inputs = {
+        f.name: (take_rows(columns[f.name], rows), f.kind)
+        for f in contract.model_inputs
+        if f.name in columns
+    }
+    return proxy_associations(inputs=inputs, protected=protected)
+
+
 def audit_holdout(
     result: FitResult,
     columns: Mapping[str, Any],
@@ -379,17 +478,28 @@ def audit_holdout(
     *,
     seed: int,
 ) -> FairnessAudit:
-    """The audit of a fitted lead scorer on its holdout (selected: grade A or B)."""
+    """The audit of a fitted lead scorer on its holdout (selected: grade A or B at the model's
+    own cut-offs, unless the settings fix them), with its inputs' proxy associations.
+
+    Raises:
+        DataValidationError: a banded attribute's column holds text that is not a number.
+    """
     calibrated = result.scorer.calibrate(result.scorer.margins(result.holdout_values))
-    return audit_scores(
+    holdout = result.splits.holdout
+    bands = band_edges(contract, columns)  # quantile edges from every row, not the holdout
+    sensitive = sensitive_features(columns, holdout, contract, bands)
+    audit = audit_scores(
         outcome=result.holdout_outcome,
         score=calibrated.score,
         lower=calibrated.lower,
         upper=calibrated.upper,
-        sensitive=sensitive_features(columns, result.splits.holdout, contract),
+        sensitive=sensitive,
         protected={f.name for f in contract.protected_fields},
-        threshold=settings.policy.grade_cutoffs[1],
+        threshold=settings.policy.for_model(result.scorer.grade_cutoffs).cutoffs[1],
         min_group_size=settings.fairness_min_group_size,
         resamples=settings.fairness_resamples,
         seed=seed,
+        bands=bands,
     )
+    proxies = holdout_proxies(columns, holdout, sensitive, contract, seed=seed)
+    return replace(audit, proxies=proxies)

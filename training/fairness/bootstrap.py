@@ -1,4 +1,4 @@
-"""Seeded percentile bootstrap of each group's selection and true-positive rates.
+"""Seeded percentile bootstrap of each group's selection, true-positive and conversion rates.
 
 A holdout is a sample, and a small group's rates are noisy. Each group's selection rate and
 true-positive rate carry a 95% percentile bootstrap interval: ``resamples`` resamples (seeded:
@@ -6,10 +6,10 @@ the same seed gives the same intervals), drawn with replacement *within* each gr
 group sizes stay fixed. The disparities (``training.fairness.disparity``) take their intervals
 from the same resamples.
 
-A resample does not copy the group's leads: both rates depend only on how many leads of each of
+A resample does not copy the group's leads: the rates depend only on how many leads of each of
 four kinds (selected or not, converted or not) it draws, and those counts are multinomial, so
 each resample of a group is one multinomial draw (:func:`resample_rates`): the same
-distribution of both rates, at O(resamples) per group instead of O(resamples x leads).
+distribution of the rates, at O(resamples) per group instead of O(resamples x leads).
 """
 
 from __future__ import annotations
@@ -51,11 +51,13 @@ def percentile_interval(
 class ResampledRates:
     """Rates per resample (rows) and group (columns, in the order of the groups given).
 
-    ``true_positive`` is nan in a resample that drew no converted lead of that group.
+    ``true_positive`` is nan in a resample that drew no converted lead of that group;
+    ``base_rate`` is the group's conversion rate in each resample.
     """
 
     selection: np.ndarray
     true_positive: np.ndarray
+    base_rate: np.ndarray
 
 
 def attribute_rng(seed: int, attribute: str) -> np.random.Generator:
@@ -96,6 +98,7 @@ def resample_rates(
     counts = group_kinds(groups=groups, n_groups=n_groups, selected=selected, outcome=outcome)
     boot_sel = np.full((resamples, n_groups), np.nan)
     boot_tpr = np.full((resamples, n_groups), np.nan)
+    boot_base = np.full((resamples, n_groups), np.nan)
     for j, kinds in enumerate(counts):
         n = int(kinds.sum())
         if n == 0:
@@ -104,6 +107,7 @@ def resample_rates(
         hits = draw[:, SELECTED_CONVERTED]
         positives = hits + draw[:, MISSED_CONVERTED]
         boot_sel[:, j] = (hits + draw[:, SELECTED_NOT_CONVERTED]) / n
+        boot_base[:, j] = positives / n
         with np.errstate(divide="ignore", invalid="ignore"):
             boot_tpr[:, j] = np.where(positives > 0, hits / positives, np.nan)
-    return ResampledRates(boot_sel, boot_tpr)
+    return ResampledRates(boot_sel, boot_tpr, boot_base)

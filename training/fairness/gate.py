@@ -1,10 +1,12 @@
-"""The fairness gate of promotion: its settings, and its verdict on one audit.
+"""The fairness gate of promotion: its verdict on one audit.
 
 A gated attribute (every protected attribute, and each audit segment named in
-``fairness_gated``) blocks promotion with a conclusive breach of the floor or the ceiling
-(``training.fairness.disparity``), and so does a protected attribute the audit could not
-compare: no evidence is not evidence of fairness (an admin can still promote with a
-justification).
+``fairness_gated``) blocks promotion with a conclusive breach of a gated metric's threshold
+(``fairness_gate_metrics``; by default calibration and coverage, see
+``training.fairness.thresholds`` for why), and so does a protected attribute the audit could
+not compare: no evidence is not evidence of fairness (an admin can still promote with a
+justification). Breaches of the other metrics, of segments not gated, and proxy alerts
+(``training.fairness.proxy``) are warnings.
 """
 
 from __future__ import annotations
@@ -14,29 +16,11 @@ from dataclasses import dataclass
 
 from candor.models.contract import Contract
 from candor.models.errors import ErrorDetail, SettingsError
-from candor.models.settings import Settings
 from candor.training.fairness.audit import FairnessAudit
-from candor.training.fairness.disparity import GateRule, Violation
+from candor.training.fairness.disparity import Violation
 from candor.training.fairness.groups import PROTECTED, SEGMENT, audited_attributes
-
-
-@dataclass(frozen=True)
-class GateSettings:
-    """Thresholds and rule of the gate; ``gated``: audit segments gated besides the protected."""
-
-    floor: float  # lowest acceptable disparate-impact ratio
-    ceiling: float  # highest acceptable equal-opportunity difference
-    gated: tuple[str, ...]
-    rule: GateRule
-
-    @classmethod
-    def from_settings(cls, settings: Settings) -> GateSettings:
-        return cls(
-            floor=settings.fairness_ratio_floor,
-            ceiling=settings.fairness_difference_ceiling,
-            gated=tuple(settings.fairness_gated),
-            rule=settings.fairness_gate_rule,
-        )
+from candor.training.fairness.proxy import ProxyAssociation
+from candor.training.fairness.thresholds import GateSettings
 
 
 def check_gated_segments(contract: Contract, gated: Sequence[str]) -> None:
@@ -57,9 +41,10 @@ class FairnessVerdict:
 
     settings: GateSettings
     breaches: tuple[Violation, ...]  # every threshold crossed, gated or not, clear or not
-    violations: tuple[Violation, ...]  # the conclusive breaches of gated attributes: they block
+    violations: tuple[Violation, ...]  # conclusive, gated metric, gated attribute: they block
     unaudited: tuple[str, ...]  # protected attributes not compared, with why: they block
     gated: tuple[str, ...]  # the audited protected attributes, then the gated segments
+    proxy_alerts: tuple[ProxyAssociation, ...] = ()  # at or above the proxy threshold: warnings
 
     @property
     def passed(self) -> bool:
@@ -86,20 +71,23 @@ def unaudited_protected(audit: FairnessAudit, contract: Contract) -> list[str]:
     for f in contract.protected_fields:
         if f.name not in audit.names:
             found.append(f"{f.name} (not in the data)")
-        elif audit[f.name].disparate_impact is None and audit[f.name].equal_opportunity is None:
+        elif len(audit[f.name].compared) < 2:
             found.append(f"{f.name} (fewer than two groups large enough to compare)")
     return found
 
 
 def judge(audit: FairnessAudit, contract: Contract, settings: GateSettings) -> FairnessVerdict:
     """The gate's verdict on ``audit`` of a scorer for ``contract``."""
-    breaches = audit.breaches(settings.floor, settings.ceiling, settings.gated, rule=settings.rule)
+    breaches = audit.breaches(settings)
     gated = [a.attribute for a in audit.attributes if a.role == PROTECTED]
     gated += [name for name in settings.gated if name not in gated]
+    alerts = [p for p in audit.proxies if p.alert(settings.proxy_threshold)]
+    alerts.sort(key=lambda p: -(p.cramers_v or 0.0))
     return FairnessVerdict(
         settings=settings,
         breaches=tuple(breaches),
-        violations=tuple(b for b in breaches if b.gated and b.conclusive),
+        violations=tuple(b for b in breaches if b.blocks),
         unaudited=tuple(unaudited_protected(audit, contract)),
         gated=tuple(gated),
+        proxy_alerts=tuple(alerts),
     )

@@ -3,6 +3,9 @@
 Every protected attribute of the contract (``Role.PROTECTED``: never a model input) and every
 audit segment it names (``audit_segment: true``) is audited. The groups are kept apart from the
 model's inputs (Fairlearn's ``sensitive_features``): the scores were computed without them.
+
+A numeric field the contract bands (``bins`` or ``quantiles``: ``training.fairness.bands``) is
+audited by band, not by value: age in years would otherwise make every age its own group.
 """
 
 from __future__ import annotations
@@ -13,8 +16,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from candor.models.contract import Contract, Role
+from candor.models.contract import Contract, Field, Role
 from candor.models.leads.features import is_missing
+from candor.training.fairness.bands import Banding, band_edges, banding_of, numbers_of
 
 PROTECTED = "protected"
 SEGMENT = "audit_segment"
@@ -88,29 +92,79 @@ def group_labels(values: Any) -> np.ndarray:
     return _objects([_label(v) for v in array])
 
 
-def group_codes(labels: Any) -> tuple[np.ndarray, list[str]]:
+def banded_labels(values: Any, banding: Banding, field: Field) -> np.ndarray:
+    """Each value's band label (an object array); missing values :data:`MISSING_GROUP`."""
+    numbers = numbers_of(values, field)
+    labels = np.asarray([*banding.labels, MISSING_GROUP], dtype=object)
+    which = np.searchsorted(np.asarray(banding.edges, float), numbers, side="right")
+    which[np.isnan(numbers)] = len(labels) - 1
+    return labels[which]
+
+
+def group_codes(labels: Any, order: Sequence[str] | None = None) -> tuple[np.ndarray, list[str]]:
     """(each lead's group code, the group names by code): groups in sorted order, as
-    Fairlearn's ``MetricFrame`` orders ``by_group``; a missing label is an error
-    (:func:`group_labels` gives missing values a group of their own)."""
-    codes, uniques = pd.factorize(np.asarray(labels, dtype=object), sort=True)
+    Fairlearn's ``MetricFrame`` orders ``by_group``, or in ``order`` (a banded attribute's
+    bands, lowest first) keeping only the groups present; a missing label is an error
+    (:func:`group_labels` gives missing values a group of their own), and so is a label
+    ``order`` does not hold."""
+    array = np.asarray(labels, dtype=object)
+    codes, uniques = pd.factorize(array, sort=True)
     if len(codes) and codes.min() < 0:
         raise ValueError(
             "group labels must not be missing (None or NaN); group_labels labels them "
             f"{MISSING_GROUP!r}"
         )
-    return codes.astype(np.intp), [str(u) for u in uniques]
+    names = [str(u) for u in uniques]
+    if order is None:
+        return codes.astype(np.intp), names
+    unknown = sorted(set(names) - set(order))
+    if unknown:
+        raise ValueError(f"groups {unknown} are not in the order given: {list(order)}")
+    present = set(names)
+    ordered = [name for name in order if name in present]
+    position = {name: i for i, name in enumerate(ordered)}
+    remap = np.asarray([position[name] for name in names], dtype=np.intp)
+    return remap[codes], ordered
+
+
+def attribute_labels(
+    columns: Mapping[str, Any], name: str, contract: Contract | None = None
+) -> np.ndarray:
+    """Group labels of one audited column over every row, by band where ``contract`` bands it
+    (for reweighing and per-group thresholds); without ``contract``, by value."""
+    field = contract[name] if contract is not None and name in contract else None
+    if field is None or not field.is_banded:
+        return group_labels(columns[name])
+    return banded_labels(columns[name], banding_of(field, columns[name]), field)
 
 
 def sensitive_features(
-    columns: Mapping[str, Any], rows: np.ndarray, contract: Contract
+    columns: Mapping[str, Any],
+    rows: np.ndarray,
+    contract: Contract,
+    bands: Mapping[str, Banding] | None = None,
 ) -> dict[str, np.ndarray]:
     """The audited columns for ``rows``, as group labels; columns absent from the data skipped.
 
     A column may be a list, a numpy array, a pandas Series or a pyarrow array
-    (:func:`take_rows`).
+    (:func:`take_rows`). A banded field is labelled by band: ``bands`` gives the banding of
+    each (default: :func:`~candor.training.fairness.bands.band_edges` over every row of
+    ``columns``, so that quantile edges come from all the training data, not only ``rows``).
+
+    Raises:
+        DataValidationError: a banded column holds text that is not a number.
     """
-    return {
-        name: group_labels(take_rows(columns[name], rows))
-        for name, _ in audited_attributes(contract)
-        if name in columns
-    }
+    if bands is None:
+        bands = band_edges(contract, columns)
+    found = {}
+    for name, _ in audited_attributes(contract):
+        if name not in columns:
+            continue
+        values = take_rows(columns[name], rows)
+        banding = bands.get(name)
+        found[name] = (
+            group_labels(values)
+            if banding is None
+            else banded_labels(values, banding, contract[name])
+        )
+    return found

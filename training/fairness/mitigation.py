@@ -15,7 +15,7 @@ from candor.models.errors import ErrorDetail, OptionError
 from candor.models.leads.features import build_features
 from candor.training.fairness.audit import MIN_GROUP_SIZE
 from candor.training.fairness.disparity import RATIO
-from candor.training.fairness.groups import audited_attributes, group_codes, group_labels
+from candor.training.fairness.groups import attribute_labels, audited_attributes, group_codes
 from candor.training.fairness.jsonsafe import finite_or_none, json_safe
 from candor.training.fairness.rates import true_positive_rate
 from candor.training.fit import FitResult
@@ -71,13 +71,18 @@ def reweighing_weights(groups: np.ndarray, outcome: np.ndarray) -> np.ndarray:
 
 
 def training_weights(
-    columns: Mapping[str, Any], outcome: np.ndarray, train_rows: np.ndarray, by: str
+    columns: Mapping[str, Any],
+    outcome: np.ndarray,
+    train_rows: np.ndarray,
+    by: str,
+    contract: Contract | None = None,
 ) -> np.ndarray:
     """Kamiran-Calders weights on the training rows (1 elsewhere: those rows are not fitted).
 
-    ``columns[by]`` may be a list, a numpy array or a pyarrow array.
+    ``columns[by]`` may be a list, a numpy array or a pyarrow array; with ``contract``, a
+    banded column's groups are its bands (``training.fairness.bands``), as in the audit.
     """
-    groups = group_labels(columns[by])
+    groups = attribute_labels(columns, by, contract)
     weights = np.ones(len(outcome))
     weights[train_rows] = reweighing_weights(groups[train_rows], outcome[train_rows])
     return weights
@@ -237,9 +242,11 @@ def holdout_threshold_report(
     by: str,
     threshold: float,
     min_group_size: int,
+    contract: Contract | None = None,
 ) -> ThresholdReport:
-    """Per-group thresholds fitted on the calibration split, evaluated on the holdout."""
-    groups = group_labels(columns[by])
+    """Per-group thresholds fitted on the calibration split, evaluated on the holdout (by band
+    where ``contract`` bands ``by``)."""
+    groups = attribute_labels(columns, by, contract)
     splits = result.splits
     return threshold_optimizer_report(
         attribute=by,

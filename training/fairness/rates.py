@@ -7,7 +7,12 @@ Per group:
     true_positive_rate / false_positive_rate: share of converted / not converted leads that
         were selected (``None`` where the group has no such leads).
     calibration_error: expected calibration error of the calibrated score within the group
-        (``training.metrics.expected_calibration_error``, 10 equal-width bins).
+        (``training.metrics.expected_calibration_error``, 10 equal-width bins). Reported, not
+        compared: over a small group's few leads per bin it is large by noise alone.
+    mean_score, calibration_gap, calibration_gap_se: the group's mean calibrated score, its
+        conversion rate minus that mean (positive: the group converts more often than its scores
+        say, it is under-scored), and the standard error of that gap, ``sd(y - score) / sqrt(n)``
+        (sample sd; ``None`` under two leads). ``training.fairness.disparity`` compares the gaps.
     coverage, coverage_bins, mean_interval_width: whether the Venn-Abers interval
         ``[lower, upper]`` holds for this group. The group's leads are sorted by score and cut
         into ``max(1, count // coverage_bin)`` consecutive bins of nearly equal size (each at least
@@ -55,6 +60,9 @@ class GroupMetrics:
     true_positive_rate_ci: Interval | None
     false_positive_rate: float | None
     calibration_error: float
+    mean_score: float
+    calibration_gap: float
+    calibration_gap_se: float | None
     coverage: float
     coverage_bins: int
     mean_interval_width: float
@@ -83,6 +91,18 @@ def _false_positive_rate(y_true: np.ndarray, y_pred: np.ndarray) -> float:
 
 def _calibration_error(y_true: np.ndarray, y_pred: np.ndarray, score: np.ndarray) -> float:
     return expected_calibration_error(np.asarray(y_true), np.asarray(score))
+
+
+def _mean_score(y_true: np.ndarray, y_pred: np.ndarray, score: np.ndarray) -> float:
+    return float(np.mean(np.asarray(score)))
+
+
+def calibration_gap_se(y_true: np.ndarray, y_pred: np.ndarray, score: np.ndarray) -> float:
+    """Standard error of a group's mean of ``y - score`` (nan under two leads)."""
+    if len(y_true) < 2:
+        return math.nan
+    residual = np.asarray(y_true, float) - np.asarray(score, float)
+    return float(np.std(residual, ddof=1) / math.sqrt(len(residual)))
 
 
 def _mean_width(
@@ -151,6 +171,8 @@ COLUMNS = (
     "true_positive_rate",
     "false_positive_rate",
     "calibration_error",
+    "mean_score",
+    "calibration_gap_se",
     "coverage",
     "coverage_bins",
     "mean_interval_width",
@@ -201,6 +223,8 @@ def group_rates(
     order = np.argsort(groups, kind="stable")
     ends = np.cumsum(count_)
     calibration = np.full(n_groups, math.nan)
+    mean_score = np.full(n_groups, math.nan)
+    gap_se = np.full(n_groups, math.nan)
     coverage = np.full(n_groups, math.nan)
     width = np.full(n_groups, math.nan)
     for j in range(n_groups):
@@ -209,6 +233,8 @@ def group_rates(
             continue
         y, s, lo, hi = outcome[rows], score[rows], lower[rows], upper[rows]
         calibration[j] = expected_calibration_error(y, s)
+        mean_score[j] = _mean_score(y, y, s)
+        gap_se[j] = calibration_gap_se(y, y, s)
         coverage[j] = interval_coverage(y, s, lo, hi, bin_size=coverage_bin)[0]
         width[j] = float(np.mean(np.asarray(hi) - np.asarray(lo)))
     return {
@@ -219,6 +245,8 @@ def group_rates(
         "true_positive_rate": ratio(hits, positives),
         "false_positive_rate": ratio(false_hits, negatives),
         "calibration_error": calibration,
+        "mean_score": mean_score,
+        "calibration_gap_se": gap_se,
         "coverage": coverage,
         "coverage_bins": np.maximum(1, count_ // coverage_bin).astype(float),
         "mean_interval_width": width,
@@ -229,7 +257,8 @@ def group_metric_functions(coverage_bin: int) -> dict[str, Callable[..., float]]
     """The MetricFrame callables, one per column of :class:`GroupMetrics` that it computes: the
     definitions :func:`group_rates` computes at once (and is checked against).
 
-    Sample params: ``calibration_error`` takes ``score``; ``coverage`` takes ``score``,
+    Sample params: ``calibration_error``, ``mean_score`` and ``calibration_gap_se`` take
+    ``score``; ``coverage`` takes ``score``,
     ``lower`` and ``upper``; ``mean_interval_width`` takes ``lower`` and ``upper``.
     """
 
@@ -247,6 +276,8 @@ def group_metric_functions(coverage_bin: int) -> dict[str, Callable[..., float]]
         "true_positive_rate": true_positive_rate,
         "false_positive_rate": _false_positive_rate,
         "calibration_error": _calibration_error,
+        "mean_score": _mean_score,
+        "calibration_gap_se": calibration_gap_se,
         "coverage": coverage,
         "coverage_bins": coverage_bins,
         "mean_interval_width": _mean_width,
