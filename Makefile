@@ -58,6 +58,7 @@ bench: install
 	$(BIN)/python bench/run_forecast_bench.py
 	$(BIN)/python bench/run_forecast_serving_bench.py
 	$(BIN)/python bench/run_explain_bench.py
+	$(BIN)/python bench/run_leakage_rules.py
 	$(BIN)/python bench/run_edge_bench.py
 
 clean:

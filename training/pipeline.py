@@ -82,9 +82,14 @@ class TrainingSummary(RunSummary[GateDecision]):
     threshold_report: ThresholdReport | None = None  # the field above shadows the module
 
 
-def resolve_contract(contract_path: str | Path | None, exclude: list[str]) -> Contract:
-    contract = load_contract(contract_path) if contract_path else HCP_LEADS
-    return contract.without(exclude) if exclude else contract
+def resolve_contract(
+    contract_path: str | Path | None, exclude: list[str]
+) -> tuple[Contract, frozenset[str]]:
+    """The contract to train with (``--exclude`` names demoted to after-the-fact), and the
+    model inputs that ``--exclude`` itself left out (not those the contract already did)."""
+    declared = load_contract(contract_path) if contract_path else HCP_LEADS
+    contract = declared.without(exclude) if exclude else declared
+    return contract, frozenset(exclude) & {f.name for f in declared.model_inputs}
 
 
 # the leakage guard's single-input checks read at most this many rows (a stratified sample of
@@ -276,10 +281,7 @@ def train_leads(
     """
     data = Path(data)
     clock = StageClock(show=show)
-    contract = resolve_contract(contract_path, exclude or [])
-    declared = load_contract(contract_path) if contract_path else HCP_LEADS
-    # left out by --exclude: model inputs the contract itself did not already leave out
-    on_command_line = frozenset(exclude or []) & {f.name for f in declared.model_inputs}
+    contract, on_command_line = resolve_contract(contract_path, exclude or [])
     accepted = check_accepted(contract, accept_leakage_risk or [])
     _show_exclusions(contract, on_command_line, show)
     with clock.stage("read and validate") as detail:
