@@ -17,6 +17,7 @@ from candor.models.contract import Kind
 from candor.models.errors import ErrorDetail, InputValidationError
 from candor.models.forecast import SalesForecaster
 from candor.models.policy import ForecastPolicy
+from candor.serving.errors import json_kind
 
 Key = tuple[str, ...]
 
@@ -138,7 +139,7 @@ class ForecastRequestValidator:
         if value is None:
             return "", "required: a non-empty string or a number"
         if isinstance(value, bool) or not isinstance(value, int | float):
-            return "", f"must be a string or a number, got {_json_type(value)}"
+            return "", f"must be a string or a number, got {json_kind(value)}"
         if isinstance(value, float) and not math.isfinite(value):
             return "", "must be a finite number"
         try:
@@ -221,17 +222,6 @@ class ForecastRequestValidator:
                 f"history); it would extrapolate"
             )
         return None
-
-
-def _json_type(value: Any) -> str:
-    """The JSON name of a value's type (for a message that must not echo the value)."""
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, Mapping):
-        return "an object"
-    if isinstance(value, list | tuple):
-        return "a list"
-    return type(value).__name__
 
 
 def _join(where: str, name: str) -> str:

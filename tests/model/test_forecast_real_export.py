@@ -164,7 +164,7 @@ def test_a_numeric_store_key_finds_the_series_its_text_names(api: TestClient) ->
     [
         (True, "got a boolean"),
         ({"secret": "s3cr3t"}, "got an object"),
-        (["s3cr3t"], "got a list"),
+        (["s3cr3t"], "got an array of 1 items"),
         (None, "required"),
         ("", "required"),
     ],

@@ -54,7 +54,7 @@ def test_numbers_name_the_keys_their_digits_spell() -> None:
     [
         (True, "must be a string or a number, got a boolean"),
         ({"x": "s3cr3t"}, "must be a string or a number, got an object"),
-        (["s3cr3t"], "must be a string or a number, got a list"),
+        (["s3cr3t"], "must be a string or a number, got an array of 1 items"),
         (float("inf"), "must be a finite number"),
         (None, "required: a non-empty string or a number"),
         ("", "required: a non-empty string or a number"),
