@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from candor.cli import model_history, monitoring
 from candor.models.errors import CandorError
 from candor.models.settings import get_settings
 
@@ -569,6 +570,8 @@ def build_parser() -> argparse.ArgumentParser:
         "needed for each input with an unresolved finding)",
     )
     promote.set_defaults(func=_models_promote)
+    model_history.register(models)
+    monitoring.register(commands)
 
     keys = _group(commands, "keys", "API keys")
     create = keys.add_parser("create", help="create a key; prints its secret once")

@@ -171,6 +171,37 @@ class Settings(BaseSettings):
         default=24, ge=1, description="hours an Idempotency-Key's first answer is replayed"
     )
 
+    drift_warn_psi: float = Field(
+        default=0.1,
+        gt=0.0,
+        description="population stability index at which an input's (or the score's) drift "
+        "is marked warn",
+    )
+    drift_alert_psi: float = Field(
+        default=0.25,
+        gt=0.0,
+        description="population stability index at which drift is marked alert (and training "
+        "refuses to promote automatically)",
+    )
+    drift_min_scores: int = Field(
+        default=200,
+        ge=1,
+        description="fewest audited scores a drift window (or one segment of it) needs to be "
+        "judged; below it the window is reported too small, never scored",
+    )
+    performance_min_outcomes: int = Field(
+        default=30,
+        ge=1,
+        description="fewest scores with a recorded outcome a performance window (or group) "
+        "needs to be judged; below it the window is reported too small",
+    )
+    model_reload_seconds: float = Field(
+        default=0.0,
+        ge=0.0,
+        description="seconds between checks of the registry for a new champion, picked up "
+        "without a restart (0: only on POST /v1/models/reload)",
+    )
+
     default_top_k: int = 5
     max_leads_per_request: int = 1000
     max_body_bytes: int = 1_000_000

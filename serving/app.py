@@ -25,10 +25,14 @@ from candor.serving.request_body import StrictRequests
 from candor.serving.routers import (
     audit,
     call_plans,
+    drift,
     forecasts,
+    lead_history,
     leads,
     model_cards,
+    model_history,
     outcomes,
+    performance,
     reviews,
     system,
 )
@@ -121,6 +125,10 @@ def create_app() -> FastAPI:
     app.include_router(outcomes.router)
     app.include_router(model_cards.router)
     app.include_router(audit.router)
+    app.include_router(lead_history.router)
+    app.include_router(drift.router)
+    app.include_router(performance.router)
+    app.include_router(model_history.router)
     mount_review_page(app)
     mount_docs(app)
     app.openapi = lambda: api_spec(app, _settings_for(app))  # type: ignore[method-assign]

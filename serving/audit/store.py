@@ -216,6 +216,15 @@ class AuditStore:
         except OSError as exc:
             logger.warning("could not save the key view to %s: %s", self.key_snapshot, exc)
 
+    def reading(self, what: str) -> AbstractContextManager[Connection]:
+        """A read connection for queries outside this class (history, drift, performance):
+        a failure to read is an ``AuditUnavailableError`` naming ``what`` (503)."""
+        return self._read(what)
+
+    def model_view(self, conn: Connection, subject: str) -> ModelView:
+        """The model event ``subject`` (name@version), parsed once and kept."""
+        return self._model(conn, subject)
+
     @contextmanager
     def _read(self, what: str) -> Iterator[Connection]:
         try:

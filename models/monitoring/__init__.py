@@ -1,0 +1,1 @@
+"""Monitoring maths: drift of inputs and scores, real-world accuracy (pure functions)."""

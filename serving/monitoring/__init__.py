@@ -1,0 +1,1 @@
+"""Monitoring adapters: drift and real-world accuracy read from the audit log."""
