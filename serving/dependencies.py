@@ -21,6 +21,7 @@ from candor.serving.card_cache import CardCache
 from candor.serving.rate_limit import TokenBucket
 from candor.serving.services.forecasts import ForecastService
 from candor.serving.services.leads import LeadScoringService
+from candor.serving.services.model_versions import ScorerVersions
 from candor.serving.state import ServingState, serving_state
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
@@ -62,7 +63,12 @@ def get_card_limiter(request: Request) -> TokenBucket:
     return request.app.state.card_limiter  # type: ignore[no-any-return]
 
 
+def get_scorer_versions(request: Request) -> ScorerVersions:
+    return request.app.state.scorer_versions  # type: ignore[no-any-return]
+
+
 CardCacheDep = Annotated[CardCache, Depends(get_card_cache)]
+ScorerVersionsDep = Annotated[ScorerVersions, Depends(get_scorer_versions)]
 CardLimiterDep = Annotated[TokenBucket, Depends(get_card_limiter)]
 ScoringDep = Annotated[LeadScoringService, Depends(get_scoring_service)]
 ForecastDep = Annotated[ForecastService, Depends(get_forecast_service)]
