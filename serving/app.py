@@ -38,6 +38,7 @@ from candor.serving.routers import (
 )
 from candor.serving.services.forecasts import ForecastService
 from candor.serving.services.leads import LeadScoringService
+from candor.serving.services.model_versions import ScorerVersions
 from candor.serving.state import ServingState, serving_state
 from candor.serving.web.docs import mount_docs
 from candor.serving.web.router import mount_review_page
@@ -115,6 +116,7 @@ def create_app() -> FastAPI:
     )
     app.state.candor = ServingState()
     app.state.card_cache = CardCache()
+    app.state.scorer_versions = ScorerVersions()  # older versions, to explain score changes
     app.state.card_limiter = TokenBucket()
     install_error_handlers(app)
     app.include_router(system.router)

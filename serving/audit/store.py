@@ -221,6 +221,12 @@ class AuditStore:
         a failure to read is an ``AuditUnavailableError`` naming ``what`` (503)."""
         return self._read(what)
 
+    def decisions_of(
+        self, conn: Connection, score_ids: list[str]
+    ) -> dict[str, list[dict[str, Any]]]:
+        """Every decision on each of ``score_ids``, oldest first."""
+        return self._decisions(conn, score_ids)
+
     def model_view(self, conn: Connection, subject: str) -> ModelView:
         """The model event ``subject`` (name@version), parsed once and kept."""
         return self._model(conn, subject)
