@@ -9,11 +9,13 @@
  * format.js and dates.js (text), state.js, route.js (the fragment), review_codes.js (the codes,
  * from the API), queue.js, detail.js (one record) with score_detail.js and forecast_detail.js
  * (charts: waterfall.js, drivers_chart.js, chart_axes.js), decision_form.js (one form for both
- * kinds) with decision_history.js, badges.js (grade, series).
+ * kinds) with decision_history.js, badges.js (grade, series), lead_lookup.js (one lead's scores
+ * over time: score_timeline.js, and what changed between two: change_waterfall.js).
  */
 
 import { api, ApiError, errorText, onAuthLoss } from "./api.js";
 import { initDetail, openItem, resetDetail } from "./detail.js";
+import { initLeadLookup, resetLead } from "./lead_lookup.js";
 import { $, clear, setMessage, show } from "./dom.js";
 import { KINDS, loadQueue, resetQueue, rowFromEvent } from "./queue.js";
 import { loadReviewCodes } from "./review_codes.js";
@@ -69,6 +71,8 @@ function signOut(message = "") {
   state.detailToken += 1;
   clear($("queue-body"));
   resetDetail();
+  resetLead();
+  $("lead-id").value = "";
   $("whoami").textContent = "";
   show($("session"), false);
   show($("app"), false);
@@ -95,6 +99,7 @@ function setKind(kind) {
 
 function init() {
   initDetail();
+  initLeadLookup();
   onAuthLoss(signOut);
 
   $("login-form").addEventListener("submit", (event) => {
