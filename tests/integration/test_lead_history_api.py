@@ -10,7 +10,9 @@ models themselves.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -246,3 +248,44 @@ def test_the_log_still_verifies(history: dict[str, Any], reviewer: TestClient) -
         assert store.verify().ok
     finally:
         store.close()
+
+
+def test_a_nightly_batch_score_is_in_the_history_beside_api_scores(
+    history: dict[str, Any], reviewer: TestClient, tmp_path: Path
+) -> None:
+    """The CRM's nightly rescoring and a rep's API call land in one history."""
+    import pandas as pd
+
+    from candor.serving.audit.factory import open_store
+    from candor.serving.scoring.batch_run import BatchOptions, run_batch
+
+    settings = history["settings"]
+    sample = pd.read_csv(support.SAMPLE_LEADS).drop(columns=["converted"])
+    row = sample[~sample["do_not_contact"]].head(1).copy()
+    row["lead_id"] = "L-NIGHTLY-1"
+    source = tmp_path / "universe.csv"
+    row.to_csv(source, index=False)
+    store = open_store(settings, authenticates=False)
+    try:
+        run_batch(
+            BatchOptions(input=source, output=tmp_path / "scores.parquet"),
+            loaded=load_model(settings, kind=LEADS),
+            policy=settings.policy,
+            store=store,
+        )
+    finally:
+        store.close()
+    sent = json.loads(row.to_json(orient="records"))[0]
+    sent["rep_visits_90d"] = int(sent["rep_visits_90d"]) + 5
+    with serve(settings) as client:
+        scored(client, sent)
+    body = reviewer.get("/v1/leads/L-NIGHTLY-1/scores").json()
+    assert [s["requested_by"] for s in body["scores"]][1] == "batch"
+    assert len(body["scores"]) == 2
+    response = reviewer.get("/v1/leads/L-NIGHTLY-1/changes")
+    assert response.status_code == 200, response.text
+    change = response.json()
+    assert change["from"]["margin"] + change["total_change"] == pytest.approx(
+        change["to"]["margin"], abs=ADDITIVE
+    )
+    assert "rep_visits_90d" in {p["input"] for p in change["parts"]}
