@@ -22,10 +22,22 @@ def _generate(args: argparse.Namespace) -> int:
     from candor.data_samples.generate_leads import generate_leads
 
     _at_least_one("--rows", args.rows)
-    frame = generate_leads(rows=args.rows, seed=args.seed)
+    shift = dict(_shift_pair(text) for text in args.shift)
+    try:
+        frame = generate_leads(rows=args.rows, seed=args.seed, shift=shift)
+    except ValueError as exc:
+        raise SystemExit(f"--{exc}") from None  # the message starts "shift: ..."
     out = _write_sample(frame, args.out)
-    print(f"wrote {len(frame)} leads to {out}")
+    shifted = f", shifted: {', '.join(args.shift)}" if shift else ""
+    print(f"wrote {len(frame)} leads to {out}{shifted}")
     return 0
+
+
+def _shift_pair(text: str) -> tuple[str, str]:
+    column, sep, value = text.partition("=")
+    if not sep or not column.strip() or not value.strip():
+        raise SystemExit(f"--shift takes COL=VALUE (e.g. rep_visits_90d=3), got {text!r}")
+    return column.strip(), value.strip()
 
 
 def _generate_sales(args: argparse.Namespace) -> int:
@@ -164,8 +176,7 @@ def _models_promote(args: argparse.Namespace) -> int:
         justification=args.justify,
         by=by,
         accept_leakage_risk=args.accept_leakage_risk,
-    )
-    _log_promotion(record, by=by)
+    )  # the move is in the audit log (`candor models history`), recorded before it was made
     was = record["previous_champion"]
     print(
         f"promoted {record['model']} version {record['version']} to {record['alias']} "
@@ -363,25 +374,10 @@ def _audit_public_key(args: argparse.Namespace) -> int:
 
 
 def _report_gate(summary: Any) -> None:
-    """The training gate's verdict on stdout; a promotion also goes into the audit log."""
+    """The training gate's verdict on stdout (training itself recorded a promotion in the
+    audit log before it moved the alias: `candor models history` lists it)."""
     state = "promoted to champion" if summary.gate.promoted else "NOT promoted"
     print(f"gate: {state}: {summary.gate.reason}")
-    if summary.gate.promoted:
-        _log_promotion(
-            {
-                "model": summary.model_name,
-                "version": summary.version,
-                "run_id": summary.run_id,
-                "alias": get_settings().model_alias,
-                "justification": f"training gate: {summary.gate.reason}",
-            },
-            by="training gate",
-        )
-
-
-def _log_promotion(record: dict[str, Any], *, by: str) -> None:
-    """A champion promotion as an audit event (the registry holds the alias itself)."""
-    _store().record_promotion(record, by=by)
 
 
 EXPLAIN_CHECK_SEED = 7  # the generated leads are the same on every run
@@ -477,6 +473,16 @@ def build_parser() -> argparse.ArgumentParser:
     leads.add_argument("--rows", type=int, default=5000)
     leads.add_argument("--seed", type=int, default=7)
     leads.add_argument("--out", required=True)
+    leads.add_argument(
+        "--shift",
+        action="append",
+        default=[],
+        metavar="COL=VALUE",
+        help="shift an input to test drift monitoring (repeatable): a numeric column is "
+        "multiplied (rep_visits_90d=3); a categorical one has a share of its rows moved to a "
+        "category (specialty=Oncology, or specialty=Oncology:0.3 for 30%%; default half). The "
+        "outcome follows the same true model",
+    )
     leads.set_defaults(func=_generate)
     sales = gen.add_parser("sales", help="weekly sales per territory and product")
     sales.add_argument("--weeks", type=int, default=209, help="weeks from 2021-01-04")

@@ -498,13 +498,20 @@ def _draw_features(rng: np.random.Generator, n: int) -> dict[str, np.ndarray | S
     }
 
 
-def generate_leads(*, rows: int, seed: int) -> pd.DataFrame:
+def generate_leads(
+    *, rows: int, seed: int, shift: Mapping[str, float | str] | None = None
+) -> pd.DataFrame:
     """Generate synthetic HCP leads with a known true conversion model.
 
     Args:
         rows: Number of leads, at least 1.
         seed: Seed for ``numpy.random.default_rng``; the same ``rows`` and ``seed`` always give
             the same frame.
+        shift: Inputs to shift away from the population above, to test drift monitoring (see
+            :func:`shift_columns`): ``{"rep_visits_90d": 3.0}`` multiplies a numeric column,
+            ``{"specialty": "Oncology:0.5"}`` moves half the rows to a category. The outcome is
+            drawn after the shift, by the same true model: the leads changed, not what makes
+            them convert. Without it the frame is the unshifted one of the same seed.
 
     Returns:
         A frame with exactly the columns in ``COLUMNS`` (in that order). Text columns hold
@@ -513,14 +520,114 @@ def generate_leads(*, rows: int, seed: int) -> pd.DataFrame:
         ``int64`` drawn as ``Bernoulli(true_probability(frame))``.
 
     Raises:
-        ValueError: ``rows`` is not a positive integer.
+        ValueError: ``rows`` is not a positive integer; a shift names a column that cannot be
+            shifted or a value that does not fit it.
     """
     if isinstance(rows, bool) or not isinstance(rows, int | np.integer) or rows < 1:
         raise ValueError(f"rows must be a positive integer, got {rows!r}")
     rng = np.random.default_rng(seed)
     frame = pd.DataFrame(_draw_features(rng, int(rows)))
+    if shift:
+        # a generator of its own: the unshifted columns and the outcome's draws stay those of
+        # the unshifted sample of the same seed
+        frame = shift_columns(frame, shift, rng=np.random.default_rng([seed, SHIFT_STREAM]))
     frame[TARGET_COLUMN] = (rng.random(len(frame)) < true_probability(frame)).astype(np.int64)
     return frame.loc[:, list(COLUMNS)]
+
+
+# --- Shifted samples (drift tests) -----------------------------------------------------------
+
+SHIFT_STREAM = 1  # the shift's random stream beside the sample's own seed
+DEFAULT_SHIFT_SHARE = 0.5
+# the categories each categorical column can be shifted to (the generator's own levels)
+LEVELS: dict[str, tuple[str, ...]] = {
+    "specialty": tuple(SPECIALTY_SHARES),
+    "region": tuple(REGION_SHARES),
+    "territory_type": tuple(TERRITORY_SHARES),
+    "practice_setting": tuple(PRACTICE_SETTING_SHARES),
+    "lead_source": tuple(LEAD_SOURCE_SHARES),
+    "formulary_status": tuple(FORMULARY_SHARES),
+    "patient_volume_band": tuple(VOLUME_BAND_SHARES_BY_DECILE_GROUP[0][1]),
+    "gender": tuple(GENDER_SHARES),
+    "age_band": tuple(label for label, _ in AGE_BANDS),
+}
+NUMERIC_COLUMNS: tuple[str, ...] = (
+    "practice_size",
+    "years_in_practice",
+    "emails_opened_90d",
+    "webinars_attended_90d",
+    "rep_visits_90d",
+    "samples_requested_90d",
+    "website_visits_30d",
+    "days_since_last_contact",
+    "prescribing_decile",
+)
+
+
+def shift_columns(
+    frame: pd.DataFrame, shift: Mapping[str, float | str], *, rng: np.random.Generator
+) -> pd.DataFrame:
+    """A copy of ``frame`` with some columns shifted; each column alone (a column drawn from
+    another, such as rep visits from the territory, is not drawn again).
+
+    * A numeric column (``NUMERIC_COLUMNS``) is multiplied by its value, a number (or its text:
+      ``"3"``); a whole-number column is rounded back to whole numbers, a missing value stays
+      missing, and nothing is clipped to the usual range.
+    * A categorical column (``LEVELS``) takes ``CATEGORY`` or ``CATEGORY:SHARE``: that share
+      of the rows (default 0.5), drawn at random, is set to ``CATEGORY``, one of the
+      generator's own categories of the column.
+
+    Raises:
+        ValueError: a column that cannot be shifted, or a value that does not fit it.
+    """
+    out = frame.copy()
+    for column, value in shift.items():
+        if column in NUMERIC_COLUMNS:
+            factor = _shift_number(column, value)
+            shifted = out[column].to_numpy(dtype=float) * factor
+            whole = out[column].dtype.kind in "iu"
+            out[column] = np.rint(shifted).astype(np.int64) if whole else shifted
+        elif column in LEVELS:
+            category, share = _shift_category(column, value)
+            moved = rng.random(len(out)) < share
+            out.loc[moved, column] = category
+        else:
+            raise ValueError(
+                f"shift: column {column!r} cannot be shifted; numeric columns (multiplied): "
+                f"{list(NUMERIC_COLUMNS)}; categorical columns (CATEGORY or CATEGORY:SHARE): "
+                f"{list(LEVELS)}"
+            )
+    return out
+
+
+def _shift_number(column: str, value: float | str) -> float:
+    try:
+        factor = float(value)
+    except (TypeError, ValueError):
+        raise ValueError(
+            f"shift: {column!r} is numeric; expected a factor to multiply it by, got {value!r}"
+        ) from None
+    if not np.isfinite(factor) or factor < 0:
+        raise ValueError(f"shift: {column!r}: the factor must be a number >= 0, got {value!r}")
+    return factor
+
+
+def _shift_category(column: str, value: float | str) -> tuple[str, float]:
+    text = str(value)
+    category, _, share_text = text.partition(":")
+    levels = LEVELS[column]
+    if category not in levels:
+        raise ValueError(
+            f"shift: {column!r} is categorical; expected one of {list(levels)} (optionally "
+            f"':SHARE'), got {text!r}"
+        )
+    try:
+        share = float(share_text) if share_text else DEFAULT_SHIFT_SHARE
+    except ValueError:
+        share = -1.0
+    if not 0.0 < share <= 1.0:
+        raise ValueError(f"shift: {column!r}: the share after ':' must be in (0, 1], got {text!r}")
+    return category, share
 
 
 def _driver_table() -> str:

@@ -12,7 +12,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import AliasChoices, Field, SecretStr, field_validator
+from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from candor.models.leads.input_limits import MAX_CATEGORY_LENGTH, MAX_LEAD_ID_LENGTH, InputLimits
@@ -232,6 +232,16 @@ class Settings(BaseSettings):
     @classmethod
     def _check_grade_shares(cls, value: tuple[float, float, float]) -> tuple[float, float, float]:
         return check_grade_shares(value)
+
+    @model_validator(mode="after")
+    def _check_drift_thresholds(self) -> Settings:
+        """warn below alert: otherwise every drifted input would skip warn straight to alert."""
+        if self.drift_alert_psi <= self.drift_warn_psi:
+            raise ValueError(
+                f"drift_alert_psi ({self.drift_alert_psi}) must be greater than drift_warn_psi "
+                f"({self.drift_warn_psi})"
+            )
+        return self
 
     @field_validator("fairness_gated", "fairness_gate_metrics", mode="before")
     @classmethod

@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from mlflow.entities.model_registry import ModelVersion
 from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
 
@@ -14,6 +15,9 @@ from candor.models.errors import CandorError, ErrorDetail, NotFoundError
 from candor.models.settings import Settings
 from candor.registry.store import client_for
 from candor.registry.tracking import read_run_json
+
+if TYPE_CHECKING:
+    from candor.registry.champion_moves import ChampionMove
 
 PROMOTION_ARTIFACT = "promotion.json"
 
@@ -51,7 +55,57 @@ def champion_version(settings: Settings, name: str) -> str | None:
 
 
 def set_alias(settings: Settings, name: str, alias: str, version: str) -> None:
+    """Point ``alias`` at ``version`` and nothing else: a champion's move also goes through
+    :func:`move_champion`, which records it first."""
     client_for(settings).set_registered_model_alias(name, alias, version)
+
+
+def move_champion(
+    settings: Settings, *, name: str, version: str, how: str, why: str, by: str, run_id: str | None
+) -> ChampionMove:
+    """Move ``name``'s champion alias to ``version``, the move recorded in the audit log first
+    (who, when, from, to, why, how): see :mod:`candor.registry.champion_moves`."""
+    from candor.registry import champion_moves  # it imports this module
+
+    return champion_moves.move_champion(
+        settings, name=name, version=version, how=how, why=why, by=by, run_id=run_id
+    )
+
+
+def require_justification(justification: str, *, what: str = "a manual promotion") -> str:
+    """The justification, stripped; an empty one raises ``justification_required``."""
+    text = justification.strip()
+    if not text:
+        raise CandorError(
+            f"{what} needs a justification: --justify 'why this version should "
+            "serve' (it is recorded on the version and shown on the model card)",
+            [ErrorDetail("justification", "empty")],
+            code="justification_required",
+        )
+    return text
+
+
+def find_version(settings: Settings, name: str, version: str) -> ModelVersion:
+    """The registered ``version`` of ``name``.
+
+    Raises:
+        NotFoundError: no such version (the message lists the known ones).
+    """
+    client = client_for(settings)
+    try:
+        found = client.get_model_version(name, str(version)) if str(version).isdigit() else None
+    except MlflowException:
+        found = None
+    if found is None:
+        try:
+            known = sorted(int(v.version) for v in client.search_model_versions(f"name='{name}'"))
+        except MlflowException:
+            known = []
+        raise NotFoundError(
+            f"model {name!r} has no version {version!r}; known versions: {known or 'none'}",
+            [ErrorDetail("version", f"unknown version {version!r}")],
+        )
+    return found
 
 
 def tag_version(settings: Settings, name: str, version: str, tags: dict[str, str]) -> None:
@@ -68,14 +122,19 @@ def promote(
     by: str,
     at: datetime | None = None,
     accept_leakage_risk: Sequence[str] = (),
+    name: str | None = None,
+    how: str = "promote",
 ) -> dict[str, Any]:
-    """Move the lead scorer's champion alias to ``version`` by hand, recording why, who, when.
+    """Move the lead scorer's (or ``name``'s) champion alias to ``version`` by hand, recording
+    why, who, when.
 
     The admin path past the gate (a version that failed it, or any other). The record goes on
     the model version as tags (``promotion.justification``, ``promotion.by``,
     ``promotion.at``, ``promotion.previous_champion``) and on the version's run, as the same
     tags and appended to the run artifact ``promotion.json`` (every manual promotion of that
-    version, oldest first). The record is written before the alias moves.
+    version, oldest first), and the move is an audit event (``how``: ``promote``, or
+    ``rollback`` from :func:`candor.registry.champion_moves.rollback`). The records are written
+    before the alias moves; the audit event before anything else.
 
     A version trained on an input with an unresolved leakage finding (tag
     ``leakage.unresolved``) is promoted only when ``accept_leakage_risk`` names every such
@@ -86,29 +145,14 @@ def promote(
             leakage finding not accepted by name (code ``leakage_risk_not_accepted``).
         NotFoundError: no such version of the model.
     """
-    text = justification.strip()
-    if not text:
-        raise CandorError(
-            "a manual promotion needs a justification: --justify 'why this version should "
-            "serve' (it is recorded on the version and shown on the model card)",
-            [ErrorDetail("justification", "empty")],
-            code="justification_required",
-        )
-    name, alias = settings.lead_model_name, settings.model_alias
+    from candor.registry import champion_moves  # it imports this module
+
+    text = require_justification(
+        justification, what="a rollback" if how == "rollback" else "a manual promotion"
+    )
+    name, alias = name or settings.lead_model_name, settings.model_alias
     client = client_for(settings)
-    try:
-        found = client.get_model_version(name, str(version)) if str(version).isdigit() else None
-    except MlflowException:
-        found = None
-    if found is None:
-        try:
-            known = sorted(int(v.version) for v in client.search_model_versions(f"name='{name}'"))
-        except MlflowException:
-            known = []
-        raise NotFoundError(
-            f"model {name!r} has no version {version!r}; known versions: {known or 'none'}",
-            [ErrorDetail("version", f"unknown version {version!r}")],
-        )
+    found = find_version(settings, name, version)
     open_findings = [n for n in found.tags.get("leakage.unresolved", "").split(",") if n]
     not_accepted = [n for n in open_findings if n not in set(accept_leakage_risk)]
     if not_accepted:
@@ -133,8 +177,23 @@ def promote(
         "gate_reason": found.tags.get("gate.reason"),
         "fairness_passed": found.tags.get("fairness.passed"),
         "accepted_leakage_risk": sorted(open_findings),
+        "how": how,
     }
+    move = champion_moves.plan_move(
+        settings,
+        name=name,
+        version=str(found.version),
+        how=how,
+        why=text,
+        by=by,
+        run_id=found.run_id,
+        previous=previous,
+        at=when,
+        details={"accepted_leakage_risk": ",".join(sorted(open_findings))} if open_findings else {},
+    )
+    champion_moves.record_move(settings, move)  # before the tags: a refused move leaves none
     tags = {
+        "promotion.how": how,
         "promotion.accepted_leakage_risk": ",".join(sorted(open_findings)) or "none",
         "promotion.justification": text,
         "promotion.by": by,
@@ -149,7 +208,7 @@ def promote(
         client.log_dict(run_id, {"promotions": [*history, record]}, PROMOTION_ARTIFACT)
         for key, value in tags.items():
             client.set_tag(run_id, key, value)
-    client.set_registered_model_alias(name, alias, str(found.version))
+    champion_moves.apply_move(settings, move)
     return record
 
 

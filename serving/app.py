@@ -5,20 +5,18 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import TypeVar
 
 from fastapi import FastAPI
 
-from candor.models.errors import CandorError
 from candor.models.settings import Settings, get_settings
-from candor.registry import FORECAST, LEADS, LoadedModel, ModelKind, load_model
 from candor.serving.audit.factory import open_store
-from candor.serving.audit.labels import UNKEYED
 from candor.serving.card_cache import CardCache
 from candor.serving.errors import install_error_handlers
 from candor.serving.headers import ApiHeaders
 from candor.serving.idempotency import IdempotencyKeys
 from candor.serving.limits import BodySizeLimit
+from candor.serving.model_reload import refresh_champions, watch_champions
+from candor.serving.monitoring.drift import last_drift_check
 from candor.serving.openapi import api_spec
 from candor.serving.rate_limit import TokenBucket
 from candor.serving.request_body import StrictRequests
@@ -36,15 +34,12 @@ from candor.serving.routers import (
     reviews,
     system,
 )
-from candor.serving.services.forecasts import ForecastService
-from candor.serving.services.leads import LeadScoringService
 from candor.serving.services.model_versions import ScorerVersions
 from candor.serving.state import ServingState, serving_state
 from candor.serving.web.docs import mount_docs
 from candor.serving.web.router import mount_review_page
 
 log = logging.getLogger("candor.serving")
-M = TypeVar("M")
 
 
 def _settings_for(app: FastAPI) -> Settings:
@@ -62,31 +57,10 @@ def open_audit_into(state: ServingState, settings: Settings) -> None:
         state.audit_error = f"{type(exc).__name__}: {exc}"
 
 
-def _load(settings: Settings, kind: ModelKind[M], *, what: str, level: int) -> LoadedModel[M] | str:
-    """The kind's champion, or why it could not be loaded (the service then answers 503)."""
-    try:
-        loaded = load_model(settings, kind=kind)
-    except CandorError as exc:
-        log.log(level, "%s not loaded: %s", what, exc.message)
-        return exc.message
-    log.info("serving %s version %s", loaded.name, loaded.version)
-    return loaded
-
-
 def load_models_into(app: FastAPI, state: ServingState, settings: Settings) -> None:
-    """Load both champions; the forecaster is optional, lead scoring does not depend on it."""
-    leads = _load(settings, LEADS, what="model", level=logging.ERROR)
-    if isinstance(leads, str):
-        state.scoring, state.scoring_error = None, leads
-    else:
-        label = UNKEYED if state.audit is None else state.audit.unseen_label
-        state.scoring = LeadScoringService(leads, settings.policy, settings.input_limits, label)
-    forecaster = _load(settings, FORECAST, what="forecaster", level=logging.WARNING)
-    if isinstance(forecaster, str):
-        state.forecasting, state.forecasting_error = None, forecaster
-    else:
-        state.forecasting = ForecastService(forecaster, settings.forecast_policy)
-    app.openapi_schema = None  # rebuilt with the models' lead and series schemas
+    """Load both champions; the forecaster is optional, lead scoring does not depend on it.
+    A part that cannot be loaded answers 503 with why (POST /v1/models/reload tries again)."""
+    refresh_champions(app, state, settings, initial=True)
 
 
 def create_app() -> FastAPI:
@@ -95,8 +69,12 @@ def create_app() -> FastAPI:
         settings = _settings_for(app)
         state = serving_state(app)
         open_audit_into(state, settings)
+        state.drift = last_drift_check(state.audit)  # for /healthz, which reads no database
         load_models_into(app, state, settings)
+        watch = watch_champions(app, state, settings)  # None: model_reload_seconds is 0
         yield
+        if watch is not None:
+            watch.stop()
         if state.audit is not None:
             state.audit.close()
 

@@ -66,13 +66,14 @@ NONCE_BYTES = 12  # AES-GCM's standard nonce, random per sealed body
 
 KEYS = cast(Table, IdempotencyKey.__table__)
 # every POST route writes (a test holds this list to the app's routes): scores, call plans,
-# forecasts, review decisions (of scores and forecasts alike), outcomes
+# forecasts, review decisions (of scores and forecasts alike), outcomes, a champion reload
 WRITE_ROUTES = (
     "/v1/leads/score",
     "/v1/call-plans",
     "/v1/forecasts",
     "/v1/reviews/{score_id}",
     "/v1/outcomes",
+    "/v1/models/reload",
 )
 
 

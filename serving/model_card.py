@@ -145,6 +145,7 @@ def build_card(settings: Settings, name: str, *, owner: str) -> dict[str, Any]:
         "grades": _grades(settings, run_json(settings, run_id, "grades.json"))
         if name == settings.lead_model_name
         else None,
+        "drift": _drift(current.tags) if name == settings.lead_model_name else None,
         "version_history": history,
         "disclosure": disclosure(name),
     }
@@ -165,6 +166,38 @@ def _grades(settings: Settings, chosen: Any) -> dict[str, Any]:
         )
         in_force = list(policy.cutoffs)
     return {"in_force": in_force, "source": source, "chosen_at_training": chosen or None}
+
+
+def _drift(version_tags: dict[str, str]) -> dict[str, Any]:
+    """The version's latest drift check, from the tags each check sets on it
+    (``candor.serving.monitoring.drift``), as /healthz shows the latest one."""
+    status = version_tags.get("drift.status")
+    if not status:
+        return {"status": "never_checked"}
+    since, _, until = version_tags.get("drift.window", "").partition("..")
+    worst = version_tags.get("drift.worst_input", "none")
+    psi = version_tags.get("drift.worst_psi", "none")
+    return {
+        "status": status,
+        "checked_at": version_tags.get("drift.checked_at"),
+        "window": {"since": since, "until": until},
+        "worst_input": None if worst == "none" else worst,
+        "worst_psi": None if psi == "none" else float(psi),
+    }
+
+
+def _drift_html(drift: Any) -> str:
+    if not drift or drift.get("status") == "never_checked":
+        return "<p>Drift has not been checked for this version yet (GET /v1/monitoring/drift).</p>"
+    window = drift.get("window") or {}
+    worst = drift.get("worst_input")
+    text = (
+        f"Latest check {drift.get('checked_at')}: {drift['status']} over "
+        f"{window.get('since')} to {window.get('until')}"
+        + (f"; worst input {worst} (PSI {_number(drift.get('worst_psi'))})" if worst else "")
+        + ". Each input is compared with this version's holdout at training."
+    )
+    return f"<p>{escape(text)}</p>"
 
 
 def _grades_html(grades: Any) -> str:
@@ -484,6 +517,7 @@ th {{ background: #f3f5f9; }} pre.json {{ background: #f6f7fa; padding: .8rem; o
 <h2>Metrics</h2>{metrics}
 <h2>Strongest drivers</h2>{drivers}
 {"<h2>Grades</h2>" + _grades_html(card["grades"]) if card.get("grades") else ""}
+{"<h2>Drift</h2>" + _drift_html(card["drift"]) if card.get("drift") else ""}
 <h2>Leakage guard</h2>{_leakage_html(card.get("leakage"))}
 <h2>Fairness (last audit)</h2>{_fairness_html(card.get("fairness"), card.get("fairness_note"))}
 <h2>Limitations</h2>{_list(card["limitations"])}

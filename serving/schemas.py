@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic.json_schema import JsonDict
 
 from candor.models.leads.input_limits import DEFAULT_LIMITS
+from candor.serving.drift_schemas import DriftHealth
 
 
 class ScoreRequest(BaseModel):
@@ -182,6 +183,9 @@ class Health(BaseModel):
     detail: str | None = Field(None, description="why the service is degraded")
     audit: AuditHealth | None = Field(None, description="absent while no lead scorer is served")
     forecaster: ModelRef | NotServed = Field(description="the sales forecaster (optional)")
+    drift: DriftHealth = Field(
+        description="the latest drift check (GET /v1/monitoring/drift, `candor monitor drift`)"
+    )
 
 
 class ForecastModelInfo(BaseModel):

@@ -31,11 +31,14 @@ from candor.explain.lead_plots import calibration_plot, importance_plot
 from candor.models.contract import HCP_LEADS, Contract, dump_contract, load_contract
 from candor.models.errors import ErrorDetail, ModelIncompatibleError, OptionError
 from candor.models.leads.features import build_features, fit_schema
+from candor.models.monitoring.performance import holdout_performance
 from candor.models.settings import Settings
 from candor.registry import LEADS, load_model, versions
 from candor.registry.tracking import TrainingRun, training_run_with_workdir
 from candor.training import fairness
 from candor.training.data import columns_of, read_table, target_statement, validate_frame
+from candor.training.drift_gate import champion_drift, drift_gate
+from candor.training.drift_reference import holdout_reference
 from candor.training.fairness import FairnessAudit, ThresholdReport
 from candor.training.fingerprint import file_fingerprint
 from candor.training.fit import (
@@ -322,6 +325,16 @@ def train_leads(
         )
         grades = choose_cutoffs(result.holdout_score, result.holdout_outcome, settings.grade_shares)
         result.scorer.meta_["grade_cutoffs"] = grades.to_dict()  # kept with the model
+        result.scorer.meta_["drift_reference"] = reference = holdout_reference(
+            result, columns, contract, settings.policy
+        ).to_dict()  # what GET /v1/monitoring/drift and the drift gate compare with
+        run.log_dict(reference, "drift_reference.json")
+        result.scorer.meta_["holdout_performance"] = holdout_performance(
+            score=result.holdout_score,
+            outcome=result.holdout_outcome,
+            cutoffs=grades.cutoffs,
+            min_outcomes=settings.performance_min_outcomes,
+        ).to_dict()  # beside the real-world figures of GET /v1/monitoring/performance
         for line in [f"grade cut-offs {grades.rule}:", *grades.lines()]:
             show(line)
         with clock.stage(
@@ -391,8 +404,24 @@ def train_leads(
             )
         gate = fairness_gate(gate, verdict)
         gate = leakage_gate(gate, findings)
+        gate = drift_gate(
+            gate,
+            champion_drift(columns, train_rows, settings, seed=seed),
+            run=run,
+            settings=settings,
+            version=version,
+            warn=warn,
+        )
         if gate.promoted:
-            versions.set_alias(settings, settings.lead_model_name, settings.model_alias, version)
+            versions.move_champion(  # recorded in the audit log first, then moved
+                settings,
+                name=settings.lead_model_name,
+                version=version,
+                how="gate",
+                why=gate.reason,
+                by="training gate",
+                run_id=run.run_id,
+            )
         run.log_dict(gate.to_dict(), "gate.json")
         run.set_tags(
             {

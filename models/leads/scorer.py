@@ -23,6 +23,7 @@ from venn_abers import calc_p0p1, calc_probs
 
 from candor.models.contract import Contract, contract_from_dict, dump_contract
 from candor.models.leads.features import FeatureSchema
+from candor.models.monitoring.performance import HoldoutPerformance
 from candor.models.tree_shap import TreeShap
 
 BOOSTER_FILE = "booster.txt"
@@ -93,6 +94,22 @@ class LeadScorer:
             return None
         a, b, c = (float(x) for x in found["cutoffs"])
         return (a, b, c)
+
+    @property
+    def drift_reference(self) -> dict[str, Any] | None:
+        """The holdout's reference distributions kept at training, as JSON
+        (``candor.models.monitoring.reference.DriftReference.from_dict`` reads it); None for a
+        model trained before they were kept."""
+        found = self.meta_.get("drift_reference")
+        return found if isinstance(found, dict) else None
+
+    @property
+    def holdout_performance(self) -> HoldoutPerformance | None:
+        """ROC-AUC, Brier score and calibration by grade on this model's holdout, with 95%
+        intervals, stored at training (``models.monitoring.performance``); None for a model
+        trained before they were."""
+        found = self.meta_.get("holdout_performance")
+        return HoldoutPerformance.from_dict(found) if found else None
 
     def _check(self, values: np.ndarray) -> None:
         expected = len(self.schema_.specs)

@@ -28,6 +28,7 @@ ACCESS = "access"  # a person's record was read
 LEGACY_IMPORT = "legacy_import"
 BATCH_CHUNK = "batch_chunk"  # one chunk of a batch run is written: its rows and counts
 BATCH_RUN = "batch_run"  # a batch run ended: input fingerprint, model, counts, start and end
+DRIFT_CHECK = "drift_check"  # a drift report's summary: window, status, worst input and PSI
 RECORD_KINDS = (SCORE, SUPPRESSION, FORECAST)  # what a score id names
 KINDS = (
     SCORE,
@@ -44,6 +45,7 @@ KINDS = (
     LEGACY_IMPORT,
     BATCH_CHUNK,
     BATCH_RUN,
+    DRIFT_CHECK,
 )
 MAC_BYTES = 16
 

@@ -70,6 +70,7 @@ def changes(event: StoredEvent, body: dict[str, Any] | None = None) -> list[Chan
         ev.LEGACY_IMPORT,
         ev.BATCH_CHUNK,
         ev.BATCH_RUN,
+        ev.DRIFT_CHECK,
     ):
         return []
     parsed = orjson.loads(event.body) if body is None else body

@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, cast
 
-from sqlalchemy import Connection, Table, exists, func, select
+from sqlalchemy import JSON, Connection, Table, exists, func, select, type_coerce
 from sqlalchemy.exc import SQLAlchemyError
 
 from candor.models.errors import (
@@ -833,15 +833,56 @@ class AuditStore:
     # --- promotions ----------------------------------------------------------------------
 
     def record_promotion(self, record: dict[str, Any], *, by: str) -> None:
-        """A champion promotion and its justification (from ``candor models promote`` or the
-        training gate), as an event."""
-        subject = f"{record['model']}@{record['version']}"
+        """A move of a champion alias (the training gate's, a promotion, a rollback: the body
+        of :class:`candor.registry.champion_moves.ChampionMove`), as an event. Older logs hold
+        a body with ``version`` where this one has ``to``."""
+        version = record["to"] if "to" in record else record["version"]
+        subject = f"{record['model']}@{version or 'none'}"
         self.log.append([NewEvent(ev.PROMOTION, by, subject, body_text(_jsonable(record)))])
+
+    # --- champion history ----------------------------------------------------------------
+
+    def champion_history(self, model: str) -> list[StoredEvent]:
+        """The ``promotion`` events of ``model``, each a move of its champion alias (read by
+        :func:`candor.registry.champion_moves.move_from_event`), oldest first."""
+        with self._read("the champion history") as conn:
+            rows = conn.execute(
+                select(EVENTS)
+                .where(
+                    EVENTS.c.kind == ev.PROMOTION,
+                    EVENTS.c.subject.startswith(f"{model}@", autoescape=True),
+                )
+                .order_by(EVENTS.c.seq)
+            ).all()
+        return [_stored(r) for r in rows]
+
+    def results_per_model(self, model: str, *, since: datetime, until: datetime) -> dict[str, int]:
+        """Scores and forecasts of ``model``'s versions committed from ``since`` to ``until``
+        (both included): ``name@version`` (their ``model`` field) -> count."""
+        ref = type_coerce(EVENTS.c.body, JSON)["model"].as_string()
+        with self._read("the audited results") as conn:
+            rows = conn.execute(
+                select(ref, func.count())
+                .where(
+                    EVENTS.c.kind.in_((ev.SCORE, ev.FORECAST)),
+                    EVENTS.c.at >= since.astimezone(UTC).isoformat(timespec="microseconds"),
+                    EVENTS.c.at <= until.astimezone(UTC).isoformat(timespec="microseconds"),
+                    ref.startswith(f"{model}@", autoescape=True),
+                )
+                .group_by(ref)
+            ).all()
+        return {str(name): int(n) for name, n in rows}
 
 
 def _jsonable(record: dict[str, Any]) -> dict[str, Any]:
     return {
-        str(k): (v if isinstance(v, str | int | float | bool) or v is None else str(v))
+        str(k): (
+            v
+            if isinstance(v, str | int | float | bool) or v is None
+            else {str(a): str(b) for a, b in v.items()}
+            if isinstance(v, dict)
+            else str(v)
+        )
         for k, v in record.items()
     }
 

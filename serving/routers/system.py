@@ -9,6 +9,7 @@ from fastapi import APIRouter
 
 from candor.models.contract import dump_contract
 from candor.serving.dependencies import ScoringDep, StateDep
+from candor.serving.monitoring.drift import health_of
 from candor.serving.schemas import Health, ModelInfo, error_responses
 
 router = APIRouter(tags=["system"])
@@ -28,6 +29,7 @@ async def healthz(state: StateDep) -> dict[str, Any]:
     ``async`` and without a database call: it answers at once even when every worker thread
     is waiting for the audit store, and it reports what the store last said.
     """
+    drift = health_of(state.drift)  # the latest drift check, kept in memory
     forecasting = state.forecasting
     forecaster = (
         forecasting.model_ref.to_dict()
@@ -41,6 +43,7 @@ async def healthz(state: StateDep) -> dict[str, Any]:
             "model": None,
             "detail": state.scoring_error,
             "forecaster": forecaster,
+            "drift": drift,
         }
     audit = state.audit
     audit_problem = state.audit_error if audit is None else audit.problem
@@ -51,12 +54,14 @@ async def healthz(state: StateDep) -> dict[str, Any]:
             "detail": audit_problem,
             "audit": {"status": "degraded", "detail": audit_problem},
             "forecaster": forecaster,
+            "drift": drift,
         }
     return {
         "status": "ok",
         "model": service.model_ref.to_dict(),
         "audit": {"status": "ok"},
         "forecaster": forecaster,
+        "drift": drift,
     }
 
 

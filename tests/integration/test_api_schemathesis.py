@@ -52,6 +52,11 @@ CROSS_FIELD_RULES = {
     "decide_score": "confirm takes no grade; a lead's override needs a grade and a comment, a "
     "forecast's a comment",
     "record_outcome": "observed_at from 1970 to a day from now",
+    "get_lead_score_change": "from and to name two different scores",
+    "get_drift": "since at most until",
+    "get_drift_plot": "since at most until",
+    "get_performance": "since at most until",
+    "get_performance_plot": "since at most until",
 }
 # positive_data_acceptance's default statuses, and 422
 ACCEPTED = ["2xx", "3xx", "401", "403", "404", "409", "429", "5xx", "422"]

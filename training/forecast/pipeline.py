@@ -315,7 +315,15 @@ def train_forecast(
         )
         name = settings.forecast_model_name
         if gate.promoted:
-            versions.set_alias(settings, name, settings.model_alias, version)
+            versions.move_champion(  # recorded in the audit log first, then moved
+                settings,
+                name=name,
+                version=version,
+                how="gate",
+                why=gate.reason,
+                by="training gate",
+                run_id=run.run_id,
+            )
         run.log_dict(gate.to_dict(), "gate.json")
         run.set_tags(
             {
