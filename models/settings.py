@@ -189,6 +189,13 @@ class Settings(BaseSettings):
         description="fewest audited scores a drift window (or one segment of it) needs to be "
         "judged; below it the window is reported too small, never scored",
     )
+    drift_max_scores: int = Field(
+        default=200_000,
+        ge=1,
+        description="most audited scores one drift check reads: a window holding more is read "
+        "as a uniform random sample of about this many (by score id, a random uuid), stated in "
+        "the report",
+    )
     performance_min_outcomes: int = Field(
         default=30,
         ge=1,

@@ -102,6 +102,10 @@ class DriftReportOut(BaseModel):
     )
     scores: int = Field(description="audited scores in the window")
     skipped: int = Field(description="score records without encoded inputs (imported ones)")
+    sampled_share: float = Field(
+        description="share of the window's scores read: 1, or a uniform random sample (by "
+        "score id) when the window holds more than drift_max_scores"
+    )
     worst_input: str | None
     worst_psi: float | None
     worst_version: str | None

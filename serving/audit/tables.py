@@ -100,6 +100,9 @@ class AuditEvent(Base):
     # HMAC of the leaf under a key outside the database: names the exact event changed
     mac: Mapped[bytes] = mapped_column(LargeBinary(16), nullable=False)
 
+    # windows of one kind of event (drift, performance, a day's scores per champion)
+    __table_args__ = (Index("ix_audit_events_kind_at", "kind", "at"),)
+
 
 class AuditTreeHead(Base):
     __tablename__ = "audit_tree_heads"

@@ -32,7 +32,7 @@ from typing import Any
 
 import numpy as np
 import orjson
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from candor.models.errors import CandorError, ErrorDetail, raise_if_invalid
 from candor.models.leads.scorer import LeadScorer
@@ -157,6 +157,7 @@ class DriftReport:
     scores: int
     versions: tuple[VersionDrift, ...]
     skipped: int = 0  # score events without encoded inputs (imported older records)
+    sampled_share: float = 1.0  # the share of the window's scores read (1: every one)
 
     def worst(self) -> tuple[str | None, float | None, str | None]:
         """(input, PSI, version) of the largest PSI over the judged versions."""
@@ -271,19 +272,40 @@ class _Scores:
     run_id: str | None = None
 
 
+def sample_prefix(share: float) -> str | None:
+    """The score ids (uuid4 hex: uniform random) below this text are ``share`` of all ids;
+    None: read every one."""
+    if share >= 1.0:
+        return None
+    return f"{int(share * 16**SAMPLE_DIGITS):0{SAMPLE_DIGITS}x}"
+
+
+SAMPLE_DIGITS = 6  # a share resolved to 1 / 16**6
+
+
 def read_scores(
-    store: AuditStore, window: Window, *, model: str | None = None
-) -> tuple[dict[str, _Scores], int]:
-    """The score events of the window by version (``name@version``), and how many held no
-    encoded inputs (skipped); ``model`` keeps that version's only. Each version's run id is
-    read from its model event in the log."""
+    store: AuditStore, window: Window, *, model: str | None = None, max_scores: int | None = None
+) -> tuple[dict[str, _Scores], int, float]:
+    """The score events of the window by version (``name@version``), how many held no encoded
+    inputs (skipped), and the share of the window read: when it holds more than
+    ``max_scores`` scores, a uniform random sample of about that many, by score id (a random
+    uuid, so the sample is the same on every read of the same window). ``model`` keeps that
+    version's only. Each version's run id is read from its model event in the log."""
     low, high = window.bounds()
-    query = select(EVENTS.c.body).where(
-        EVENTS.c.kind == ev.SCORE, EVENTS.c.at >= low, EVENTS.c.at <= high
-    )
+    in_window = (EVENTS.c.kind == ev.SCORE) & (EVENTS.c.at >= low) & (EVENTS.c.at <= high)
     out: dict[str, _Scores] = {}
     skipped = 0
     with store.reading("the audited scores") as conn:
+        share = 1.0
+        if max_scores is not None:
+            total = int(
+                conn.execute(select(func.count()).select_from(EVENTS).where(in_window)).scalar_one()
+            )
+            share = min(1.0, max_scores / total) if total else 1.0
+        prefix = sample_prefix(share)
+        query = select(EVENTS.c.body).where(in_window)
+        if prefix is not None:
+            query = query.where(EVENTS.c.subject < prefix)
         for row in conn.execute(query.order_by(EVENTS.c.seq)):
             body = orjson.loads(row.body)
             subject = body.get("model")
@@ -304,7 +326,7 @@ def read_scores(
                 scores.run_id = store.model_view(conn, subject).run_id
             except CandorError:  # no model event: the version is not checked against its run
                 scores.run_id = None
-    return out, skipped
+    return out, skipped, share
 
 
 def observed(reference: DriftReference, scores: _Scores) -> Observed:
@@ -403,7 +425,9 @@ def drift_report(
     when it has no scores there)."""
     thresholds = Thresholds.from_settings(settings)
     checked_at = utc_now()
-    found, skipped = read_scores(store, window, model=model)
+    found, skipped, share_read = read_scores(
+        store, window, model=model, max_scores=settings.drift_max_scores
+    )
     if model is not None and model not in found:
         found[model] = _Scores([], [], [], [])
     references = References(settings, champion)
@@ -416,7 +440,9 @@ def drift_report(
     )
     status = worst([d.status for d in drifts], default=DriftStatus.TOO_SMALL)
     total = sum(d.scores for d in drifts)
-    return DriftReport(window, checked_at, thresholds, status, total, drifts, skipped)
+    return DriftReport(
+        window, checked_at, thresholds, status, total, drifts, skipped, share_read
+    )
 
 
 def _version_order(model: str) -> tuple[int, str]:
@@ -504,6 +530,7 @@ def report_dict(report: DriftReport) -> dict[str, Any]:
         "status": str(report.status),
         "scores": report.scores,
         "skipped": report.skipped,
+        "sampled_share": report.sampled_share,
         "worst_input": name,
         "worst_psi": value,
         "worst_version": version,

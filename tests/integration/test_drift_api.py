@@ -328,3 +328,23 @@ def test_the_command_exits_0_when_nothing_drifted(
     assert capsys.readouterr().out.startswith(
         f"drift of the audited scores from {today()} to {today()} (UTC): OK"
     )
+
+
+def test_a_window_larger_than_the_cap_is_read_as_a_stated_random_sample(
+    shifted: Scenario,
+) -> None:
+    """A month of nightly rescoring holds millions of scores: a check reads a uniform random
+    sample of about drift_max_scores of them (by score id), says so, and still finds the
+    shifted input."""
+    assert shifted.report["sampled_share"] == 1.0  # under the cap: every score read
+    capped = with_overrides(shifted.settings, drift_max_scores=500)
+    with serve(capped, role="reviewer") as client:
+        first = client.get(DRIFT, params={"since": today()})
+        again = client.get(DRIFT, params={"since": today()})
+    assert first.status_code == 200, first.text
+    report = first.json()
+    every = shifted.report["scores"]
+    assert report["sampled_share"] == pytest.approx(500 / every)
+    assert 0.6 * 500 < report["scores"] < 1.4 * 500
+    assert by_name(the_version(report))[SHIFTED]["status"] == "alert"
+    assert again.json()["scores"] == report["scores"]  # the same sample on every read
