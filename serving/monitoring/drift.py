@@ -440,9 +440,7 @@ def drift_report(
     )
     status = worst([d.status for d in drifts], default=DriftStatus.TOO_SMALL)
     total = sum(d.scores for d in drifts)
-    return DriftReport(
-        window, checked_at, thresholds, status, total, drifts, skipped, share_read
-    )
+    return DriftReport(window, checked_at, thresholds, status, total, drifts, skipped, share_read)
 
 
 def _version_order(model: str) -> tuple[int, str]:
