@@ -273,8 +273,8 @@ class _Scores:
 
 
 def sample_prefix(share: float) -> str | None:
-    """The score ids (uuid4 hex: uniform random) below this text are ``share`` of all ids;
-    None: read every one."""
+    """The score ids (32 hex digits, uniform: a uuid4, or a batch row's keyed SHA-256) below
+    this text are ``share`` of all ids; None: read every one."""
     if share >= 1.0:
         return None
     return f"{int(share * 16**SAMPLE_DIGITS):0{SAMPLE_DIGITS}x}"
