@@ -64,7 +64,8 @@ def _drift(args: argparse.Namespace) -> int:
     store = open_store(settings)
     try:
         report = drift_report(store, settings, window, champion=champion)
-        record_check(store, report, actor=args.by or f"cli:{_user()}", settings=settings)
+        if window.is_current():  # an older window's check is shown, not kept as the status
+            record_check(store, report, actor=args.by or f"cli:{_user()}", settings=settings)
     finally:
         store.close()
     if args.json:

@@ -58,6 +58,10 @@ class ScoreSnapshot:
     contributions: tuple[float, ...]
     withheld: frozenset[str] = frozenset()
     unseen: frozenset[str] = frozenset()
+    model_run: str = ""  # the training run of its model (a version number names one per registry)
+
+    def same_model(self, other: ScoreSnapshot) -> bool:
+        return (self.model_version, self.model_run) == (other.model_version, other.model_run)
 
 
 @dataclass(frozen=True)
@@ -137,7 +141,7 @@ def decompose(
     old_values = dict(zip(old.names, old.values, strict=True))
     new_phi = np.asarray(new.contributions, dtype=np.float64)
     model_part: ModelPart | None = None
-    if old.model_version == new.model_version:
+    if old.same_model(new):
         if old.names != new.names:
             raise ValueError("two scores of one model version have different inputs")
         before = np.asarray(old.contributions, dtype=np.float64)

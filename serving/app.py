@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from candor.models.settings import Settings, get_settings
+from candor.serving.access_log import install_redaction
 from candor.serving.audit.factory import open_store
 from candor.serving.card_cache import CardCache
 from candor.serving.errors import install_error_handlers
@@ -92,6 +93,7 @@ def create_app() -> FastAPI:
         # routes name theirs, any other is its function's name
         generate_unique_id_function=lambda route: route.name,
     )
+    install_redaction()  # the access log names no lead (its id is in some paths)
     app.state.candor = ServingState()
     app.state.card_cache = CardCache()
     app.state.scorer_versions = ScorerVersions()  # older versions, to explain score changes

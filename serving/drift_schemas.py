@@ -114,6 +114,11 @@ class DriftReportOut(BaseModel):
     versions: list[VersionDriftOut] = Field(
         description="each version against its own training reference, newest first"
     )
+    recorded: bool = Field(
+        True,
+        description="whether this check was kept as the drift status (only a window that "
+        "reaches today is)",
+    )
 
 
 class DriftHealth(BaseModel):

@@ -26,6 +26,7 @@ from candor.models.settings import Settings
 from candor.registry import FORECAST, LEADS, LoadedModel, ModelKind, load_model
 from candor.registry.versions import champion_version
 from candor.serving.audit.labels import UNKEYED
+from candor.serving.monitoring.drift import last_drift_check
 from candor.serving.services.forecasts import ForecastService
 from candor.serving.services.leads import LeadScoringService
 from candor.serving.state import ServingState
@@ -100,6 +101,11 @@ def refresh_champions(
             state.forecasting_error = forecast.error
         if initial or leads.changed or forecast.changed:
             app.openapi_schema = None  # rebuilt with the models' lead and series schemas
+        # a drift check run elsewhere (a scheduled `candor monitor drift`, another worker)
+        # reaches /healthz, which reads no database, here
+        latest = last_drift_check(state.audit)
+        if latest is not None:
+            state.drift = latest
     return leads, forecast
 
 
@@ -122,10 +128,20 @@ def _refresh(
         return None, ModelSwap(
             kind.command, name, before, before, None, _kept(f"{type(exc).__name__}: {exc}", before)
         )
-    if not initial and champion is not None and champion == before:
+    if not initial and champion == before:
         return None, ModelSwap(kind.command, name, before, before, champion, None)
+    if not initial and champion is None:  # no alias (or the registry cannot say): keep serving
+        return None, ModelSwap(
+            kind.command,
+            name,
+            before,
+            before,
+            None,
+            _kept("the registry names no champion", before),
+        )
     try:
-        loaded = load_model(settings, kind=kind)
+        # the version just read, not the alias again: a move in between is picked up next time
+        loaded = load_model(settings, kind=kind, ref=champion)
         service = build(loaded)
     except CandorError as exc:
         log.log(level, "%s not loaded: %s", name, exc.message)

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from candor.models.errors import ErrorDetail, NotFoundError
 from candor.models.leads.score_trend import TREND_SCORES
@@ -74,8 +74,8 @@ def read_lead_history(
     key = store.lead_key(lead_id)
     with store.reading("the lead's scores") as conn:
         mine = (EVENTS.c.lead_key == key) & EVENTS.c.kind.in_(LEAD_RECORD_KINDS)
-        all_seqs = [int(r[0]) for r in conn.execute(select(EVENTS.c.seq).where(mine))]
-        if not all_seqs:
+        total = int(conn.execute(select(func.count()).select_from(EVENTS).where(mine)).scalar_one())
+        if not total:
             raise no_scores()
         query = select(EVENTS).where(mine)
         if cursor is not None:
@@ -122,9 +122,7 @@ def read_lead_history(
         )
     record_reads(store, records, key=key, reader=reader, via="lead_history")
     next_cursor = page[-1].seq if len(rows) > limit else None
-    return LeadHistory(
-        tuple(records), outcomes, next_cursor, len(all_seqs), tuple(reversed(recent))
-    )
+    return LeadHistory(tuple(records), outcomes, next_cursor, total, tuple(reversed(recent)))
 
 
 def lead_score_ids(store: AuditStore, lead_id: str, *, limit: int) -> list[str]:

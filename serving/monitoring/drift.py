@@ -81,6 +81,11 @@ class Window:
     def to_dict(self) -> dict[str, str]:
         return {"since": self.since.isoformat(), "until": self.until.isoformat()}
 
+    def is_current(self, today: date | None = None) -> bool:
+        """Whether the window reaches today (UTC): only such a check is the drift status of
+        /healthz and the model card; a look at an older window changes neither."""
+        return self.until >= (today or datetime.now(UTC).date())
+
 
 def parse_window(
     since: str | None, until: str | None, *, today: date | None = None, noun: str = "field"

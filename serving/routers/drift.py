@@ -74,14 +74,16 @@ def drift(
     """Per model version that scored in the window, against that version's own reference
     (its holdout at training): the population stability index of each input and of the score,
     the shares of unseen categories and out-of-range values, review-code rates; overall and
-    by audit segment. Each check is kept (audit event ``drift_check``) and becomes the drift
-    status of ``/healthz`` and of the model card."""
+    by audit segment. A check of a window that reaches today is kept (audit event
+    ``drift_check``) and becomes the drift status of ``/healthz`` and of the model card; a look
+    at an older window is answered and not kept (``recorded``)."""
     _unknown(request, REPORT_PARAMS)
     window = parse_window(since, until, noun="query parameter")
     champion = state.scoring.loaded if state.scoring is not None else None
     report = drift_report(store, settings, window, champion=champion)
-    state.drift = record_check(store, report, actor=caller.name, settings=settings)
-    return report_dict(report)
+    if window.is_current():
+        state.drift = record_check(store, report, actor=caller.name, settings=settings)
+    return {**report_dict(report), "recorded": window.is_current()}
 
 
 @router.get(

@@ -56,7 +56,7 @@ def _unknown(request: Request, known: Sequence[str]) -> list[ErrorDetail]:
 
 
 @router.get(
-    "/v1/leads/{lead_id}/scores",
+    "/v1/leads/{lead_id:path}/scores",
     operation_id="list_lead_scores",
     response_model=LeadScoresOut,
     responses=error_responses(401, 403, 404, 422, 503),
@@ -106,7 +106,7 @@ def list_lead_scores(
 
 
 @router.get(
-    "/v1/leads/{lead_id}/changes",
+    "/v1/leads/{lead_id:path}/changes",
     operation_id="get_lead_score_change",
     response_model=ScoreChangeOut,
     responses=error_responses(401, 403, 404, 422, 503),
@@ -182,16 +182,17 @@ def _item(record: LeadRecord) -> dict[str, Any]:
     }
     if record.kind != ev.SCORE:
         return {**out, "suppressed": body.get("suppressed")}
-    codes = list(body["review"])
+    codes = list(body.get("review", ()))
     overrides = [d["grade"] for d in record.decisions if d["decision"] == "override"]
+    # a record imported from the older log holds its score, grade and review codes only
     return {
         **out,
-        "score": body["score"],
-        "grade": body["grade"],
-        "interval": body["interval"],
-        "confidence": body["confidence"],
+        "score": body.get("score"),
+        "grade": body.get("grade"),
+        "interval": body.get("interval"),
+        "confidence": body.get("confidence"),
         "review": {"required": bool(codes), "reasons": codes, "notes": body.get("notes", [])},
-        "final_grade": overrides[-1] if overrides else body["grade"],
+        "final_grade": overrides[-1] if overrides else body.get("grade"),
     }
 
 

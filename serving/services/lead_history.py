@@ -77,14 +77,15 @@ def score_change(
             )
     old, new = found[from_id], found[to_id]
     contract = new.model.contract
-    if contract is None or old.model.schema is None or new.model.schema is None:
+    kept = all("inputs" in r.body and "contributions" in r.body for r in (old, new))
+    if not kept or contract is None or old.model.schema is None or new.model.schema is None:
         raise InputValidationError(
             "field 'from': a score recorded before the log kept the model's inputs cannot be "
             "compared",
             [ErrorDetail("from", "no input schema in the log")],
         )
     new_on_old = None
-    if old.model.version != new.model.version or old.model.run_id != new.model.run_id:
+    if not same_model(old, new):
         scorer = scorer_of(new.model.version, new.model.run_id)
         row = translate_row(
             old.body["inputs"],
@@ -94,6 +95,15 @@ def score_change(
         )
         new_on_old = scorer.contributions(row.reshape(1, -1))[0].tolist()
     return decompose(snapshot(old), snapshot(new), contract=contract, new_model_on_old=new_on_old)
+
+
+def same_model(a: LeadRecord, b: LeadRecord) -> bool:
+    """One model made both scores: the same name, version and training run."""
+    return (a.model.name, a.model.version, a.model.run_id) == (
+        b.model.name,
+        b.model.version,
+        b.model.run_id,
+    )
 
 
 def _default_pair(
@@ -115,8 +125,9 @@ def _default_pair(
     if to_id in scored and scored.index(to_id) + 1 < len(scored):
         return scored[scored.index(to_id) + 1], to_id
     raise InputValidationError(
-        "field 'from': no earlier score of this lead before 'to'; name 'from'",
-        [ErrorDetail("from", "no earlier score")],
+        "field 'from': no earlier score of this lead before 'to' among its newest "
+        f"{MAX_COMPARED}; name 'from' too",
+        [ErrorDetail("from", "no earlier score found")],
     )
 
 
@@ -139,6 +150,7 @@ def snapshot(record: LeadRecord) -> ScoreSnapshot:
         score_id=record.score_id,
         at=record.at,
         model_version=record.model.version,
+        model_run=record.model.run_id,
         score=float(body["score"]),
         grade=str(body["grade"]),
         margin=float(body["margin"]),

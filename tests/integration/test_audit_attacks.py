@@ -25,6 +25,7 @@ from typing import Any
 import pytest
 from alembic import command
 from alembic.config import Config
+from api_support import serve
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from sqlalchemy import Engine, MetaData, create_engine, inspect, text
@@ -840,6 +841,15 @@ def test_a_database_of_the_hash_chained_schema_is_imported(sqlite_backend: Backe
     assert [(o["converted"], o["observed_at"]) for o in old["outcomes"]] == [(True, "2025-07-01")]
     decided, _ = store.review_queue(status="decided", reason="random_audit", limit=10, cursor=None)
     assert [r["score_id"] for r in decided] == [records[0]["score_id"]]
+    # the imported lead's history: its old score as it was kept (score, grade, review codes)
+    with serve(settings, role="reviewer") as api:
+        history = api.get("/v1/leads/L1/scores")
+        assert history.status_code == 200, history.text
+        (item,) = history.json()["scores"]
+        assert (item["score"], item["grade"], item["final_grade"]) == (0.81, "A", "B")
+        assert item["interval"] is None and item["review"]["reasons"] == ["random_audit"]
+        lonely = api.get("/v1/leads/L1/changes")
+        assert lonely.status_code == 422, lonely.text
     # opened again, nothing is imported twice and the log still verifies
     again = sqlite_backend.open()
     assert again.verify().ok

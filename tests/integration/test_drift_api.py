@@ -250,6 +250,36 @@ def test_healthz_shows_the_latest_check_now_and_after_a_restart(shifted: Scenari
         assert restarted.get("/healthz").json()["drift"] == drift
 
 
+def test_a_look_at_an_old_window_leaves_the_status_alone(shifted: Scenario) -> None:
+    """Looking at last year's quiet window must not turn today's alert into too_small."""
+    client, settings = shifted.client, shifted.settings
+    current = client.get(DRIFT, params={"since": today()}, headers=reviewer(settings)).json()
+    assert current["recorded"] is True
+    old = client.get(
+        DRIFT, params={"since": "2020-01-01", "until": "2020-01-31"}, headers=reviewer(settings)
+    )
+    assert old.status_code == 200, old.text
+    assert old.json()["recorded"] is False and old.json()["status"] == "too_small"
+    drift = client.get("/healthz").json()["drift"]
+    assert drift["status"] == "alert" and drift["checked_at"] == current["checked_at"]
+
+
+def test_a_check_run_elsewhere_reaches_healthz_on_a_reload(shifted: Scenario) -> None:
+    """A scheduled `candor monitor drift` writes to the log; a running server shows it after
+    its next champion check (POST /v1/models/reload, or every CANDOR_MODEL_RELOAD_SECONDS)."""
+    client, settings = shifted.client, shifted.settings
+    store = serving_state(client.app).audit
+    assert store is not None
+    from candor.serving.monitoring.drift import drift_report, parse_window, record_check
+
+    report = drift_report(store, settings, parse_window(today(), None), champion=None)
+    elsewhere = record_check(store, report, actor="cli:nightly", settings=settings)
+    assert client.get("/healthz").json()["drift"]["checked_at"] != elsewhere.checked_at
+    reloaded = client.post("/v1/models/reload", headers=bearer(settings, "admin"))
+    assert reloaded.status_code == 200, reloaded.text
+    assert client.get("/healthz").json()["drift"]["checked_at"] == elsewhere.checked_at
+
+
 def test_healthz_says_never_checked_before_any_check(
     trained_settings: Settings, tmp_path: Path
 ) -> None:

@@ -289,3 +289,12 @@ def test_a_nightly_batch_score_is_in_the_history_beside_api_scores(
         change["to"]["margin"], abs=ADDITIVE
     )
     assert "rep_visits_90d" in {p["input"] for p in change["parts"]}
+
+
+def test_a_lead_id_with_a_slash_is_found(history: dict[str, Any], reviewer: TestClient) -> None:
+    with serve(history["settings"]) as client:
+        result = scored(client, demo_lead(lead_id="crm/east/77"))
+    for path in ("/v1/leads/crm%2Feast%2F77/scores", "/v1/leads/crm/east/77/scores"):
+        found = reviewer.get(path)
+        assert found.status_code == 200, found.text
+        assert [s["score_id"] for s in found.json()["scores"]] == [result["score_id"]]
