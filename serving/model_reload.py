@@ -128,8 +128,6 @@ def _refresh(
         return None, ModelSwap(
             kind.command, name, before, before, None, _kept(f"{type(exc).__name__}: {exc}", before)
         )
-    if not initial and champion == before:
-        return None, ModelSwap(kind.command, name, before, before, champion, None)
     if not initial and champion is None:  # no alias (or the registry cannot say): keep serving
         return None, ModelSwap(
             kind.command,
@@ -139,6 +137,8 @@ def _refresh(
             None,
             _kept("the registry names no champion", before),
         )
+    if not initial and champion == before:
+        return None, ModelSwap(kind.command, name, before, before, champion, None)
     try:
         # the version just read, not the alias again: a move in between is picked up next time
         loaded = load_model(settings, kind=kind, ref=champion)

@@ -36,6 +36,7 @@ from candor.models.settings import Settings
 from candor.registry import LEADS, load_model, versions
 from candor.registry.tracking import TrainingRun, training_run_with_workdir
 from candor.training import fairness
+from candor.training.champion_move import move_by_gate
 from candor.training.data import columns_of, read_table, target_statement, validate_frame
 from candor.training.drift_gate import champion_drift, drift_gate
 from candor.training.drift_reference import holdout_reference
@@ -413,14 +414,8 @@ def train_leads(
             warn=warn,
         )
         if gate.promoted:
-            versions.move_champion(  # recorded in the audit log first, then moved
-                settings,
-                name=settings.lead_model_name,
-                version=version,
-                how="gate",
-                why=gate.reason,
-                by="training gate",
-                run_id=run.run_id,
+            gate = move_by_gate(
+                settings, gate, name=settings.lead_model_name, version=version, run_id=run.run_id
             )
         run.log_dict(gate.to_dict(), "gate.json")
         run.set_tags(

@@ -156,7 +156,11 @@ class _Segments:
         found = self._views.get(subject)
         if found is not None:
             return found
-        view: ModelView = self._store.model_view(self._conn, subject)
+        try:
+            view: ModelView = self._store.model_view(self._conn, subject)
+        except CandorError:  # no model event (an imported record): counted, not grouped
+            self._views[subject] = (None, [])
+            return None, []
         self.runs[subject] = view.run_id
         schema, kept = view.schema, []
         if schema is not None and view.contract is not None:
@@ -462,7 +466,9 @@ def performance_report(
         raise ValueError(f"by must be one of {BY}, got {by!r}")
     read = read_scored_outcomes(store, window)
     counted = latest_per_lead(read.rows)
-    holdout = {m: holdouts.get(m, read.runs[m]) for m in sorted({r.model for r in read.rows})}
+    holdout = {
+        m: holdouts.get(m, read.runs.get(m, "")) for m in sorted({r.model for r in read.rows})
+    }
     groups: list[dict[str, Any]] = []
     if by == "month":
         for month, rows in monthly(read.rows).items():
@@ -516,4 +522,4 @@ def monthly_figures(
         MonthFigures(m, _figures(rows, min_outcomes)) for m, rows in monthly(read.rows).items()
     ]
     models = sorted({r.model for r in read.rows})
-    return months, [holdouts.get(m, read.runs[m]) for m in models]
+    return months, [holdouts.get(m, read.runs.get(m, "")) for m in models]

@@ -48,6 +48,7 @@ from candor.models.settings import Settings
 from candor.registry import FORECAST, load_model, versions
 from candor.registry.kinds import BACKTEST_METRIC_PREFIX
 from candor.registry.tracking import TrainingRun, training_run_with_workdir
+from candor.training.champion_move import move_by_gate
 from candor.training.fingerprint import file_fingerprint as data_fingerprint
 from candor.training.forecast.backtest import MODEL, BacktestConfig, BacktestResult, run_backtest
 from candor.training.forecast.data import Panel, check_lengths, read_panel
@@ -315,15 +316,7 @@ def train_forecast(
         )
         name = settings.forecast_model_name
         if gate.promoted:
-            versions.move_champion(  # recorded in the audit log first, then moved
-                settings,
-                name=name,
-                version=version,
-                how="gate",
-                why=gate.reason,
-                by="training gate",
-                run_id=run.run_id,
-            )
+            gate = move_by_gate(settings, gate, name=name, version=version, run_id=run.run_id)
         run.log_dict(gate.to_dict(), "gate.json")
         run.set_tags(
             {
