@@ -80,6 +80,9 @@ class ModelPart:
     to_version: str
     change: float  # log-odds
     text: str
+    # the new model's calibrated score of the old inputs (its calibration is new too): the
+    # score path old score -> this -> new score
+    score_on_old_inputs: float | None = None
 
 
 @dataclass(frozen=True)
@@ -123,6 +126,7 @@ def decompose(
     *,
     contract: Contract,
     new_model_on_old: Sequence[float] | None = None,
+    new_score_on_old: float | None = None,
 ) -> ScoreChange:
     """Split ``new.margin - old.margin`` into the model's part and each input's part.
 
@@ -131,6 +135,8 @@ def decompose(
         new_model_on_old: the new model's contributions (one per new input, then its base
             value) on the old score's inputs, re-encoded for the new model; needed when the
             two scores came from different model versions.
+        new_score_on_old: the new model's calibrated score of those inputs (reported beside
+            the model's part: the parts add up on the margin, the score follows from it).
 
     Raises:
         ValueError: the versions differ and ``new_model_on_old`` is missing or of the wrong
@@ -153,12 +159,18 @@ def decompose(
             )
         before = np.asarray(new_model_on_old, dtype=np.float64)
         change = float(before.sum()) - old.margin  # f_new(x_old) - f_old(x_old)
+        on_old = (
+            ""
+            if new_score_on_old is None
+            else f"; the new model scores the old inputs {new_score_on_old:.2f}"
+        )
         model_part = ModelPart(
             old.model_version,
             new.model_version,
             change,
             f"Model changed from version {old.model_version} to {new.model_version} "
-            f"(the new model on the old inputs against the old one): {change:+.2f}",
+            f"(the new model on the old inputs against the old one): {change:+.2f}{on_old}",
+            new_score_on_old,
         )
     parts: list[InputPart] = []
     unchanged: list[str] = []

@@ -74,6 +74,11 @@ class ModelPartOut(BaseModel):
         description="the new model on the old inputs minus the old model on them, log-odds"
     )
     text: str
+    score_on_old_inputs: float | None = Field(
+        None,
+        description="the new model's calibrated score of the old inputs: the score goes from "
+        "from.score to this (the model) to to.score (the inputs)",
+    )
 
 
 class ScoreChangeOut(BaseModel):

@@ -220,6 +220,7 @@ def _change_out(change: ScoreChange) -> dict[str, Any]:
             "to_version": model.to_version,
             "change": model.change,
             "text": model.text,
+            "score_on_old_inputs": model.score_on_old_inputs,
         },
         "parts": [
             {

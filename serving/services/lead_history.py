@@ -85,6 +85,7 @@ def score_change(
             [ErrorDetail("from", "no input schema in the log")],
         )
     new_on_old = None
+    new_score_on_old = None
     if not same_model(old, new):
         scorer = scorer_of(new.model.version, new.model.run_id)
         row = translate_row(
@@ -94,7 +95,14 @@ def score_change(
             missing={*old.body.get("withheld", ()), *old.body.get("unseen", {})},
         )
         new_on_old = scorer.contributions(row.reshape(1, -1))[0].tolist()
-    return decompose(snapshot(old), snapshot(new), contract=contract, new_model_on_old=new_on_old)
+        new_score_on_old = float(scorer.calibrate(np.array([sum(new_on_old)])).score[0])
+    return decompose(
+        snapshot(old),
+        snapshot(new),
+        contract=contract,
+        new_model_on_old=new_on_old,
+        new_score_on_old=new_score_on_old,
+    )
 
 
 def same_model(a: LeadRecord, b: LeadRecord) -> bool:

@@ -187,6 +187,8 @@ def test_change_across_versions_separates_the_model(
     settings, same_lead = history["settings"], history["leads"][1]
     expected = margin_of(settings, "2", same_lead) - margin_of(settings, "1", same_lead)
     assert model["change"] == pytest.approx(expected, abs=1e-6)
+    # the inputs did not change: the new model's score of the old inputs is the new score
+    assert model["score_on_old_inputs"] == pytest.approx(third["score"], abs=1e-9)
     assert change["from"]["margin"] + change["total_change"] == pytest.approx(
         change["to"]["margin"], abs=ADDITIVE
     )
