@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from candor.cli import model_history, monitoring
+from candor.cli.os_user import os_user
 from candor.models.errors import CandorError
 from candor.models.settings import get_settings
 
@@ -160,16 +161,9 @@ def _train_leads(args: argparse.Namespace) -> int:
 
 
 def _models_promote(args: argparse.Namespace) -> int:
-    import getpass
-
     from candor.registry.versions import promote
 
-    by = args.by
-    if by is None:
-        try:
-            by = getpass.getuser()
-        except (OSError, KeyError):  # no login name in a bare container
-            by = "unknown"
+    by = args.by or os_user()
     record = promote(
         get_settings(),
         args.version,
@@ -207,7 +201,7 @@ def _score_batch(args: argparse.Namespace) -> int:
         resume=args.resume,
         chunk_rows=args.chunk_rows,
         rejects=Path(args.rejects) if args.rejects else None,
-        requested_by=args.by or f"batch:{_os_user()}",
+        requested_by=args.by or f"batch:{os_user()}",
     )
     settings = get_settings()
     loaded = load_model(settings, kind=LEADS)
@@ -242,15 +236,6 @@ def _score_batch(args: argparse.Namespace) -> int:
     if args.summary:
         Path(args.summary).write_text(json.dumps(summary.to_dict(), indent=1) + "\n")
     return 0
-
-
-def _os_user() -> str:
-    import getpass
-
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):
-        return "unknown"
 
 
 def _serve(args: argparse.Namespace) -> int:

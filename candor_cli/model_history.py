@@ -7,6 +7,7 @@ import json
 import sys
 from typing import Any
 
+from candor.cli.os_user import os_user
 from candor.models.settings import get_settings
 
 
@@ -101,16 +102,9 @@ def _print_in_force(answer: dict[str, Any], alias: str) -> None:
 
 
 def _rollback(args: argparse.Namespace) -> int:
-    import getpass
-
     from candor.registry.champion_moves import rollback
 
-    by = args.by
-    if by is None:
-        try:
-            by = getpass.getuser()
-        except (OSError, KeyError):  # no login name in a bare container
-            by = "unknown"
+    by = args.by or os_user()
     done = rollback(
         get_settings(),
         args.to,

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import getpass
 import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from candor.cli.os_user import os_user
 
 if TYPE_CHECKING:
     from candor.serving.monitoring.drift import DriftReport
@@ -65,7 +66,7 @@ def _drift(args: argparse.Namespace) -> int:
     try:
         report = drift_report(store, settings, window, champion=champion)
         if window.is_current():  # an older window's check is shown, not kept as the status
-            record_check(store, report, actor=args.by or f"cli:{_user()}", settings=settings)
+            record_check(store, report, actor=args.by or f"cli:{os_user()}", settings=settings)
     finally:
         store.close()
     if args.json:
@@ -78,13 +79,6 @@ def _drift(args: argparse.Namespace) -> int:
         if not args.json:
             print(f"wrote {len(written)} plots to {args.plots}")
     return ALERT_EXIT if report.status is DriftStatus.ALERT else 0
-
-
-def _user() -> str:
-    try:
-        return getpass.getuser()
-    except (OSError, KeyError):  # no login name in a bare container
-        return "unknown"
 
 
 def _share(value: float | None) -> str:
