@@ -39,7 +39,7 @@ import numpy as np
 import pandas as pd
 
 from candor.data_samples.sampling import gamma_poisson
-from candor.models.contract import HCP_LEADS
+from candor.models.contract import HCP_LEADS, Kind
 
 # --- Column layout -------------------------------------------------------------------------
 
@@ -551,16 +551,9 @@ LEVELS: dict[str, tuple[str, ...]] = {
     "gender": tuple(GENDER_SHARES),
     "age_band": tuple(label for label, _ in AGE_BANDS),
 }
-NUMERIC_COLUMNS: tuple[str, ...] = (
-    "practice_size",
-    "years_in_practice",
-    "emails_opened_90d",
-    "webinars_attended_90d",
-    "rep_visits_90d",
-    "samples_requested_90d",
-    "website_visits_30d",
-    "days_since_last_contact",
-    "prescribing_decile",
+# the contract's numeric model inputs (the one field list: models/contract)
+NUMERIC_COLUMNS: tuple[str, ...] = tuple(
+    f.name for f in HCP_LEADS.model_inputs if f.kind is Kind.NUMERIC
 )
 
 
