@@ -167,6 +167,14 @@ class Settings(BaseSettings):
         "reaches this is reported as a proxy of it (a warning, not a gate)",
     )
 
+    retention_days: int | None = Field(
+        default=None,
+        ge=1,
+        description="days a score's inputs and explanation are kept in the audit log; "
+        "`candor privacy purge` removes older ones and keeps the verifiable record (unset: "
+        "kept until the lead is erased)",
+    )
+
     idempotency_ttl_hours: int = Field(
         default=24, ge=1, description="hours an Idempotency-Key's first answer is replayed"
     )

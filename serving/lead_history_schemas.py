@@ -6,7 +6,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from candor.serving.schemas import DecisionOut, ModelRef, OutcomeOut, ReviewOut
+from candor.serving.schemas import DecisionOut, ModelRef, OutcomeOut, RemovedOut, ReviewOut
 
 Grade = Literal["A", "B", "C", "D"]
 
@@ -32,6 +32,11 @@ class LeadScoreItem(BaseModel):
     confidence: Literal["high", "medium", "low"] | None = None
     review: ReviewOut | None = None
     suppressed: str | None = Field(None, description="why the lead was not scored, if it was not")
+    removed: RemovedOut | None = Field(
+        None,
+        description="set where the score's inputs and explanation were erased (at the lead's "
+        "request) or purged (retention): the record is kept and verifies, its values are gone",
+    )
     decisions: list[DecisionOut] = Field(description="every decision on this score, oldest first")
     final_grade: Grade | None = Field(
         None, description="the grade that stands: the last override's, else the model's"

@@ -265,6 +265,12 @@ class ReviewQueue(BaseModel):
     )
 
 
+class RemovedOut(BaseModel):
+    state: Literal["erased", "purged"]
+    at: str | None = Field(None, description="when the erasure or purge was recorded")
+    text: str = Field(description='for people, e.g. "Erased on 2026-12-02"')
+
+
 class ScoreRecordOut(BaseModel):
     """One audit record as a reviewer sees it: what the model saw, said and why."""
 
@@ -289,6 +295,11 @@ class ScoreRecordOut(BaseModel):
     review: ReviewOut | None = None
     withheld: list[str] = Field(default_factory=list)
     suppressed: str | None = Field(None, description="why the lead was not scored, if it was not")
+    removed: RemovedOut | None = Field(
+        None,
+        description="set where the score's inputs and explanation were erased (at the lead's "
+        "request) or purged (retention): the record is kept and verifies, its values are gone",
+    )
     decisions: list[DecisionOut] = Field(description="every decision, oldest first")
     outcomes: list[OutcomeOut] = Field(description="recorded outcomes of this lead, oldest first")
     record_hash: str = Field(description="SHA-256 link of this record in the audit hash chain")

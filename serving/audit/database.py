@@ -53,6 +53,9 @@ def _sqlite_pragmas(engine: Engine, *, busy_ms: int, immediate: bool) -> None:
         # 64 MiB of page cache (the default is 2 MiB): a batch run inserts hundreds of
         # thousands of random-keyed index entries (score ids, lead keys) per commit
         cursor.execute("PRAGMA cache_size=-65536")
+        # deleted content is overwritten with zeros, not left in free pages: an erased lead's
+        # key salt (and a purged payload) must not survive in the file
+        cursor.execute("PRAGMA secure_delete=ON")
         cursor.close()
 
     @event.listens_for(engine, "begin")

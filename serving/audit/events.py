@@ -1,8 +1,10 @@
 """Audit events: what one state change holds, and the exact bytes that are hashed.
 
 A leaf of the Merkle tree is the canonical JSON of the event's envelope (seq, kind, time,
-actor, subject, lead key), a newline, and the canonical JSON of its body. The body is stored
-as written, so the leaf is rebuilt from a row byte for byte.
+actor, subject, lead key), a newline, and the canonical JSON of its body; for an event with a
+sealed payload (a lead's score: :mod:`candor.serving.audit.sealing`), a newline and the hex
+SHA-256 of the sealed bytes follow, so the leaf commits to the payload without holding it.
+The body is stored as written, so the leaf is rebuilt from a row byte for byte.
 """
 
 from __future__ import annotations
@@ -29,6 +31,8 @@ LEGACY_IMPORT = "legacy_import"
 BATCH_CHUNK = "batch_chunk"  # one chunk of a batch run is written: its rows and counts
 BATCH_RUN = "batch_run"  # a batch run ended: input fingerprint, model, counts, start and end
 DRIFT_CHECK = "drift_check"  # a drift report's summary: window, status, worst input and PSI
+ERASURE = "erasure"  # a lead's data key destroyed: who, when, why, which lead key, how many
+PURGE = "purge"  # payloads older than the retention limit removed: cutoff and count
 RECORD_KINDS = (SCORE, SUPPRESSION, FORECAST)  # what a score id names
 KINDS = (
     SCORE,
@@ -46,6 +50,8 @@ KINDS = (
     BATCH_CHUNK,
     BATCH_RUN,
     DRIFT_CHECK,
+    ERASURE,
+    PURGE,
 )
 MAC_BYTES = 16
 
@@ -68,6 +74,9 @@ def body_text(body: dict[str, Any]) -> str:
 
 @dataclass(frozen=True, slots=True)
 class StoredEvent:
+    """One row of the log. ``sealed`` (the digest of the sealed payload) is part of the leaf;
+    ``payload`` (the sealed bytes, None once erased or purged) is not."""
+
     seq: int
     kind: str
     at: str
@@ -75,10 +84,19 @@ class StoredEvent:
     subject: str
     lead_key: str | None
     body: str
+    sealed: str | None = None
+    payload: bytes | None = None
 
     def leaf(self) -> bytes:
         return leaf_bytes(
-            self.seq, self.kind, self.at, self.actor, self.subject, self.lead_key, self.body
+            self.seq,
+            self.kind,
+            self.at,
+            self.actor,
+            self.subject,
+            self.lead_key,
+            self.body,
+            self.sealed,
         )
 
 
@@ -90,6 +108,7 @@ def leaf_bytes(
     subject: str,
     lead_key: str | None,
     body: str | bytes,
+    sealed: str | None = None,
 ) -> bytes:
     envelope = canonical_bytes(
         {
@@ -102,7 +121,9 @@ def leaf_bytes(
         }
     )
     raw = body.encode("utf-8", "surrogateescape") if isinstance(body, str) else body
-    return envelope + b"\n" + raw
+    if sealed is None:
+        return envelope + b"\n" + raw
+    return envelope + b"\n" + raw + b"\n" + sealed.encode("utf-8", "surrogateescape")
 
 
 def leaf_mac(key: bytes, hashed_leaf: bytes) -> bytes:

@@ -12,6 +12,7 @@ from candor.serving.audit.database import database_url, make_engines, migrate
 from candor.serving.audit.key_snapshot import snapshot_path
 from candor.serving.audit.legacy import import_legacy
 from candor.serving.audit.log import AuditLog
+from candor.serving.audit.sealing import payload_kek
 from candor.serving.audit.secrets import missing_key_error, pseudonymisation_key
 from candor.serving.audit.signing import SIGNING_KEY_FILE, HeadSigner, signing_key
 from candor.serving.audit.store import AuditStore
@@ -48,6 +49,7 @@ def open_store(
         signer=HeadSigner(signing_key(settings)),
         checkpoint_path=settings.checkpoint_path,
         write_timeout=settings.audit_write_timeout,
+        payload_kek=payload_kek(key),
     )
     store = AuditStore(engines, log=audit_log, pseudonym_key=key)
     import_legacy(engines.write, audit_log)

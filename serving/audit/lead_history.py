@@ -6,7 +6,6 @@ before the records are returned, as for a single record (``AuditStore.get_record
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -84,8 +83,7 @@ def read_lead_history(
         page = rows[:limit]
         decisions = store.decisions_of(conn, [str(r.subject) for r in page])
         records = []
-        for r in page:
-            body = json.loads(r.body)
+        for r, body in zip(page, store.opened(conn, page), strict=True):
             records.append(
                 LeadRecord(
                     int(r.seq),
@@ -98,15 +96,16 @@ def read_lead_history(
                     tuple(decisions.get(str(r.subject), [])),
                 )
             )
-        recent = [
-            float(json.loads(r.body)["score"])
-            for r in conn.execute(
-                select(EVENTS.c.body)
+        latest = list(
+            conn.execute(
+                select(EVENTS)
                 .where(EVENTS.c.lead_key == key, EVENTS.c.kind == ev.SCORE)
                 .order_by(EVENTS.c.seq.desc())
                 .limit(TREND_SCORES)
             )
-        ]
+        )
+        # an erased or purged score no longer has a value: the trend is of those that do
+        recent = [float(body["score"]) for body in store.opened(conn, latest) if "score" in body]
         outcomes = tuple(
             {
                 "converted": bool(o.converted),
@@ -169,8 +168,9 @@ def read_lead_records(
             )
         }
         out = {}
-        for score_id, r in rows.items():
-            body = json.loads(r.body)
+        for (score_id, r), body in zip(
+            rows.items(), store.opened(conn, list(rows.values())), strict=True
+        ):
             out[score_id] = LeadRecord(
                 int(r.seq),
                 score_id,

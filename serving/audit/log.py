@@ -20,14 +20,17 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, cast
 
+import orjson
 from sqlalchemy import Connection, Engine, Table, insert, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
 from candor.models.errors import AuditUnavailableError, CandorError
-from candor.serving.audit import projections
+from candor.serving.audit import projections, sealing
+from candor.serving.audit.canonical import canonical_bytes, canonical_text
 from candor.serving.audit.checkpoints import append_checkpoint
 from candor.serving.audit.events import NewEvent, StoredEvent, leaf_mac
 from candor.serving.audit.merkle import Frontier, leaf_hash
+from candor.serving.audit.payloads import ensure_salts
 from candor.serving.audit.signing import HeadSigner, TreeHead
 from candor.serving.audit.tables import AuditEvent, AuditTreeHead, AuditWriter, Base
 
@@ -84,6 +87,7 @@ class AuditLog:
         signer: HeadSigner,
         checkpoint_path: Path | None,
         write_timeout: float,
+        payload_kek: bytes | None = None,
     ) -> None:
         self.write_engine = write_engine
         self.read_engine = read_engine
@@ -91,6 +95,8 @@ class AuditLog:
         self.signer = signer
         self.checkpoint_path = checkpoint_path
         self.write_timeout = write_timeout
+        # None: nothing is sealed (only tools that rebuild a log from rows they already hold)
+        self.payload_kek = payload_kek
         self.listeners: list[Callable[[CommittedGroup], None]] = []
         self._queue: list[_Submission] = []
         self._queue_lock = threading.Lock()
@@ -216,16 +222,33 @@ class AuditLog:
             hashes: list[bytes] = []
             changes: dict[str, list[dict[str, Any]]] = {}
             updates: list[projections.Change] = []
+            prepared: list[tuple[_Submission, Sequence[NewEvent], Any]] = []
             for submission in group:
                 try:
                     events, result = submission.prepare(conn)
                 except CandorError as exc:
                     submission.error = exc
                     continue
+                prepared.append((submission, events, result))
+            salts = (
+                ensure_salts(
+                    conn,
+                    (
+                        e.lead_key
+                        for _, events, _ in prepared
+                        for e in events
+                        if e.lead_key is not None and sealing.is_sealed_kind(e.kind, e.lead_key)
+                    ),
+                )
+                if self.payload_kek is not None
+                else {}
+            )
+            for submission, events, result in prepared:
                 first = seq + 1
                 for event in events:
                     seq += 1
                     event_at = event.at or at
+                    body, sealed, payload, parsed = self._seal(event, seq, salts)
                     stored_event = StoredEvent(
                         seq,
                         event.kind,
@@ -233,7 +256,9 @@ class AuditLog:
                         event.actor,
                         event.subject,
                         event.lead_key,
-                        event.body,
+                        body,
+                        sealed,
+                        payload,
                     )
                     hashed = leaf_hash(stored_event.leaf())
                     frontier.append(hashed)
@@ -247,11 +272,13 @@ class AuditLog:
                             "actor": event.actor,
                             "subject": event.subject,
                             "lead_key": event.lead_key,
-                            "body": event.body,
+                            "body": body,
                             "mac": leaf_mac(self.mac_key, hashed),
+                            "sealed": sealed,
+                            "payload": payload,
                         }
                     )
-                    for change in projections.changes(stored_event):
+                    for change in projections.changes(stored_event, parsed):
                         if change.update:
                             updates.append(change)
                         else:
@@ -295,6 +322,21 @@ class AuditLog:
             )
         return CommittedGroup(start, tuple(stored), tuple(hashes), head)
 
+    def _seal(
+        self, event: NewEvent, seq: int, salts: dict[str, bytes]
+    ) -> tuple[str, str | None, bytes | None, dict[str, Any] | None]:
+        """(body to store, payload digest, sealed payload, parsed body for the projections).
+
+        A lead's score is split here, on every path (HTTP, batch, Spark, legacy import):
+        whatever built the event, its inputs and explanation reach the database sealed."""
+        lead = event.lead_key
+        if self.payload_kek is None or lead is None or not sealing.is_sealed_kind(event.kind, lead):
+            return event.body, None, None, None
+        public, private = sealing.split_body(orjson.loads(event.body))
+        key = sealing.data_key(self.payload_kek, salts[lead], lead)
+        payload = sealing.seal(key, canonical_bytes(private), seq=seq, lead_key=lead)
+        return canonical_text(public), sealing.payload_digest(payload), payload, public
+
     def _after_commit(self, committed: CommittedGroup) -> None:
         self._set_problem(None)
         if self.checkpoint_path is not None:
@@ -309,7 +351,18 @@ class AuditLog:
             listener(committed)
 
 
-_EVENT_COLUMNS = ("seq", "kind", "at", "actor", "subject", "lead_key", "body", "mac")
+_EVENT_COLUMNS = (
+    "seq",
+    "kind",
+    "at",
+    "actor",
+    "subject",
+    "lead_key",
+    "body",
+    "mac",
+    "sealed",
+    "payload",
+)
 _SQLITE_INSERT = (
     f"INSERT INTO {EVENTS.name} ({', '.join(_EVENT_COLUMNS)}) "
     f"VALUES ({', '.join('?' for _ in _EVENT_COLUMNS)})"

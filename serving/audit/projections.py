@@ -71,6 +71,8 @@ def changes(event: StoredEvent, body: dict[str, Any] | None = None) -> list[Chan
         ev.BATCH_CHUNK,
         ev.BATCH_RUN,
         ev.DRIFT_CHECK,
+        ev.ERASURE,
+        ev.PURGE,
     ):
         return []
     parsed = orjson.loads(event.body) if body is None else body

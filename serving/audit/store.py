@@ -11,13 +11,23 @@ import json
 import logging
 import threading
 from collections.abc import Iterator, Mapping, Sequence
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import AbstractContextManager, contextmanager, suppress
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, cast
 
-from sqlalchemy import JSON, Connection, Table, exists, func, select, type_coerce
+from sqlalchemy import (
+    JSON,
+    Connection,
+    Table,
+    delete,
+    exists,
+    func,
+    select,
+    type_coerce,
+    update,
+)
 from sqlalchemy.exc import SQLAlchemyError
 
 from candor.models.errors import (
@@ -36,9 +46,11 @@ from candor.serving.audit.key_snapshot import read_snapshot, write_snapshot
 from candor.serving.audit.labels import UnseenLabel, series_key
 from candor.serving.audit.log import EVENTS, HEADS, WRITER, AuditLog, utc_now
 from candor.serving.audit.merkle import inclusion_path, leaf_hash, verify_inclusion
+from candor.serving.audit.payloads import LEAD_DATA_KEYS, PayloadOpener
 from candor.serving.audit.plan_lock import planning_lock
 from candor.serving.audit.projections import review_codes
 from candor.serving.audit.records import ModelView, render_score
+from candor.serving.audit.sealing import ERASED, PURGED, REMOVED, UNREADABLE, payload_kek
 from candor.serving.audit.secrets import hash_api_secret, lead_key, new_api_secret
 from candor.serving.audit.signing import TreeHead, public_key_pem
 from candor.serving.audit.tables import (
@@ -49,10 +61,10 @@ from candor.serving.audit.tables import (
     ProjectedReviewReason,
     ProjectedTouch,
 )
-from candor.serving.audit.verify import TreeWalk, VerifyReport, verify_log
+from candor.serving.audit.verify import Removals, TreeWalk, VerifyReport, verify_log
 from candor.serving.audit.view import Caller, KeyView
 
-__all__ = ["AuditStore", "Caller", "utc_now"]
+__all__ = ["AuditStore", "Caller", "Erasure", "Purge", "utc_now"]
 
 logger = logging.getLogger("candor.audit")
 
@@ -68,6 +80,46 @@ ROLES = ("scorer", "reviewer", "admin")
 _IN_CHUNK = 500  # bound parameters per IN (...): far below any database's limit
 _READ_CHUNK = 5000
 DECISION_KINDS = ("confirm", "override")
+
+
+@dataclass(frozen=True)
+class Erasure:
+    """The receipt of one erasure: which lead key (never the raw id), when, how many records."""
+
+    lead_key: str
+    seq: int
+    erased_at: str
+    records: int  # score records whose inputs and explanation can no longer be read
+    reason: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "lead_key": self.lead_key,
+            "seq": self.seq,
+            "erased_at": self.erased_at,
+            "records": self.records,
+            "reason": self.reason,
+        }
+
+
+@dataclass(frozen=True)
+class Purge:
+    """The receipt of one retention purge."""
+
+    seq: int
+    purged_at: str
+    cutoff: str  # payloads of records written before this time were removed
+    retention_days: int
+    records: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "seq": self.seq,
+            "purged_at": self.purged_at,
+            "cutoff": self.cutoff,
+            "retention_days": self.retention_days,
+            "records": self.records,
+        }
 
 
 @dataclass(frozen=True)
@@ -95,6 +147,7 @@ class AuditStore:
         self.engines = engines
         self.log = log
         self._key = pseudonym_key
+        self.payloads = PayloadOpener(log.payload_kek or payload_kek(pseudonym_key))
         self.keys = KeyView(mac_key=log.mac_key, public_key=log.signer.public_key)
         log.listeners.append(self.keys.committed)
         self._models: dict[str, ModelView] = {}
@@ -227,6 +280,16 @@ class AuditStore:
         """Every decision on each of ``score_ids``, oldest first."""
         return self._decisions(conn, score_ids)
 
+    def opened(self, conn: Connection, rows: Sequence[Any]) -> list[dict[str, Any]]:
+        """The full bodies of ``rows`` (rows of the events table), sealed payloads opened; a
+        record erased or purged reads as its public part with ``unreadable`` and since when."""
+        bodies = self.payloads.bodies(conn, rows)
+        for row, body in zip(rows, bodies, strict=True):
+            removed = self._removed_at(conn, row, body)
+            if removed is not None:
+                body.update(removed)
+        return bodies
+
     def model_view(self, conn: Connection, subject: str) -> ModelView:
         """The model event ``subject`` (name@version), parsed once and kept."""
         return self._model(conn, subject)
@@ -308,6 +371,7 @@ class AuditStore:
                 for table in PROJECTED
             }
             return verify_log(
+                removals=_removals(conn),
                 events=self._events(conn),
                 heads=self._heads(conn),
                 writer=dict(writer) if writer is not None else None,
@@ -427,7 +491,8 @@ class AuditStore:
                     .order_by(OUTCOMES.c.observed_at, OUTCOMES.c.seq)
                 )
             ]
-            body = json.loads(row.body)
+            body = self.payloads.one(conn, row)
+            removed = self._removed_at(conn, row, body)
             model = self._model(conn, body["model"])
         self.log.append(
             [
@@ -440,7 +505,9 @@ class AuditStore:
                 )
             ]
         )
-        if "legacy" in body:  # imported from the hash-chained schema: kept as it was
+        if removed is not None:  # erased or purged: the record is there, its data are not
+            payload = removed
+        elif "legacy" in body:  # imported from the hash-chained schema: kept as it was
             payload = body["payload"]
         else:
             rendered = row.kind == ev.SCORE and "inputs" in body and model.schema is not None
@@ -524,8 +591,7 @@ class AuditStore:
             page = [rows[s] for s in page_seqs if s in rows]
             decisions = self._decisions(conn, [r.subject for r in page])
             items = []
-            for r in page:
-                body = json.loads(r.body)
+            for r, body in zip(page, self.payloads.bodies(conn, page), strict=True):
                 model = self._model(conn, body["model"])
                 items.append(
                     {
@@ -634,17 +700,24 @@ class AuditStore:
             )
             rows = list(
                 conn.execute(
-                    select(EVENTS.c.subject, EVENTS.c.lead_key, EVENTS.c.body).where(
-                        EVENTS.c.kind == ev.SCORE, EVENTS.c.lead_key.in_(with_outcome)
-                    )
+                    select(
+                        EVENTS.c.seq,
+                        EVENTS.c.subject,
+                        EVENTS.c.lead_key,
+                        EVENTS.c.body,
+                        EVENTS.c.sealed,
+                        EVENTS.c.payload,
+                    ).where(EVENTS.c.kind == ev.SCORE, EVENTS.c.lead_key.in_(with_outcome))
                 )
             )
+            bodies = self.payloads.bodies(conn, rows)
             # subqueries, not lists of ids: a report over many leads must not hit the
             # database's limit on bound parameters
             decisions = self._decisions(conn, scored)
         out = []
-        for r in rows:
-            body = json.loads(r.body)
+        for r, body in zip(rows, bodies, strict=True):
+            if UNREADABLE in body:
+                continue  # erased or purged: its score is no longer known
             final = decisions.get(r.subject, [])
             final_grade = next(
                 (d["grade"] for d in reversed(final) if d["decision"] == "override"), body["grade"]
@@ -660,6 +733,137 @@ class AuditStore:
                 }
             )
         return out
+
+    # --- erasure and retention -----------------------------------------------------------
+
+    def erase_lead(self, lead_id: str, *, reason: str, by: str) -> Erasure:
+        """Destroy the lead's data key and its sealed payloads, and log the erasure.
+
+        Every score record of the lead stays in the log (score id, time, model version,
+        review codes) and still verifies; its inputs and explanation can no longer be read by
+        anyone. One transaction, written alone: no score of the lead is sealed under the old
+        key after it, and the next score of the lead gets a new key.
+        """
+        why = reason.strip()
+        if not why:
+            raise InputValidationError(
+                "field 'reason': say why the lead's data are erased (it is kept in the log)",
+                [ErrorDetail("reason", "required")],
+            )
+        key = self.lead_key(lead_id)
+
+        def prepare(conn: Connection) -> tuple[Sequence[NewEvent], Any]:
+            if conn.execute(select(EVENTS.c.seq).where(EVENTS.c.lead_key == key)).first() is None:
+                raise NotFoundError(
+                    "field 'lead_id': the audit log holds no record of this lead",
+                    [ErrorDetail("lead_id", "no records for this lead")],
+                )
+            records = int(
+                conn.execute(
+                    select(func.count())
+                    .select_from(EVENTS)
+                    .where(EVENTS.c.lead_key == key, EVENTS.c.sealed.is_not(None))
+                ).scalar_one()
+            )
+            conn.execute(delete(LEAD_DATA_KEYS).where(LEAD_DATA_KEYS.c.lead_key == key))
+            conn.execute(
+                update(EVENTS)
+                .where(EVENTS.c.lead_key == key, EVENTS.c.payload.is_not(None))
+                .values(payload=None)
+            )
+            body = body_text({"reason": why, "records": records})
+            return [NewEvent(ev.ERASURE, by, key, body, key)], records
+
+        done = self.log.submit(prepare, exclusive=True)
+        self._scrub()
+        return Erasure(key, done.seqs[0], done.at, int(done.result), why)
+
+    def purge(self, *, retention_days: int, by: str, now: datetime | None = None) -> Purge:
+        """Remove the sealed payloads of scores older than ``retention_days`` and log it.
+
+        The records stay (and verify); a lead whose every payload is gone loses its data key
+        too, so nothing sealed under it can be read from any copy of the database again.
+        """
+        if retention_days < 1:
+            raise InputValidationError(
+                f"field 'retention_days': expected a whole number of days of at least 1, "
+                f"got {retention_days}",
+                [ErrorDetail("retention_days", "at least 1")],
+            )
+        moment = (now or datetime.now(UTC)).astimezone(UTC)
+        cutoff = (moment - timedelta(days=retention_days)).isoformat(timespec="microseconds")
+
+        def prepare(conn: Connection) -> tuple[Sequence[NewEvent], Any]:
+            old = (
+                EVENTS.c.sealed.is_not(None),
+                EVENTS.c.payload.is_not(None),
+                EVENTS.c.at < cutoff,
+            )
+            records = int(
+                conn.execute(select(func.count()).select_from(EVENTS).where(*old)).scalar_one()
+            )
+            conn.execute(update(EVENTS).where(*old).values(payload=None))
+            still_sealed = select(EVENTS.c.lead_key).where(EVENTS.c.payload.is_not(None))
+            conn.execute(
+                delete(LEAD_DATA_KEYS).where(LEAD_DATA_KEYS.c.lead_key.not_in(still_sealed))
+            )
+            body = body_text(
+                {"cutoff": cutoff, "retention_days": retention_days, "records": records}
+            )
+            return [NewEvent(ev.PURGE, by, f"retention:{retention_days}d", body)], records
+
+        done = self.log.submit(prepare, exclusive=True)
+        self._scrub()
+        return Purge(done.seqs[0], done.at, cutoff, retention_days, int(done.result))
+
+    def _scrub(self) -> None:
+        """After removing data: what the database file keeps of deleted rows goes as well.
+
+        SQLite overwrites deleted content (``secure_delete``) and the write-ahead log is
+        truncated here; PostgreSQL's key table is vacuumed, so the dead row of a destroyed
+        salt is not kept until autovacuum. A failure here is logged: the data are already
+        unreadable (the keys are gone from every live row).
+        """
+        try:
+            if self.engines.write.dialect.name == "sqlite":
+                with self.engines.write.connect() as conn:
+                    conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+            else:
+                with self.engines.write.connect().execution_options(
+                    isolation_level="AUTOCOMMIT"
+                ) as conn:
+                    conn.exec_driver_sql(f"VACUUM {LEAD_DATA_KEYS.name}")
+        except SQLAlchemyError as exc:
+            logger.error("could not scrub the audit database after removing data: %s", exc)
+
+    def _removed_at(
+        self, conn: Connection, row: Any, body: Mapping[str, Any]
+    ) -> dict[str, Any] | None:
+        """For a record whose payload can no longer be read: the erasure or purge that removed
+        it, and when (``unreadable: removed`` with no time where the log accounts for neither:
+        ``candor audit verify`` reports it)."""
+        if body.get(UNREADABLE) is None:
+            return None
+        erased = conn.execute(
+            select(EVENTS.c.at)
+            .where(
+                EVENTS.c.kind == ev.ERASURE,
+                EVENTS.c.lead_key == row.lead_key,
+                EVENTS.c.seq > row.seq,
+            )
+            .order_by(EVENTS.c.seq)
+            .limit(1)
+        ).first()
+        if erased is not None:
+            return {UNREADABLE: ERASED, "erased_at": erased.at}
+        for purge in conn.execute(
+            select(EVENTS.c.at, EVENTS.c.body)
+            .where(EVENTS.c.kind == ev.PURGE, EVENTS.c.seq > row.seq)
+            .order_by(EVENTS.c.seq)
+        ):
+            if str(json.loads(purge.body).get("cutoff", "")) > str(row.at):
+                return {UNREADABLE: PURGED, "purged_at": purge.at}
+        return {UNREADABLE: REMOVED}
 
     # --- call-plan touches ---------------------------------------------------------------
 
@@ -902,7 +1106,39 @@ def _stored(row: Any) -> StoredEvent:
         str(_cell(row.subject)),
         _cell(row.lead_key),
         str(_cell(row.body)),
+        _cell(row.sealed),
+        None if row.payload is None else bytes(row.payload),
     )
+
+
+def _removals(conn: Connection) -> Removals:
+    """What the log says was erased or purged, and the lead keys whose readable payloads have
+    no data key (a key destroyed outside the service)."""
+    erased: dict[str, int] = {}
+    purges: list[tuple[int, str]] = []
+    for r in conn.execute(
+        select(EVENTS.c.seq, EVENTS.c.kind, EVENTS.c.lead_key, EVENTS.c.body)
+        .where(EVENTS.c.kind.in_((ev.ERASURE, ev.PURGE)))
+        .order_by(EVENTS.c.seq)
+    ):
+        if r.kind == ev.ERASURE and r.lead_key is not None:
+            erased[str(r.lead_key)] = int(r.seq)
+        elif r.kind == ev.PURGE:
+            with suppress(ValueError, KeyError, TypeError):  # an unreadable body: its MAC
+                purges.append((int(r.seq), str(json.loads(r.body)["cutoff"])))
+    keyless = [
+        str(k)
+        for (k,) in conn.execute(
+            select(EVENTS.c.lead_key)
+            .where(
+                EVENTS.c.sealed.is_not(None),
+                EVENTS.c.payload.is_not(None),
+                EVENTS.c.lead_key.not_in(select(LEAD_DATA_KEYS.c.lead_key)),
+            )
+            .distinct()
+        )
+    ]
+    return Removals(erased, purges, keyless)
 
 
 def _unknown_score(score_id: str) -> NotFoundError:

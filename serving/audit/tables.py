@@ -99,6 +99,10 @@ class AuditEvent(Base):
     body: Mapped[str] = mapped_column(CanonicalJSON, nullable=False)
     # HMAC of the leaf under a key outside the database: names the exact event changed
     mac: Mapped[bytes] = mapped_column(LargeBinary(16), nullable=False)
+    # a lead's score: hex SHA-256 of the sealed payload (in the leaf), and the sealed bytes
+    # (not in the leaf; NULL once purged or erased): candor.serving.audit.sealing
+    sealed: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    payload: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
 
     # windows of one kind of event (drift, performance, a day's scores per champion)
     __table_args__ = (Index("ix_audit_events_kind_at", "kind", "at"),)
@@ -208,3 +212,17 @@ class IdempotencyKey(Base):
     status: Mapped[int | None] = mapped_column(Integer, nullable=True)
     content_type: Mapped[str | None] = mapped_column(String(200), nullable=True)
     body: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)  # nonce + sealed
+
+
+class LeadDataKey(Base):
+    """The salt of one lead's data key (:mod:`candor.serving.audit.sealing`).
+
+    Not part of the log: deleting the row is the erasure (crypto-shredding); the log keeps
+    the erasure as an event. One row per lead ever scored, created with its first score.
+    """
+
+    __tablename__ = "lead_data_keys"
+
+    lead_key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    salt: Mapped[bytes] = mapped_column(LargeBinary(32), nullable=False)
+    created_at: Mapped[str] = mapped_column(IsoTime, nullable=False)

@@ -1,5 +1,7 @@
 """Verify the audit log: every event against its MAC and the signed tree heads, the heads
-against the checkpoint file outside the database, and every projection against the events.
+against the checkpoint file outside the database, every projection against the events, and
+every sealed payload against the digest its leaf holds; a payload or data key that is gone
+must be accounted for by an erasure or a retention purge in the log.
 
 Pure checks over rows already read (the store reads them); nothing here writes.
 """
@@ -17,6 +19,7 @@ from candor.serving.audit import projections
 from candor.serving.audit.checkpoints import Checkpoint
 from candor.serving.audit.events import StoredEvent, leaf_mac
 from candor.serving.audit.merkle import Frontier, leaf_hash
+from candor.serving.audit.sealing import payload_digest
 from candor.serving.audit.signing import TreeHead, head_is_signed
 
 MAX_REPORTED = 50  # problems listed; the count says how many more
@@ -47,6 +50,45 @@ class VerifyReport:
         about_events = [p for p in self.problems if p.position > 0]
         pool = about_events or list(self.problems)
         return min(pool, key=lambda p: p.position) if pool else None
+
+
+@dataclass(frozen=True)
+class Removals:
+    """The erasures and purges in the log (read before the walk; each is verified as the walk
+    reaches it): what may account for a sealed payload that is gone."""
+
+    erased: Mapping[str, int] = field(default_factory=dict)  # lead key -> its last erasure
+    purges: Sequence[tuple[int, str]] = ()  # (seq, cutoff)
+    keyless: Sequence[str] = ()  # lead keys with readable payloads but no data key
+
+    def covers(self, event: StoredEvent) -> bool:
+        if event.lead_key is not None and self.erased.get(event.lead_key, 0) > event.seq:
+            return True
+        return any(seq > event.seq and event.at < cutoff for seq, cutoff in self.purges)
+
+
+def check_payload(event: StoredEvent, removals: Removals) -> Problem | None:
+    """A sealed event's payload: present and matching its leaf, or removed by the log's own
+    erasure or purge."""
+    if event.sealed is None:
+        return None
+    if event.payload is not None:
+        if payload_digest(event.payload) == event.sealed:
+            return None
+        return Problem(
+            event.seq,
+            "altered",
+            f"the sealed payload of event {event.seq} ({event.kind} {event.subject[:40]!r}) was "
+            "changed after it was written (its digest no longer matches the leaf)",
+        )
+    if removals.covers(event):
+        return None
+    return Problem(
+        event.seq,
+        "deleted",
+        f"the sealed payload of event {event.seq} ({event.kind} {event.subject[:40]!r}) was "
+        "removed, and no erasure or purge in the log accounts for it",
+    )
 
 
 @dataclass
@@ -156,8 +198,10 @@ def verify_log(
     projected: Mapping[str, Iterable[Mapping[str, Any]]],
     mac_key: bytes,
     public_key: Ed25519PublicKey,
+    removals: Removals | None = None,
 ) -> VerifyReport:
     """Everything ``candor audit verify`` checks, over rows read in ``seq`` order."""
+    removals = removals or Removals()
     walk = TreeWalk(mac_key, public_key)
     heads = sorted(heads, key=lambda h: h.tree_size)
     walk.wanted = {h.tree_size for h in heads} | {
@@ -169,6 +213,9 @@ def verify_log(
     for event, mac in events:
         count += 1
         walk.feed(event, mac)
+        payload_problem = check_payload(event, removals)
+        if payload_problem is not None:
+            walk.problems.append(payload_problem)
         while pending and pending[0].tree_size <= walk.frontier.size:
             head = pending.pop(0)
             if head.tree_size == walk.frontier.size or head.tree_size in walk.roots:
@@ -221,6 +268,15 @@ def verify_log(
         )
     for checkpoint in checkpoints:
         problems.extend(_check_checkpoint(checkpoint, walk, size))
+    problems.extend(
+        Problem(
+            0,
+            "deleted",
+            f"the data key of lead {key[:12]}... was destroyed, and no erasure in the log "
+            "accounts for it: its sealed records can no longer be read",
+        )
+        for key in removals.keyless
+    )
     problems.extend(_check_projections(expected, projected))
     listed = tuple(sorted(problems, key=lambda p: (p.position == 0, p.position))[:MAX_REPORTED])
     return VerifyReport(

@@ -7,7 +7,8 @@ training (``candor.models.monitoring.reference``): the served champion's from th
 any other version's by loading it from the registry (once per process: a registered version
 does not change); a version that cannot be loaded, or was trained before references were kept,
 is reported ``no_reference`` with the reason. Score events without encoded inputs (records
-imported from the older log) are counted and skipped.
+imported from the older log, and scores whose inputs were erased or purged) are counted and
+skipped.
 
 Overall and per group of each audit segment that is a model input (the group read from the
 encoded input, its code mapped back to the category name), each group of scores is judged by
@@ -25,14 +26,14 @@ from __future__ import annotations
 import logging
 import re
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import numpy as np
 import orjson
-from sqlalchemy import func, select
+from sqlalchemy import Connection, func, select
 
 from candor.models.errors import CandorError, ErrorDetail, raise_if_invalid
 from candor.models.leads.scorer import LeadScorer
@@ -288,6 +289,20 @@ def sample_prefix(share: float) -> str | None:
 SAMPLE_DIGITS = 6  # a share resolved to 1 / 16**6
 
 
+def _opened(store: AuditStore, conn: Connection, rows: Iterable[Any]) -> Iterator[dict[str, Any]]:
+    chunk: list[Any] = []
+    for row in rows:
+        chunk.append(row)
+        if len(chunk) == _OPEN_CHUNK:
+            yield from store.payloads.bodies(conn, chunk)
+            chunk = []
+    if chunk:
+        yield from store.payloads.bodies(conn, chunk)
+
+
+_OPEN_CHUNK = 5000
+
+
 def read_scores(
     store: AuditStore, window: Window, *, model: str | None = None, max_scores: int | None = None
 ) -> tuple[dict[str, _Scores], int, float]:
@@ -308,11 +323,14 @@ def read_scores(
             )
             share = min(1.0, max_scores / total) if total else 1.0
         prefix = sample_prefix(share)
-        query = select(EVENTS.c.body).where(in_window)
+        query = select(
+            EVENTS.c.seq, EVENTS.c.lead_key, EVENTS.c.body, EVENTS.c.sealed, EVENTS.c.payload
+        ).where(in_window)
         if prefix is not None:
             query = query.where(EVENTS.c.subject < prefix)
-        for row in conn.execute(query.order_by(EVENTS.c.seq)):
-            body = orjson.loads(row.body)
+        # sealed payloads are opened a chunk at a time; an erased or purged score has no
+        # inputs left and is counted with those skipped
+        for body in _opened(store, conn, conn.execute(query.order_by(EVENTS.c.seq))):
             subject = body.get("model")
             if model is not None and subject != model:
                 continue

@@ -8,7 +8,6 @@ beside the holdout figures of the model versions that made its scores (:class:`H
 
 from __future__ import annotations
 
-import json
 import threading
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -37,6 +36,7 @@ from candor.registry import LEADS, load_model
 from candor.serving.audit import events as ev
 from candor.serving.audit.log import EVENTS
 from candor.serving.audit.records import ModelView
+from candor.serving.audit.sealing import UNREADABLE
 from candor.serving.audit.store import OUTCOMES, AuditStore
 
 BY = ("month", "segment")
@@ -216,9 +216,14 @@ def read_scored_outcomes(store: AuditStore, window: Window) -> LogRead:
                 latest[o.lead_key] = (*key, bool(o.converted))
         if not latest:
             return LogRead((), (), ())
-        query = select(EVENTS.c.seq, EVENTS.c.at, EVENTS.c.lead_key, EVENTS.c.body).where(
-            EVENTS.c.kind == ev.SCORE, EVENTS.c.lead_key.in_(select(OUTCOMES.c.lead_key))
-        )
+        query = select(
+            EVENTS.c.seq,
+            EVENTS.c.at,
+            EVENTS.c.lead_key,
+            EVENTS.c.body,
+            EVENTS.c.sealed,
+            EVENTS.c.payload,
+        ).where(EVENTS.c.kind == ev.SCORE, EVENTS.c.lead_key.in_(select(OUTCOMES.c.lead_key)))
         start, end = window.start(), window.end()
         if start is not None:
             query = query.where(EVENTS.c.at >= _iso(start))
@@ -226,7 +231,12 @@ def read_scored_outcomes(store: AuditStore, window: Window) -> LogRead:
             query = query.where(EVENTS.c.at < _iso(end))
         segments = _Segments(store, conn)
         rows = []
-        for r in conn.execute(query.order_by(EVENTS.c.seq)):
+        candidates = list(conn.execute(query.order_by(EVENTS.c.seq)))
+        # opened together: one read of the leads' data keys; an erased or purged score has no
+        # value left to measure and is left out
+        for r, body in zip(candidates, store.payloads.bodies(conn, candidates), strict=True):
+            if UNREADABLE in body:
+                continue
             at = _utc(r.at)
             held = latest.get(r.lead_key)  # None: an outcome recorded since it was read
             if held is None:
@@ -238,7 +248,6 @@ def read_scored_outcomes(store: AuditStore, window: Window) -> LogRead:
                 or (end is not None and at >= end)
             ):
                 continue  # made after the outcome was observed: not a prediction of it
-            body = json.loads(r.body)
             model = str(body["model"])
             rows.append(
                 ScoredOutcome(

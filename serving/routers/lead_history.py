@@ -17,6 +17,7 @@ from candor.models.leads.scorer import LeadScorer
 from candor.models.settings import Settings
 from candor.serving.audit import events as ev
 from candor.serving.audit.lead_history import LeadHistory, LeadRecord
+from candor.serving.audit.sealing import removal
 from candor.serving.dependencies import (
     AuditDep,
     ReviewerDep,
@@ -182,6 +183,14 @@ def _item(record: LeadRecord) -> dict[str, Any]:
     }
     if record.kind != ev.SCORE:
         return {**out, "suppressed": body.get("suppressed")}
+    removed = removal(body)
+    if removed is not None:  # the record stays; its inputs and explanation are gone
+        codes = list(body.get("review", ()))
+        return {
+            **out,
+            "removed": removed,
+            "review": {"required": bool(codes), "reasons": codes, "notes": []},
+        }
     codes = list(body.get("review", ()))
     overrides = [d["grade"] for d in record.decisions if d["decision"] == "override"]
     # a record imported from the older log holds its score, grade and review codes only

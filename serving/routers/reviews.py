@@ -12,6 +12,7 @@ from fastapi import APIRouter, Query, Request
 from candor.models.errors import ErrorDetail, InputValidationError, NotFoundError, raise_if_invalid
 from candor.models.policy import ForecastReviewCode, ReviewCode
 from candor.models.transparency import REVIEW_CODE_TEXTS, ReviewCodeText
+from candor.serving.audit.sealing import removal
 from candor.serving.dependencies import AnyCallerDep, AuditDep, ReviewerDep
 from candor.serving.schemas import (
     AUTH_ERRORS,
@@ -210,6 +211,14 @@ def get_score(score_id: str, caller: ReviewerDep, store: AuditDep) -> dict[str, 
     }
     if record["kind"] == "suppression":
         return {**out, "suppressed": payload.get("suppressed")}
+    removed = removal(payload)
+    if removed is not None:  # erased or purged: that the record exists, and since when
+        codes = record["review_reasons"]
+        return {
+            **out,
+            "removed": removed,
+            "review": {"required": bool(codes), "reasons": codes, "notes": []},
+        }
     return {
         **out,
         "features": payload["features"],

@@ -20,6 +20,7 @@ from candor.serving.audit.lead_history import (
     read_lead_history,
     read_lead_records,
 )
+from candor.serving.audit.sealing import UNREADABLE
 from candor.serving.audit.store import AuditStore
 
 # the scorer of (version, run id): the champion's own, or one loaded from the registry
@@ -74,6 +75,14 @@ def score_change(
             raise InputValidationError(
                 f"field {name!r}: the lead was not scored then ({record.body.get('suppressed')})",
                 [ErrorDetail(name, "a suppression has no score")],
+            )
+        removed = record.body.get(UNREADABLE)
+        if removed is not None:
+            since = record.body.get(f"{removed}_at")
+            raise InputValidationError(
+                f"field {name!r}: this score's inputs and explanation were {removed}"
+                f"{f' on {since}' if since else ''}; it can no longer be compared",
+                [ErrorDetail(name, f"score {removed}")],
             )
     old, new = found[from_id], found[to_id]
     contract = new.model.contract

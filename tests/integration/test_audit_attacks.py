@@ -210,7 +210,15 @@ def as_stored(row: dict[str, Any]) -> StoredEvent:
     if isinstance(at, datetime):  # timestamptz comes back as a datetime
         at = at.astimezone(UTC).isoformat(timespec="microseconds")
     return StoredEvent(
-        int(row["seq"]), row["kind"], at, row["actor"], row["subject"], row["lead_key"], body
+        int(row["seq"]),
+        row["kind"],
+        at,
+        row["actor"],
+        row["subject"],
+        row["lead_key"],
+        body,
+        row["sealed"],
+        None if row["payload"] is None else bytes(row["payload"]),
     )
 
 
@@ -258,8 +266,9 @@ def test_a_changed_score_is_reported_at_its_event(backend: Backend) -> None:
     store = backend.open()
     fill(store)
     body = json.loads(as_stored(read_events(store)[99]).body)
-    assert body["grade"] == "B"
-    set_body(store, 100, {**body, "score": 0.99, "grade": "A"})
+    assert "grade" not in body  # sealed: the insider cannot even read it
+    # what is in the clear can be changed: the review codes (a flag hidden from the queue)
+    set_body(store, 100, {**body, "review": ["low_confidence"]})
     for report in (store.verify(), backend.open().verify()):
         assert not report.ok
         assert report.first is not None
@@ -273,7 +282,7 @@ def test_a_changed_score_with_recomputed_roots_and_writer_row_is_still_caught(
     store = backend.open()
     fill(store)
     body = json.loads(as_stored(read_events(store)[99]).body)
-    set_body(store, 100, {**body, "score": 0.99, "grade": "A"})
+    set_body(store, 100, {**body, "review": ["low_confidence"]})
     # everything the attacker can recompute without the keys: every root, the writer row
     hashes = recomputed_hashes(store)
     for size in head_sizes(store):
@@ -709,14 +718,17 @@ def test_an_inclusion_proof_checks_with_the_public_key_alone(backend: Backend) -
     pem = store.public_key()
     assert proof["public_key"] == pem
     assert proof["leaf_index"] == 13 and proof["tree_head"]["tree_size"] == 19
-    envelope, body = proof["leaf"].split("\n", 1)
+    envelope, body, sealed = proof["leaf"].split("\n")
     assert json.loads(envelope)["subject"] == target.subject
-    assert json.loads(body)["score"] == 0.73
+    # the leaf commits to the sealed payload by its digest and never holds the score itself
+    assert "score" not in json.loads(body) and "0.73" not in proof["leaf"]
+    assert len(sealed) == 64 and int(sealed, 16) >= 0
     assert check_proof(proof, pem)
     lines = [json.loads(line) for line in backend.checkpoints.read_text().splitlines()]
     assert proof["tree_head"] in lines  # the head was published outside the database
     # a tampered leaf, a wrong index or another key fail the same check
-    assert not check_proof({**proof, "leaf": proof["leaf"].replace("0.73", "0.99")}, pem)
+    flipped = sealed[:-1] + ("0" if sealed[-1] != "0" else "1")
+    assert not check_proof({**proof, "leaf": proof["leaf"].replace(sealed, flipped)}, pem)
     assert not check_proof({**proof, "leaf_index": 12}, pem)
     other = backend.home / "other"
     other.mkdir()

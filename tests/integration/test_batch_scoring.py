@@ -17,13 +17,14 @@ import pyarrow.parquet as pq
 import pytest
 import settings_support as support
 from api_support import serve
-from sqlalchemy import text
+from sqlalchemy import select
 
 from candor.cli.main import main as candor_main
 from candor.models.errors import OptionError
 from candor.models.settings import Settings, get_settings
 from candor.registry import LEADS, load_model
 from candor.serving.audit.factory import open_store
+from candor.serving.audit.log import EVENTS
 from candor.serving.scoring.batch_run import BatchOptions, run_batch
 from candor.serving.scoring.table import RESULT_SCHEMA
 from candor.serving.services.leads import LeadScoringService
@@ -67,12 +68,16 @@ def _records(frame: pd.DataFrame) -> list[dict[str, object]]:
 def _score_events(settings: Settings) -> pd.DataFrame:
     store = open_store(settings, authenticates=False)
     try:
-        with store.engine.connect() as conn:
+        with store.reading("the test's events") as conn:
+            rows = list(conn.execute(select(EVENTS).order_by(EVENTS.c.seq)))
+            # whole bodies, as a reviewer reads them (each score's sealed payload opened)
+            bodies = [json.dumps(b) for b in store.opened(conn, rows)]
             return pd.DataFrame(
-                conn.execute(
-                    text("SELECT kind, subject, body FROM audit_events ORDER BY seq")
-                ).all(),
-                columns=["kind", "subject", "body"],
+                {
+                    "kind": [r.kind for r in rows],
+                    "subject": [r.subject for r in rows],
+                    "body": bodies,
+                }
             )
     finally:
         store.close()

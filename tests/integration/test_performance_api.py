@@ -31,7 +31,7 @@ from sqlalchemy import select
 from candor.models.leads.scorer import LeadScorer
 from candor.models.settings import Settings
 from candor.serving.audit import events as ev
-from candor.serving.audit.events import NewEvent
+from candor.serving.audit.events import NewEvent, body_text
 from candor.serving.audit.log import EVENTS
 from candor.serving.monitoring.performance import NOT_STORED, HoldoutLookup, ServedScorer
 from candor.serving.state import serving_state
@@ -97,14 +97,17 @@ def _import_copies(
     store = serving_state(api.app).audit
     assert store is not None
     with store.reading("the test's copies") as conn:
-        bodies = dict(
-            conn.execute(
-                select(EVENTS.c.subject, EVENTS.c.body).where(
-                    EVENTS.c.kind == ev.SCORE,
-                    EVENTS.c.subject.in_([s["score_id"] for s in sources]),
-                )
-            ).all()
-        )
+        rows = conn.execute(
+            select(EVENTS).where(
+                EVENTS.c.kind == ev.SCORE,
+                EVENTS.c.subject.in_([s["score_id"] for s in sources]),
+            )
+        ).all()
+        # whole bodies (the sealed payload opened): the copy is sealed again under its lead
+        bodies = {
+            str(r.subject): body_text(b)
+            for r, b in zip(rows, store.opened(conn, rows), strict=True)
+        }
     ids = [f"{prefix}-{s['lead_id']}" for s in sources]
     store.log.append(
         [
@@ -185,11 +188,12 @@ def history(
     store = serving_state(api.app).audit
     assert store is not None
     with store.reading("the test's copy") as conn:
-        body = conn.execute(
-            select(EVENTS.c.body).where(
+        row = conn.execute(
+            select(EVENTS).where(
                 EVENTS.c.kind == ev.SCORE, EVENTS.c.subject == twice_mar["score_id"]
             )
-        ).scalar_one()
+        ).one()
+        body = body_text(store.opened(conn, [row])[0])
     store.log.append(
         [
             NewEvent(

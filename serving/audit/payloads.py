@@ -1,0 +1,86 @@
+"""Lead data keys in the database, and reading sealed payloads back (see
+:mod:`candor.serving.audit.sealing` for what is sealed and how).
+
+The writer calls :func:`ensure_salts` inside its transaction, so a lead's first score and its
+key are committed together; erasure deletes the salt in the transaction that logs it.
+Readers open rows with :class:`PayloadOpener`, which reads the salts of the rows' leads in
+one query per chunk and marks a record whose key or sealed bytes are gone as unreadable.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
+from typing import Any, cast
+
+import orjson
+from cryptography.exceptions import InvalidTag
+from sqlalchemy import Connection, Table, insert, select
+
+from candor.serving.audit import sealing
+from candor.serving.audit.tables import LeadDataKey
+
+LEAD_DATA_KEYS = cast(Table, LeadDataKey.__table__)
+_IN_CHUNK = 500
+
+
+def salts_for(conn: Connection, lead_keys: Iterable[str]) -> dict[str, bytes]:
+    """The salt of each lead that has a data key (leads without one are left out)."""
+    wanted = sorted({k for k in lead_keys if k is not None})
+    out: dict[str, bytes] = {}
+    for start in range(0, len(wanted), _IN_CHUNK):
+        chunk = wanted[start : start + _IN_CHUNK]
+        for r in conn.execute(
+            select(LEAD_DATA_KEYS.c.lead_key, LEAD_DATA_KEYS.c.salt).where(
+                LEAD_DATA_KEYS.c.lead_key.in_(chunk)
+            )
+        ):
+            out[str(r.lead_key)] = bytes(r.salt)
+    return out
+
+
+def ensure_salts(conn: Connection, lead_keys: Iterable[str]) -> dict[str, bytes]:
+    """The salt of each lead, creating the missing ones (in the caller's transaction)."""
+    wanted = {k for k in lead_keys if k is not None}
+    found = salts_for(conn, wanted)
+    missing = sorted(wanted - found.keys())
+    if missing:
+        now = datetime.now(UTC).isoformat(timespec="microseconds")
+        rows = [{"lead_key": k, "salt": sealing.new_salt(), "created_at": now} for k in missing]
+        conn.execute(insert(LEAD_DATA_KEYS), rows)
+        found.update((r["lead_key"], r["salt"]) for r in rows)
+    return found
+
+
+class PayloadOpener:
+    """Reads score records back whole: the body, and the payload opened with the lead's key."""
+
+    def __init__(self, kek: bytes) -> None:
+        self._kek = kek
+
+    def bodies(self, conn: Connection, rows: Sequence[Any]) -> list[dict[str, Any]]:
+        """The full body of each row (rows of ``audit_events`` with seq, lead_key, body,
+        sealed and payload), in order. A sealed record whose key or sealed bytes are gone
+        reads as its public part marked ``unreadable: removed`` (whether erased or purged is
+        the log's to say: :meth:`candor.serving.audit.store.AuditStore.opened`)."""
+        keys = salts_for(conn, (r.lead_key for r in rows if r.sealed is not None))
+        return [self.body(r, keys) for r in rows]
+
+    def body(self, row: Any, salts: dict[str, bytes]) -> dict[str, Any]:
+        public = orjson.loads(row.body)
+        if row.sealed is None:
+            return cast(dict[str, Any], public)
+        salt = salts.get(row.lead_key)
+        if salt is None or row.payload is None:
+            return sealing.unreadable_body(public, sealing.REMOVED)
+        key = sealing.data_key(self._kek, salt, row.lead_key)
+        try:
+            plain = sealing.unseal(key, row.payload, seq=int(row.seq), lead_key=row.lead_key)
+        except InvalidTag:
+            # altered sealed bytes: `candor audit verify` names the event; the reader sees
+            # that the record cannot be shown rather than a wrong one
+            return sealing.unreadable_body(public, "altered")
+        return sealing.join_body(public, orjson.loads(plain))
+
+    def one(self, conn: Connection, row: Any) -> dict[str, Any]:
+        return self.bodies(conn, [row])[0]
