@@ -10,10 +10,11 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from candor.cli import model_history, monitoring
+from candor.cli import model_history, monitoring, privacy
 from candor.cli.os_user import os_user
 from candor.models.errors import CandorError
 from candor.models.settings import get_settings
+from candor.serving.audit.roles import ROLES
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -292,10 +293,7 @@ def _keys_demo(args: argparse.Namespace) -> int:
 
     store = _store()
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
-    secrets = {
-        role: store.create_key(name=f"demo-{role}-{stamp}", role=role)
-        for role in ("scorer", "reviewer", "admin")
-    }
+    secrets = {role: store.create_key(name=f"demo-{role}-{stamp}", role=role) for role in ROLES}
     print("API keys for this demo (secrets are shown only once; only their hashes are stored):")
     for role, secret in secrets.items():
         print(f"  {role:<9} {secret}")
@@ -563,11 +561,12 @@ def build_parser() -> argparse.ArgumentParser:
     promote.set_defaults(func=_models_promote)
     model_history.register(models)
     monitoring.register(commands)
+    privacy.register(commands)
 
     keys = _group(commands, "keys", "API keys")
     create = keys.add_parser("create", help="create a key; prints its secret once")
     create.add_argument("--name", required=True)
-    create.add_argument("--role", required=True, choices=["scorer", "reviewer", "admin"])
+    create.add_argument("--role", required=True, choices=list(ROLES))
     create.set_defaults(func=_keys_create)
     revoke = keys.add_parser("revoke", help="revoke a key by name")
     revoke.add_argument("name")

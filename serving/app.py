@@ -32,6 +32,7 @@ from candor.serving.routers import (
     model_history,
     outcomes,
     performance,
+    privacy,
     reviews,
     system,
 )
@@ -111,6 +112,7 @@ def create_app() -> FastAPI:
     app.include_router(drift.router)
     app.include_router(performance.router)
     app.include_router(model_history.router)
+    app.include_router(privacy.router)
     mount_review_page(app)
     mount_docs(app)
     app.openapi = lambda: api_spec(app, _settings_for(app))  # type: ignore[method-assign]

@@ -111,5 +111,7 @@ def require(*roles: str) -> Callable[[Caller], Caller]:
 
 ScorerDep = Annotated[Caller, Depends(require("scorer"))]
 ReviewerDep = Annotated[Caller, Depends(require("reviewer"))]
+# auditors read that records exist, their integrity and the access log; never inputs
+AuditorDep = Annotated[Caller, Depends(require("auditor"))]
 AdminDep = Annotated[Caller, Depends(require())]
 AnyCallerDep = Annotated[Caller, Depends(get_caller)]

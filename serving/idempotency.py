@@ -1,7 +1,7 @@
 """``Idempotency-Key`` on the write routes: a retry gets the first answer and writes nothing.
 
 A pure-ASGI middleware in front of the write routes (:data:`WRITE_ROUTES`: score, call plan,
-forecast, review decision, outcome; every POST route of the app). A POST that carries the
+forecast, review decision, outcome, erasure; every POST route of the app). A POST that carries the
 header, from a caller whose API key authenticates, is claimed in the ``idempotency_keys`` table
 of the audit database before the route runs:
 
@@ -74,6 +74,7 @@ WRITE_ROUTES = (
     "/v1/reviews/{score_id}",
     "/v1/outcomes",
     "/v1/models/reload",
+    "/v1/privacy/erasures",
 )
 
 

@@ -7,8 +7,7 @@ from functools import lru_cache
 
 from candor.models.settings import Settings
 from candor.serving.audit.factory import open_store
-
-ROLES = ("scorer", "reviewer", "admin")
+from candor.serving.audit.roles import ROLES
 
 
 @lru_cache(maxsize=32)

@@ -50,6 +50,7 @@ from candor.serving.audit.payloads import LEAD_DATA_KEYS, PayloadOpener
 from candor.serving.audit.plan_lock import planning_lock
 from candor.serving.audit.projections import review_codes
 from candor.serving.audit.records import ModelView, render_score
+from candor.serving.audit.roles import ROLES
 from candor.serving.audit.sealing import ERASED, PURGED, REMOVED, UNREADABLE, payload_kek
 from candor.serving.audit.secrets import hash_api_secret, lead_key, new_api_secret
 from candor.serving.audit.signing import TreeHead, public_key_pem
@@ -76,7 +77,6 @@ KEYS = cast(Table, ProjectedApiKey.__table__)
 TOUCHES = cast(Table, ProjectedTouch.__table__)
 PROJECTED = (REVIEWS, REASONS, DECISIONS, OUTCOMES, KEYS, TOUCHES)
 
-ROLES = ("scorer", "reviewer", "admin")
 _IN_CHUNK = 500  # bound parameters per IN (...): far below any database's limit
 _READ_CHUNK = 5000
 DECISION_KINDS = ("confirm", "override")

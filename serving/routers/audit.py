@@ -1,13 +1,16 @@
-"""GET /v1/audit/access: who read a person's record, and when (admins)."""
+"""The audit log for auditors (and admins): who read a record, that a record exists and its
+integrity (an inclusion proof under a signed tree head), and a verification of the whole log.
+An auditor never sees a record's inputs: those are for reviewers."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import APIRouter, Query
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
-from candor.serving.dependencies import AdminDep, AuditDep
+from candor.serving.audit.record_state import record_state
+from candor.serving.dependencies import AuditDep, AuditorDep
 from candor.serving.schemas import error_responses
 
 router = APIRouter(prefix="/v1/audit", tags=["audit"])
@@ -24,6 +27,44 @@ class AccessLogOut(BaseModel):
     reads: list[AccessOut]
 
 
+class ProofOut(BaseModel):
+    leaf: str = Field(description="the leaf as hashed: envelope, public body, payload digest")
+    leaf_index: int
+    tree_head: dict[str, Any] = Field(description="the signed tree head the proof is under")
+    inclusion_path: list[str]
+    public_key: str = Field(description="Ed25519 public key (PEM) that signs the tree heads")
+
+
+class RecordStateOut(BaseModel):
+    score_id: str
+    kind: Literal["score", "suppression", "forecast"]
+    seq: int = Field(description="the record's position in the log")
+    created_at: str
+    model: str = Field(description="name@version")
+    state: Literal["sealed", "erased", "purged", "removed", "clear"] = Field(
+        description="sealed: inputs kept, readable by reviewers; erased / purged: removed by an "
+        "erasure or retention purge in the log; removed: gone with no such event (verify "
+        "reports it); clear: never sealed (forecasts, suppressions, older records)"
+    )
+    removed_at: str | None = None
+    proof: ProofOut
+
+
+class ProblemOut(BaseModel):
+    position: int
+    kind: str
+    detail: str
+
+
+class VerifyOut(BaseModel):
+    ok: bool
+    events: int
+    heads: int
+    checkpoints: int
+    problems: list[ProblemOut]
+    more: int = Field(description="problems found beyond those listed")
+
+
 @router.get(
     "/access",
     operation_id="get_access_log",
@@ -32,8 +73,41 @@ class AccessLogOut(BaseModel):
     summary="Every read of one score or forecast record: who read it and when, oldest first",
 )
 def access_log(
-    caller: AdminDep,
+    caller: AuditorDep,
     store: AuditDep,
     score_id: str = Query(..., description="the score_id (or forecast_id) of the record"),
 ) -> dict[str, Any]:
     return {"score_id": score_id, "reads": store.access_log(score_id)}
+
+
+@router.get(
+    "/records/{score_id}",
+    operation_id="get_audit_record",
+    response_model=RecordStateOut,
+    responses=error_responses(401, 403, 404, 503),
+    summary="That a record exists, its state (sealed, erased, purged) and its inclusion proof",
+)
+def audit_record(score_id: str, caller: AuditorDep, store: AuditDep) -> dict[str, Any]:
+    state = record_state(store, score_id)
+    return {**state.to_dict(), "proof": store.prove(score_id).to_dict()}
+
+
+@router.get(
+    "/verify",
+    operation_id="verify_audit_log",
+    response_model=VerifyOut,
+    responses=error_responses(401, 403, 503),
+    summary="Verify the whole log: MACs, signed heads, checkpoints, projections, payloads",
+)
+def verify(caller: AuditorDep, store: AuditDep) -> dict[str, Any]:
+    report = store.verify()
+    return {
+        "ok": report.ok,
+        "events": report.events,
+        "heads": report.heads,
+        "checkpoints": report.checkpoints,
+        "problems": [
+            {"position": p.position, "kind": p.kind, "detail": p.detail} for p in report.problems
+        ],
+        "more": report.more,
+    }

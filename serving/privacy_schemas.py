@@ -1,0 +1,28 @@
+"""The HTTP shapes of erasure on request."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class ErasureIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    lead_id: str | int = Field(description="the lead id the scores were requested with")
+    reason: str = Field(
+        min_length=1,
+        max_length=2000,
+        description="why the lead's data are erased (kept in the audit log), for example "
+        "'the HCP asked to be forgotten (ticket 4411)'",
+    )
+
+
+class ErasureOut(BaseModel):
+    lead_key: str = Field(description="the lead's keyed pseudonym; never the raw id")
+    seq: int = Field(description="the erasure event's position in the audit log")
+    erased_at: str = Field(description="ISO 8601, UTC")
+    records: int = Field(
+        description="score records whose inputs and explanation can no longer be read; the "
+        "records themselves stay, and the log still verifies"
+    )
+    reason: str

@@ -1,0 +1,126 @@
+"""Erasure over HTTP and the CLI, retention by the CLI, and the auditor role.
+
+An auditor sees that a record exists, its state and its inclusion proof, who read it, and
+whether the whole log verifies; never the record's inputs. Only an admin erases.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import settings_support as support
+from api_support import SCORE, demo_lead, error_of, serve
+from auth_support import bearer
+from fastapi.testclient import TestClient
+
+from candor.cli.main import main as cli
+from candor.models.settings import Settings, get_settings
+
+LEAD = "L-PRIVACY-1"
+ERASURES = "/v1/privacy/erasures"
+
+
+@pytest.fixture(scope="module")
+def api(trained_settings: Settings) -> Iterator[TestClient]:
+    with serve(trained_settings, role="admin") as client:
+        yield client
+
+
+def scored(api: TestClient, lead_id: str) -> dict[str, Any]:
+    response = api.post(SCORE, json={"leads": [demo_lead(lead_id=lead_id)]})
+    assert response.status_code == 200, response.text
+    return response.json()["results"][0]  # type: ignore[no-any-return]
+
+
+def test_an_admin_erases_a_lead_and_the_record_stays_verifiable(
+    api: TestClient, trained_settings: Settings
+) -> None:
+    result = scored(api, LEAD)
+    auditor = bearer(trained_settings, "auditor")
+    before = api.get(f"/v1/audit/records/{result['score_id']}", headers=auditor)
+    assert before.status_code == 200, before.text
+    assert before.json()["state"] == "sealed"
+    response = api.post(ERASURES, json={"lead_id": LEAD, "reason": "asked to be forgotten"})
+    assert response.status_code == 201, response.text
+    receipt = response.json()
+    assert LEAD not in response.text  # the raw id is never echoed
+    assert receipt["records"] >= 1 and receipt["reason"] == "asked to be forgotten"
+    after = api.get(f"/v1/audit/records/{result['score_id']}", headers=auditor)
+    assert after.status_code == 200, after.text
+    state = after.json()
+    assert state["state"] == "erased" and state["removed_at"] == receipt["erased_at"]
+    assert state["proof"]["leaf_index"] == state["seq"] - 1
+    verified = api.get("/v1/audit/verify", headers=auditor)
+    assert verified.status_code == 200 and verified.json()["ok"], verified.text
+
+
+@pytest.mark.parametrize("role", ["scorer", "reviewer", "auditor"])
+def test_only_an_admin_erases(api: TestClient, trained_settings: Settings, role: str) -> None:
+    response = api.post(
+        ERASURES,
+        json={"lead_id": "L-PRIVACY-2", "reason": "x"},
+        headers=bearer(trained_settings, role),
+    )
+    assert response.status_code == 403, response.text
+
+
+def test_a_blank_reason_and_an_unknown_lead_are_named(api: TestClient) -> None:
+    scored(api, "L-PRIVACY-3")
+    blank = api.post(ERASURES, json={"lead_id": "L-PRIVACY-3", "reason": "  "})
+    assert blank.status_code == 422 and "reason" in error_of(blank)["message"]
+    missing = api.post(ERASURES, json={"lead_id": "L-NEVER-SEEN-9", "reason": "asked"})
+    assert missing.status_code == 404
+    error = error_of(missing)
+    assert [d["field"] for d in error["details"]] == ["lead_id"]
+    assert "L-NEVER-SEEN-9" not in missing.text
+
+
+def test_an_auditor_sees_integrity_and_reads_but_never_inputs(
+    api: TestClient, trained_settings: Settings
+) -> None:
+    result = scored(api, "L-PRIVACY-4")
+    auditor = bearer(trained_settings, "auditor")
+    for path in (
+        f"/v1/scores/{result['score_id']}",
+        "/v1/reviews",
+        "/v1/leads/L-PRIVACY-4/scores",
+    ):
+        assert api.get(path, headers=auditor).status_code == 403, path
+    record = api.get(f"/v1/audit/records/{result['score_id']}", headers=auditor)
+    assert record.status_code == 200
+    leaf_body = record.json()["proof"]["leaf"].split("\n")[1]
+    assert set(json.loads(leaf_body)) <= {"model", "review"}  # no input, score or grade
+    reads = api.get("/v1/audit/access", params={"score_id": result["score_id"]}, headers=auditor)
+    assert reads.status_code == 200 and reads.json()["reads"] == []
+    assert api.get(f"/v1/scores/{result['score_id']}").status_code == 200  # the admin reads
+    reads = api.get("/v1/audit/access", params={"score_id": result["score_id"]}, headers=auditor)
+    assert [r["read_by"] for r in reads.json()["reads"]] and len(reads.json()["reads"]) == 1
+
+
+def test_the_cli_erases_and_purges(
+    api: TestClient,
+    trained_settings: Settings,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    request: pytest.FixtureRequest,
+) -> None:
+    result = scored(api, "L-PRIVACY-5")
+    support.no_tracking_server(monkeypatch)
+    monkeypatch.setenv("CANDOR_HOME", str(trained_settings.home))
+    monkeypatch.delenv("CANDOR_DATABASE_URL", raising=False)
+    get_settings.cache_clear()
+    request.addfinalizer(get_settings.cache_clear)
+    assert cli(["privacy", "erase", "--lead-id", "L-PRIVACY-5", "--reason", "ticket 12"]) == 0
+    receipt = json.loads(capsys.readouterr().out)
+    assert receipt["records"] == 1 and "L-PRIVACY-5" not in json.dumps(receipt)
+    shown = api.get(f"/v1/scores/{result['score_id']}").json()
+    assert shown["removed"]["state"] == "erased" and shown["features"] == {}
+    monkeypatch.delenv("CANDOR_RETENTION_DAYS", raising=False)
+    assert cli(["privacy", "purge"]) == 2
+    assert "CANDOR_RETENTION_DAYS" in capsys.readouterr().err
+    assert cli(["privacy", "purge", "--retention-days", "3650"]) == 0
+    purge = json.loads(capsys.readouterr().out)
+    assert purge["retention_days"] == 3650 and purge["records"] == 0
