@@ -61,6 +61,7 @@ bench: install
 	$(BIN)/python bench/run_leakage_rules.py
 	$(BIN)/python bench/run_edge_bench.py
 	$(BIN)/python bench/run_monitoring_bench.py
+	$(BIN)/python bench/run_sealing_bench.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info .candor .pytest_cache .mypy_cache .ruff_cache

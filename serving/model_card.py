@@ -101,6 +101,7 @@ def build_card(settings: Settings, name: str, *, owner: str) -> dict[str, Any]:
         "title": text.title,
         "summary": text.summary,
         "audit": AUDIT_NOTES.get(name),
+        "privacy": privacy_policy(settings) if name == settings.lead_model_name else None,
         "version": current.version,
         "status": "champion" if champion else "no champion (latest version shown)",
         "owner": owner,
@@ -148,6 +149,27 @@ def build_card(settings: Settings, name: str, *, owner: str) -> dict[str, Any]:
         "drift": _drift(current.tags) if name == settings.lead_model_name else None,
         "version_history": history,
         "disclosure": disclosure(name),
+    }
+
+
+def privacy_policy(settings: Settings) -> dict[str, Any]:
+    """The retention and erasure policy in force for what the audit log keeps of a lead."""
+    days = settings.retention_days
+    retention = (
+        f"Each score's inputs and explanation are kept {days} days, then removed by "
+        "`candor privacy purge` (the record itself stays: score id, time, model version, review "
+        "codes)."
+        if days is not None
+        else "Each score's inputs and explanation are kept until the lead is erased "
+        "(CANDOR_RETENTION_DAYS is not set)."
+    )
+    return {
+        "retention_days": days,
+        "retention": retention,
+        "erasure": "On a lead's request an admin erases its data (POST /v1/privacy/erasures "
+        "or `candor privacy erase`): its per-lead data key is destroyed, so its stored inputs "
+        "and explanations can no longer be read by anyone, while the signed audit log still "
+        "verifies and the erasure is itself recorded.",
     }
 
 
@@ -274,6 +296,15 @@ def _leakage_html(leakage: Any) -> str:
             [f["feature"], _number(f.get("single_feature_auc")), "; ".join(f["reasons"]), status]
         )
     return _table(rows, ["input", "ROC-AUC alone", "why", "resolution"])
+
+
+def _privacy_html(privacy: Any) -> str:
+    if not privacy:
+        return ""
+    return (
+        f"<h2>Retention and erasure</h2><p>{escape(privacy['retention'])}</p>"
+        f"<p>{escape(privacy['erasure'])}</p>"
+    )
 
 
 def _list(items: list[str]) -> str:
@@ -510,6 +541,7 @@ th {{ background: #f3f5f9; }} pre.json {{ background: #f6f7fa; padding: .8rem; o
 <p class="disclosure">{escape(card["disclosure"]["text"])}</p>
 <p>{escape(card["summary"])}</p>
 {f"<h2>Audit</h2><p>{escape(card['audit'])}</p>" if card.get("audit") else ""}
+{_privacy_html(card.get("privacy"))}
 <h2>Intended use</h2>{_list(card["intended_use"])}
 <h2>Out of scope</h2>{_list(card["out_of_scope"])}
 <h2>Data</h2>{data}

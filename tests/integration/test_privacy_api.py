@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 import settings_support as support
-from api_support import SCORE, demo_lead, error_of, serve
+from api_support import HCP_MODEL, SCORE, demo_lead, error_of, serve, with_overrides
 from auth_support import bearer
 from fastapi.testclient import TestClient
 
@@ -124,3 +124,19 @@ def test_the_cli_erases_and_purges(
     assert cli(["privacy", "purge", "--retention-days", "3650"]) == 0
     purge = json.loads(capsys.readouterr().out)
     assert purge["retention_days"] == 3650 and purge["records"] == 0
+
+
+@pytest.mark.parametrize("days", [None, 30])
+def test_the_model_card_states_the_retention_policy_in_force(
+    trained_settings: Settings, days: int | None
+) -> None:
+    settings = with_overrides(trained_settings, retention_days=days)
+    with serve(settings) as client:
+        card = client.get(f"/v1/models/{HCP_MODEL}/card")
+        assert card.status_code == 200, card.text
+        privacy = card.json()["privacy"]
+        page = client.get(f"/v1/models/{HCP_MODEL}/card", headers={"Accept": "text/html"}).text
+    assert privacy["retention_days"] == days
+    expected = "kept 30 days" if days else "kept until the lead is erased"
+    assert expected in privacy["retention"] and expected in page
+    assert "data key is destroyed" in privacy["erasure"]
