@@ -46,9 +46,12 @@ def ensure_salts(conn: Connection, lead_keys: Iterable[str]) -> dict[str, bytes]
     missing = sorted(wanted - found.keys())
     if missing:
         now = datetime.now(UTC).isoformat(timespec="microseconds")
-        rows = [{"lead_key": k, "salt": sealing.new_salt(), "created_at": now} for k in missing]
-        conn.execute(insert(LEAD_DATA_KEYS), rows)
-        found.update((r["lead_key"], r["salt"]) for r in rows)
+        made = {k: sealing.new_salt() for k in missing}
+        conn.execute(
+            insert(LEAD_DATA_KEYS),
+            [{"lead_key": k, "salt": salt, "created_at": now} for k, salt in made.items()],
+        )
+        found.update(made)
     return found
 
 
