@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from typing import Any
 
 from candor.cli.os_user import os_user
@@ -54,6 +55,13 @@ def _erase(args: argparse.Namespace) -> int:
     finally:
         store.close()
     print(json.dumps(erasure.to_dict(), indent=1))
+    if erasure.unsealed_records:
+        print(
+            f"warning: {erasure.unsealed_records} older score record(s) of this lead were "
+            "written before payloads were sealed: their inputs are part of the signed log and "
+            "could not be erased",
+            file=sys.stderr,
+        )
     return 0
 
 

@@ -26,3 +26,8 @@ class ErasureOut(BaseModel):
         "records themselves stay, and the log still verifies"
     )
     reason: str
+    unsealed_records: int = Field(
+        description="the lead's score records written before payloads were sealed (an older "
+        "log): their inputs are part of the signed log itself and could not be erased; 0 for "
+        "every record written since"
+    )

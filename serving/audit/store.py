@@ -91,6 +91,9 @@ class Erasure:
     erased_at: str
     records: int  # score records whose inputs and explanation can no longer be read
     reason: str
+    # scores written before payloads were sealed: their inputs are in the signed leaf itself
+    # and cannot be removed without rewriting the log (said loudly, never hidden)
+    unsealed_records: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -99,6 +102,7 @@ class Erasure:
             "erased_at": self.erased_at,
             "records": self.records,
             "reason": self.reason,
+            "unsealed_records": self.unsealed_records,
         }
 
 
@@ -765,18 +769,39 @@ class AuditStore:
                     .where(EVENTS.c.lead_key == key, EVENTS.c.sealed.is_not(None))
                 ).scalar_one()
             )
+            unsealed = int(
+                conn.execute(
+                    select(func.count())
+                    .select_from(EVENTS)
+                    .where(
+                        EVENTS.c.lead_key == key,
+                        EVENTS.c.kind == ev.SCORE,
+                        EVENTS.c.sealed.is_(None),
+                    )
+                ).scalar_one()
+            )
             conn.execute(delete(LEAD_DATA_KEYS).where(LEAD_DATA_KEYS.c.lead_key == key))
             conn.execute(
                 update(EVENTS)
                 .where(EVENTS.c.lead_key == key, EVENTS.c.payload.is_not(None))
                 .values(payload=None)
             )
-            body = body_text({"reason": why, "records": records})
-            return [NewEvent(ev.ERASURE, by, key, body, key)], records
+            body = {"reason": why, "records": records}
+            if unsealed:
+                body["unsealed_records"] = unsealed
+            return [NewEvent(ev.ERASURE, by, key, body_text(body), key)], (records, unsealed)
 
         done = self.log.submit(prepare, exclusive=True)
         self._scrub()
-        return Erasure(key, done.seqs[0], done.at, int(done.result), why)
+        records, unsealed = done.result
+        if unsealed:
+            logger.warning(
+                "erasure %s: %d score record(s) of this lead were written before payloads were "
+                "sealed; their inputs are part of the signed log and stay readable",
+                done.seqs[0],
+                unsealed,
+            )
+        return Erasure(key, done.seqs[0], done.at, int(records), why, int(unsealed))
 
     def purge(self, *, retention_days: int, by: str, now: datetime | None = None) -> Purge:
         """Remove the sealed payloads of scores older than ``retention_days`` and log it.
@@ -826,8 +851,12 @@ class AuditStore:
         """
         try:
             if self.engines.write.dialect.name == "sqlite":
-                with self.engines.write.connect() as conn:
-                    conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+                # outside any transaction (the engine's BEGIN IMMEDIATE would hold the lock)
+                raw = self.engines.write.raw_connection()
+                try:
+                    raw.cursor().execute("PRAGMA wal_checkpoint(TRUNCATE)").close()
+                finally:
+                    raw.close()
             else:
                 with self.engines.write.connect().execution_options(
                     isolation_level="AUTOCOMMIT"

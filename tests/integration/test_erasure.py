@@ -159,6 +159,13 @@ def test_after_erasure_nothing_stored_tells_the_leads_data(settings: Settings) -
 
     store = open_store(settings)
     try:
+        with store.reading("the test") as conn:
+            salt = bytes(
+                conn.execute(
+                    text("SELECT salt FROM lead_data_keys WHERE lead_key = :k"),
+                    {"k": store.lead_key(LEAD)},
+                ).scalar_one()
+            )
         erasure = store.erase_lead(LEAD, reason="the HCP asked to be forgotten", by="dpo")
         assert erasure.records == 2 and erasure.lead_key == store.lead_key(LEAD)
         report = store.verify()
@@ -168,6 +175,10 @@ def test_after_erasure_nothing_stored_tells_the_leads_data(settings: Settings) -
 
     for needle, where in files_holding(Path(settings.home), NEEDLES).items():
         pytest.fail(f"{needle!r} is still under CANDOR_HOME after erasure: {where}")
+    if settings.database_url.startswith("sqlite"):
+        # the destroyed key's salt is gone from the file too (secure_delete, WAL truncated)
+        held = [p for p in Path(settings.home).rglob("audit-*") if p.is_file()]
+        assert held and not [p for p in held if salt in p.read_bytes()]
     if settings.database_url.startswith("postgresql"):
         assert rows_holding(settings.database_url, NEEDLES) == {}
         assert files_holding(pg_data_directory(settings.database_url), NEEDLES) == {}
@@ -295,3 +306,24 @@ def test_retention_purges_old_payloads_and_keeps_the_record(settings: Settings) 
         new = score(client, erased_lead())  # newer than the limit: kept
         fresh = client.get(f"/v1/scores/{new['score_id']}", headers=reviewer)
         assert str(YEARS) in json.dumps(fresh.json())
+
+
+def test_records_from_before_sealing_are_reported_not_hidden(settings: Settings) -> None:
+    _sqlite_only(settings)
+    from candor.serving.audit import events as ev
+    from candor.serving.audit.events import NewEvent, body_text
+
+    store = open_store(settings)
+    try:
+        kek = store.log.payload_kek
+        store.log.payload_kek = None  # the writer as it was before payloads were sealed
+        body = body_text({"model": "m@1", "score": 0.4, "grade": "B", "review": []})
+        store.append([NewEvent(ev.SCORE, "crm", "old-score-1", body, store.lead_key(LEAD))])
+        store.log.payload_kek = kek
+        store.append([NewEvent(ev.SCORE, "crm", "new-score-1", body, store.lead_key(LEAD))])
+        erasure = store.erase_lead(LEAD, reason="asked", by="dpo")
+        assert (erasure.records, erasure.unsealed_records) == (1, 1)
+        assert erasure.to_dict()["unsealed_records"] == 1
+        assert store.verify().ok
+    finally:
+        store.close()
