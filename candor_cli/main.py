@@ -288,7 +288,8 @@ def _keys_list(args: argparse.Namespace) -> int:
 
 
 def _keys_demo(args: argparse.Namespace) -> int:
-    """One key of each role for `make demo`, plus curls that use the scorer key."""
+    """One key of each role for `make demo`, plus curls that use the scorer and auditor
+    keys."""
     from datetime import UTC, datetime
 
     store = _store()
@@ -311,6 +312,10 @@ def _keys_demo(args: argparse.Namespace) -> int:
     print(
         f"  curl -s -o forecast.png -H 'Authorization: Bearer {secrets['scorer']}' "
         f"'{base}/v1/forecasts/plot.png?territory=Eastmoor&product=Flumistar&horizon=13'"
+    )
+    print(
+        f"  curl -s -H 'Authorization: Bearer {secrets['auditor']}' {base}/v1/audit/verify"
+        "   # the auditor: integrity, never inputs"
     )
     return 0
 

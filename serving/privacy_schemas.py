@@ -12,6 +12,7 @@ class ErasureIn(BaseModel):
     reason: str = Field(
         min_length=1,
         max_length=2000,
+        pattern=r"\S",  # not blank: the spec states it, so a blank reason is refused here
         description="why the lead's data are erased (kept in the audit log), for example "
         "'the HCP asked to be forgotten (ticket 4411)'",
     )

@@ -4,65 +4,16 @@ An auditor never sees a record's inputs: those are for reviewers."""
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any
 
 from fastapi import APIRouter, Query
-from pydantic import BaseModel, Field
 
 from candor.serving.audit.record_state import record_state
+from candor.serving.audit_schemas import AccessLogOut, RecordStateOut, VerifyOut
 from candor.serving.dependencies import AuditDep, AuditorDep
 from candor.serving.schemas import error_responses
 
 router = APIRouter(prefix="/v1/audit", tags=["audit"])
-
-
-class AccessOut(BaseModel):
-    read_by: str
-    read_at: str
-    seq: int
-
-
-class AccessLogOut(BaseModel):
-    score_id: str
-    reads: list[AccessOut]
-
-
-class ProofOut(BaseModel):
-    leaf: str = Field(description="the leaf as hashed: envelope, public body, payload digest")
-    leaf_index: int
-    tree_head: dict[str, Any] = Field(description="the signed tree head the proof is under")
-    inclusion_path: list[str]
-    public_key: str = Field(description="Ed25519 public key (PEM) that signs the tree heads")
-
-
-class RecordStateOut(BaseModel):
-    score_id: str
-    kind: Literal["score", "suppression", "forecast"]
-    seq: int = Field(description="the record's position in the log")
-    created_at: str
-    model: str = Field(description="name@version")
-    state: Literal["sealed", "erased", "purged", "removed", "clear"] = Field(
-        description="sealed: inputs kept, readable by reviewers; erased / purged: removed by an "
-        "erasure or retention purge in the log; removed: gone with no such event (verify "
-        "reports it); clear: never sealed (forecasts, suppressions, older records)"
-    )
-    removed_at: str | None = None
-    proof: ProofOut
-
-
-class ProblemOut(BaseModel):
-    position: int
-    kind: str
-    detail: str
-
-
-class VerifyOut(BaseModel):
-    ok: bool
-    events: int
-    heads: int
-    checkpoints: int
-    problems: list[ProblemOut]
-    more: int = Field(description="problems found beyond those listed")
 
 
 @router.get(
