@@ -18,8 +18,10 @@ true drivers:
   ``website_visits_30d``, ``lead_source``.
 * No direct effect: ``territory_type``, ``patient_volume_band``, ``gender``, ``age_band``, and
   the consent flags ``data_use_consent`` and ``do_not_contact`` (drawn independently of
-  everything else). ``age_band`` is correlated with ``years_in_practice`` and
-  ``patient_volume_band`` with ``prescribing_decile``, so a model may still lean on them.
+  everything else), and the consents per purpose and channel with their expiries (drawn on a
+  stream of their own, see ``_draw_consent``). ``age_band`` is correlated with
+  ``years_in_practice`` and ``patient_volume_band`` with ``prescribing_decile``, so a model may
+  still lean on them.
 
 Known bias (what a fairness audit should find): rural territories historically received fewer
 rep visits (``rep_visits_90d`` is Poisson with a much lower mean for rural leads), so fewer rural
@@ -136,6 +138,15 @@ VOLUME_BAND_SHARES_BY_DECILE_GROUP: tuple[tuple[int, dict[str, float]], ...] = (
 )  # (highest decile of the group, shares)
 DATA_USE_CONSENT_SHARE = 0.75
 DO_NOT_CONTACT_SHARE = 0.04
+# Consent per purpose and channel, drawn on a stream of their own (CONSENT_STREAM): the columns
+# above, and so the outcome and every trained model, are those of the sample without them.
+CALL_PLANNING_CONSENT_SHARE = 0.8  # of data use for call planning too (beside data_use_consent)
+CHANNEL_CONSENT_SHARES: dict[str, float] = {"email": 0.65, "phone": 0.55, "visit": 0.8, "text": 0.2}
+# e-mail and text consents lapse (double opt-in renewed every few years): a day drawn uniformly
+# from this range, so some have lapsed and some have not, whatever the date today
+EXPIRY_RANGE: tuple[str, str] = ("2024-01-01", "2031-12-31")
+# of the opted-out leads, the share that also withdrew every channel consent
+WITHDREW_ALL_SHARE = 0.5
 
 # --- True effects (log-odds) ---------------------------------------------------------------
 
@@ -498,6 +509,37 @@ def _draw_features(rng: np.random.Generator, n: int) -> dict[str, np.ndarray | S
     }
 
 
+CONSENT_STREAM = 2  # the consent columns' random stream beside the sample's own seed
+
+
+def _draw_consent(rng: np.random.Generator, do_not_contact: np.ndarray) -> dict[str, np.ndarray]:
+    """Consent per purpose and channel, each channel consent named by the contract's channel.
+
+    Every lead not opted out keeps a consent that does not lapse (phone or visit; visit is
+    recorded where neither was), so the sample's suppressed leads are exactly its opted-out
+    ones at any date; which other channels reach a lead varies, and lapses with time. Half the
+    opted-out leads withdrew every channel consent as well.
+    """
+    n = len(do_not_contact)
+    out: dict[str, np.ndarray] = {
+        "data_use_consent_call_planning": rng.random(n) < CALL_PLANNING_CONSENT_SHARE
+    }
+    granted = {channel: rng.random(n) < share for channel, share in CHANNEL_CONSENT_SHARES.items()}
+    granted["visit"] |= ~do_not_contact & ~granted["phone"] & ~granted["visit"]
+    withdrew = do_not_contact & (rng.random(n) < WITHDREW_ALL_SHARE)
+    first, last = (np.datetime64(day, "D") for day in EXPIRY_RANGE)
+    days = int((last - first).astype(np.int64)) + 1
+    expiries = {
+        name: (first + rng.integers(0, days, size=n)).astype(str).astype(object)
+        for name in ("email", "text")
+    }
+    for f in HCP_LEADS.channel_consents:
+        out[f.name] = granted[str(f.channel)] & ~withdrew
+        if f.expires:
+            out[f.expires] = expiries[str(f.channel)]
+    return out
+
+
 def generate_leads(
     *, rows: int, seed: int, shift: Mapping[str, float | str] | None = None
 ) -> pd.DataFrame:
@@ -516,7 +558,8 @@ def generate_leads(
     Returns:
         A frame with exactly the columns in ``COLUMNS`` (in that order). Text columns hold
         strings, counts are ``int64``, ``days_since_last_contact`` is ``float64`` with NaN for
-        never-contacted leads, the consent flags are ``bool`` and ``converted`` is 0/1
+        never-contacted leads, the consent flags are ``bool``, the consent expiries ISO dates
+        (text, ``2027-03-14``) and ``converted`` is 0/1
         ``int64`` drawn as ``Bernoulli(true_probability(frame))``.
 
     Raises:
@@ -532,6 +575,10 @@ def generate_leads(
         # the unshifted sample of the same seed
         frame = shift_columns(frame, shift, rng=np.random.default_rng([seed, SHIFT_STREAM]))
     frame[TARGET_COLUMN] = (rng.random(len(frame)) < true_probability(frame)).astype(np.int64)
+    consent = _draw_consent(
+        np.random.default_rng([seed, CONSENT_STREAM]), frame["do_not_contact"].to_numpy(dtype=bool)
+    )
+    frame = frame.assign(**consent)
     return frame.loc[:, list(COLUMNS)]
 
 

@@ -24,6 +24,16 @@ The summary compares the plan with that plain top-N: expected conversions (a sum
 probabilities) of both, and the difference, the cost of fairness in expected conversions, of
 which the part due to exploration is reported apart (the rest is due to the minimum shares).
 
+**Channels.** A plan may name its channel, or give one capacity line per channel (``{"visit":
+40, "email": 200}``, :class:`ChannelLine`): each line is a plan of its own by the four steps
+above, among the leads with live consent on its channel (the rest are excluded with
+``no_channel_consent``, and counted per channel in ``removed_by_consent``), under its own
+contact cap, counting the lead's touches on that channel plus those recorded without one
+(which could have been on any). Lines are filled in the order given and a lead is planned on
+one channel at most. The summary then adds the lines up; ``by_channel`` shows each. A plan
+without a channel is the plan it always was: every lead not opted out may be planned, its
+touches on every channel count, and its entries name no channel.
+
 Pure: no I/O, no clock (``now`` is an argument) and no global random state (the draw uses a
 seed derived from the request's lead ids, so a plan can be reproduced from the request).
 """
@@ -35,7 +45,7 @@ import math
 import random
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, time, timedelta
 from enum import StrEnum
 from typing import Any
@@ -66,6 +76,7 @@ class Basis(StrEnum):
 class ExclusionReason(StrEnum):
     OPTED_OUT = "opted_out"
     CONTACT_CAP = "contact_cap"
+    NO_CHANNEL_CONSENT = "no_channel_consent"  # no live consent on the line's channel
 
 
 @dataclass(frozen=True)
@@ -78,7 +89,10 @@ class Candidate:
         grade: A-D from the scoring policy; None when not scored.
         segments: segment field -> value (None when not recorded).
         suppressed: why scoring skipped the lead ("opted_out"), or None.
-        touches_30d: contacts in the contact window: supplied history plus earlier plans.
+        touches_30d: contacts in the contact window: supplied history plus earlier plans,
+            on every channel.
+        channels: the channels the lead may be contacted on now (read by channel plans).
+        channel_touches: channel -> the part of ``touches_30d`` recorded on that channel.
     """
 
     lead_id: str
@@ -87,6 +101,24 @@ class Candidate:
     segments: Mapping[str, str | None]
     suppressed: str | None = None
     touches_30d: int = 0
+    channels: frozenset[str] = frozenset()
+    channel_touches: Mapping[str, int] = field(default_factory=dict)
+
+    def touches_on(self, channel: str) -> int:
+        """Touches that count against ``channel``'s cap: its own, and those recorded without a
+        channel (they could have been on any)."""
+        untagged = self.touches_30d - sum(self.channel_touches.values())
+        return self.channel_touches.get(channel, 0) + untagged
+
+
+@dataclass(frozen=True)
+class ChannelLine:
+    """One capacity line of a channel plan: ``capacity`` leads to contact on ``channel``, none
+    of them touched ``max_touches_30d`` times on it in the contact window."""
+
+    channel: str
+    capacity: int
+    max_touches_30d: int = DEFAULT_MAX_TOUCHES_30D
 
 
 @dataclass(frozen=True)
@@ -98,15 +130,33 @@ class PlanRules:
         min_share: segment field -> minimum share of the plan (0 to 1) for each of its values.
         max_touches_30d: a lead touched this often in the contact window is not planned.
         exploration_share: share of the capacity for random low-scored leads (0 to 0.5).
+        lines: a channel plan's capacity lines, filled in this order (empty: a plan without
+            a channel, under ``capacity`` and ``max_touches_30d``); ``capacity`` is then their
+            sum.
     """
 
     capacity: int
     min_share: Mapping[str, float]
     max_touches_30d: int = DEFAULT_MAX_TOUCHES_30D
     exploration_share: float = DEFAULT_EXPLORATION_SHARE
+    lines: tuple[ChannelLine, ...] = ()
 
     def __post_init__(self) -> None:
         problems: list[ErrorDetail] = []
+        for line in self.lines:
+            for name, value in (
+                ("capacity", line.capacity),
+                ("max_touches_30d", line.max_touches_30d),
+            ):
+                if isinstance(value, bool) or value < 1:
+                    problems.append(
+                        ErrorDetail(f"{name}.{line.channel}", f"expected 1 or more, got {value!r}")
+                    )
+        repeated = sorted(
+            c for c, n in Counter(line.channel for line in self.lines).items() if n > 1
+        )
+        if repeated:
+            problems.append(ErrorDetail("capacity", f"channel(s) {repeated} given twice"))
         if isinstance(self.capacity, bool) or self.capacity < 1:
             problems.append(ErrorDetail("capacity", f"expected 1 or more, got {self.capacity!r}"))
         if isinstance(self.max_touches_30d, bool) or self.max_touches_30d < 1:
@@ -131,12 +181,13 @@ class PlanRules:
 @dataclass(frozen=True)
 class PlanEntry:
     lead_id: str
-    rank: int  # 1 = highest score
+    rank: int  # 1 = highest score (on its channel's line)
     score: float  # calibrated probability of conversion
     grade: str
     segment: dict[str, str | None]
     basis: Basis
     why: str
+    channel: str | None = None  # None: a plan without a channel
 
 
 @dataclass(frozen=True)
@@ -144,6 +195,7 @@ class Exclusion:
     lead_id: str
     reason: str  # an ExclusionReason, or another suppression code of the scoring service
     why: str
+    channel: str | None = None  # the line it was excluded from (None: from every line)
 
 
 @dataclass(frozen=True)
@@ -162,6 +214,22 @@ class Guarantee:
     required: int
     available: int
     planned: int
+    channel: str | None = None
+
+
+@dataclass(frozen=True)
+class ChannelSummary:
+    """One line of a channel plan: its capacity and cap, the leads it planned, those eligible
+    on it, those consent removed from it (no live consent on the channel, or opted out of all
+    contact) and those its cap removed; expected conversions of its entries."""
+
+    capacity: int
+    max_touches_30d: int
+    planned: int
+    eligible: int
+    removed_by_consent: int
+    contact_capped: int
+    expected_conversions: float
 
 
 @dataclass(frozen=True)
@@ -179,6 +247,9 @@ class PlanSummary:
     exploration_pool: int  # low-scored eligible leads outside the top-N it was drawn from
     guarantees: tuple[Guarantee, ...]
     seed: int
+    # channel plans only: what consent removed, per channel, and each line's own figures
+    removed_by_consent: dict[str, int] = field(default_factory=dict)
+    by_channel: dict[str, ChannelSummary] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -253,6 +324,19 @@ def plan_calls(
             summing above 1 over its values present among the eligible leads ("min_share.X").
     """
     _refuse_duplicates([c.lead_id for c in candidates])
+    if rules.lines:
+        return _plan_lines(candidates, rules=rules, seed=seed, report_fields=report_fields)
+    return _plan_one(candidates, rules=rules, seed=seed, report_fields=report_fields)
+
+
+def _plan_one(
+    candidates: Sequence[Candidate],
+    *,
+    rules: PlanRules,
+    seed: int,
+    report_fields: Sequence[str],
+) -> CallPlan:
+    """One plan under ``rules.capacity`` and ``rules.max_touches_30d`` (the four steps)."""
     excluded: list[Exclusion] = []
     eligible: list[Candidate] = []
     for c in candidates:
@@ -372,6 +456,121 @@ def plan_calls(
         seed=seed,
     )
     return CallPlan(tuple(entries), tuple(excluded), summary)
+
+
+def _plan_lines(
+    candidates: Sequence[Candidate],
+    *,
+    rules: PlanRules,
+    seed: int,
+    report_fields: Sequence[str],
+) -> CallPlan:
+    """A channel plan: one plan per capacity line, in order, each lead on one line at most."""
+    excluded = [
+        Exclusion(c.lead_id, c.suppressed, _excluded_why(c.suppressed))
+        for c in candidates
+        if c.suppressed is not None
+    ]
+    reachable = [c for c in candidates if c.suppressed is None]
+    n_suppressed = len(candidates) - len(reachable)
+    taken: set[str] = set()
+    entries: list[PlanEntry] = []
+    by_channel: dict[str, ChannelSummary] = {}
+    removed: dict[str, int] = {}
+    line_summaries: list[PlanSummary] = []
+    eligible: dict[str, Candidate] = {}
+    planned: list[Candidate] = []
+    for line in rules.lines:
+        pool: list[Candidate] = []
+        without = [c for c in reachable if line.channel not in c.channels]
+        removed[line.channel] = n_suppressed + len(without)
+        excluded += [
+            Exclusion(
+                c.lead_id,
+                ExclusionReason.NO_CHANNEL_CONSENT,
+                f"No live consent to be contacted by {line.channel}: never planned on it",
+                line.channel,
+            )
+            for c in without
+        ]
+        for c in reachable:
+            if c.lead_id not in taken and line.channel in c.channels:
+                pool.append(replace(c, touches_30d=c.touches_on(line.channel), channel_touches={}))
+        one = _plan_one(
+            pool,
+            rules=replace(
+                rules, capacity=line.capacity, max_touches_30d=line.max_touches_30d, lines=()
+            ),
+            seed=seed,
+            report_fields=report_fields,
+        )
+        by_id = {c.lead_id: c for c in pool}
+        eligible.update((c.lead_id, c) for c in pool if c.touches_30d < line.max_touches_30d)
+        entries += [replace(e, channel=line.channel) for e in one.entries]
+        excluded += [replace(x, channel=line.channel) for x in one.excluded]
+        planned += [by_id[e.lead_id] for e in one.entries]
+        taken.update(e.lead_id for e in one.entries)
+        line_summaries.append(one.summary)
+        by_channel[line.channel] = ChannelSummary(
+            capacity=line.capacity,
+            max_touches_30d=line.max_touches_30d,
+            planned=one.summary.planned,
+            eligible=one.summary.eligible,
+            removed_by_consent=removed[line.channel],
+            contact_capped=len(one.excluded),
+            expected_conversions=one.summary.expected_conversions,
+        )
+    # a lead planned on one line is not excluded for having missed another
+    excluded = [x for x in excluded if x.lead_id not in taken]
+    fields = list(dict.fromkeys([*rules.min_share, *report_fields]))
+    expected = math.fsum(e.score for e in entries)
+    top_expected = math.fsum(s.top_n_expected_conversions for s in line_summaries)
+    summary = PlanSummary(
+        capacity=sum(line.capacity for line in rules.lines),
+        planned=len(entries),
+        eligible=len(eligible),
+        expected_conversions=expected,
+        top_n_expected_conversions=top_expected,
+        cost_of_fairness=top_expected - expected,
+        cost_of_exploration=math.fsum(s.cost_of_exploration for s in line_summaries),
+        share_by_segment=_shares(planned, list(eligible.values()), fields),
+        top_n_share_by_segment=_weighted_shares(line_summaries, fields),
+        exploration_slots=sum(s.exploration_slots for s in line_summaries),
+        exploration_pool=sum(s.exploration_pool for s in line_summaries),
+        guarantees=tuple(
+            replace(g, channel=line.channel)
+            for line, s in zip(rules.lines, line_summaries, strict=True)
+            for g in s.guarantees
+        ),
+        seed=seed,
+        removed_by_consent=removed,
+        by_channel=by_channel,
+    )
+    return CallPlan(tuple(entries), tuple(excluded), summary)
+
+
+def _weighted_shares(
+    summaries: Sequence[PlanSummary], fields: Sequence[str]
+) -> dict[str, dict[str, float]]:
+    """Each line's plain top-N shares, weighted by the line's length: those of the plain
+    top-N plans of every line together."""
+    total = sum(s.planned for s in summaries)
+    out: dict[str, dict[str, float]] = {}
+    for name in fields:
+        values = sorted({v for s in summaries for v in s.top_n_share_by_segment.get(name, {})})
+        out[name] = (
+            {
+                v: math.fsum(
+                    s.top_n_share_by_segment.get(name, {}).get(v, 0.0) * s.planned
+                    for s in summaries
+                )
+                / total
+                for v in values
+            }
+            if total
+            else {}
+        )
+    return out
 
 
 @dataclass(frozen=True)

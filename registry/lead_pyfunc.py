@@ -6,7 +6,8 @@ contract in YAML) so that a registered version can be read without unpickling co
 unwraps it to call the NumPy fast path directly. Everyone else who loads the registered model
 (``mlflow.pyfunc.load_model``, ``mlflow models serve``, ``mlflow.pyfunc.spark_udf``) calls
 :meth:`LeadScorerModel.predict`, which runs the same scoring core as the API and the batch
-command (:func:`candor.serving.scoring.chunks.score_chunk`): opted-out leads are suppressed,
+command (:func:`candor.serving.scoring.chunks.score_chunk`): leads no channel may reach are
+suppressed, each result lists the ``channels`` a lead may be contacted on,
 sensitive inputs are withheld without consent, rows that fail the contract's checks are
 rejected one by one. It cannot write Candor's audit log, so every row says ``audited: false``.
 """
@@ -243,6 +244,8 @@ def synthetic_input_example(scorer: LeadScorer) -> pd.DataFrame:
             row[spec.name] = spec.minimum
     if scorer.schema_.consent_field is not None:
         row[scorer.schema_.consent_field] = True
+    for consent in scorer.contract_.channel_consents:  # reachable, so the example is scored
+        row[consent.name] = True
     return pd.DataFrame([row])
 
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, PlainValidator, WithJsonSchema, field_validator
 from pydantic.json_schema import JsonDict
 
+from candor.models.contract import Channel
 from candor.models.leads.input_limits import DEFAULT_LIMITS
 from candor.serving.drift_schemas import DriftHealth
 
@@ -57,6 +58,12 @@ class LeadResult(BaseModel):
     lead_id: str
     score_id: str
     suppressed: str | None = None
+    channels: list[Channel] = Field(
+        default_factory=list,
+        description="the channels the lead may be contacted on now (live consent, no opt-out), "
+        "in the contract's order; empty when suppressed; every channel when the contract "
+        "declares no per-channel consent",
+    )
     score: float | None = Field(None, description="calibrated probability of conversion")
     grade: Literal["A", "B", "C", "D"] | None = None
     margin: float | None = Field(None, description="raw model output, log-odds")
@@ -66,6 +73,11 @@ class LeadResult(BaseModel):
     review: ReviewOut | None = None
     withheld: list[str] = Field(
         default_factory=list, description="sensitive fields hidden for lack of consent"
+    )
+    call_planning_withheld: list[str] = Field(
+        default_factory=list,
+        description="sensitive fields given that call planning may not use (no data-use "
+        "consent of purpose call_planning); a call plan scores without them",
     )
 
 
@@ -211,7 +223,7 @@ class ForecastModelInfo(BaseModel):
 
 class WhoAmI(BaseModel):
     name: str = Field(description="the API key's name; decisions and outcomes are signed with it")
-    role: Literal["scorer", "reviewer", "admin"]
+    role: Literal["scorer", "reviewer", "auditor", "admin"]
 
 
 class DecisionOut(BaseModel):
@@ -417,6 +429,50 @@ class ErrorReport(BaseModel):
 # --- call plans: who to call next, within capacity, fairly across segments -----------------
 
 Share = Annotated[float, Field(ge=0.0, le=1.0, allow_inf_nan=False)]
+CHANNEL_NAMES = [str(c) for c in Channel]
+
+
+def whole_or_per_channel(*, ge: int, le: int) -> Any:
+    """A whole number for the plan, or one per channel (``{"visit": 40, "email": 200}``):
+    checked as one field, so that an error names it (and the channel) without the union's
+    branches."""
+
+    def whole(value: Any, where: str) -> int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ValueError(f"expected a whole number{where} from {ge} to {le}")
+        if not ge <= value <= le:
+            raise ValueError(f"expected {ge} to {le}{where}, got {value}")
+        return value
+
+    def check(value: Any) -> int | dict[Channel, int]:
+        if not isinstance(value, dict):
+            return whole(value, "")
+        if not value:
+            raise ValueError(f"expected at least one channel of {CHANNEL_NAMES}")
+        out: dict[Channel, int] = {}
+        for key, number in value.items():
+            if key not in CHANNEL_NAMES:
+                shown = repr(key) if isinstance(key, str) and len(key) <= 20 else "a key"
+                raise ValueError(f"{shown} is not a channel; expected one of {CHANNEL_NAMES}")
+            out[Channel(key)] = whole(number, f" for {key}")
+        return out
+
+    number: JsonDict = {"type": "integer", "minimum": ge, "maximum": le}
+    per_channel: JsonDict = {
+        "type": "object",
+        "propertyNames": {"enum": list(CHANNEL_NAMES)},
+        "additionalProperties": number,
+        "minProperties": 1,
+    }
+    return Annotated[
+        int | dict[Channel, int],
+        PlainValidator(check),
+        WithJsonSchema({"anyOf": [number, per_channel]}),
+    ]
+
+
+Capacity = whole_or_per_channel(ge=1, le=1000)
+TouchCap = whole_or_per_channel(ge=1, le=100)
 
 
 class CallPlanRequest(BaseModel):
@@ -427,8 +483,19 @@ class CallPlanRequest(BaseModel):
         description="1 to 1000 leads with unique lead ids; fields exactly as for "
         "POST /v1/leads/score (the model's data contract)",
     )
-    capacity: int = Field(
-        ..., ge=1, le=1000, description="calls the team can make: the most leads the plan holds"
+    capacity: Capacity = Field(  # type: ignore[valid-type]
+        ...,
+        description="calls the team can make: the most leads the plan holds; or one capacity "
+        'line per channel ({"visit": 40, "email": 200}, filled in that order, a lead planned on '
+        "one channel at most), each line planning only leads with live consent on its channel",
+        examples=[100, {"visit": 40, "email": 200}],
+    )
+    channel: Channel | None = Field(
+        None,
+        strict=False,
+        description="the channel of the whole plan (with a whole-number capacity): only leads "
+        "with live consent on it are planned. Null or absent, with a whole-number capacity: a "
+        "plan on no particular channel, every lead not opted out eligible",
     )
     min_share: dict[str, Share] | None = Field(
         None,
@@ -438,12 +505,13 @@ class CallPlanRequest(BaseModel):
         '{"territory_type": 0.2}; {} asks for no minimum',
         examples=[{"territory_type": 0.2}],
     )
-    max_touches_30d: int = Field(
+    max_touches_30d: TouchCap = Field(  # type: ignore[valid-type]
         2,
-        ge=1,
-        le=100,
         description="a lead touched this often in the last 30 days (supplied contacts plus "
-        "earlier call plans) is not planned",
+        "earlier call plans) is not planned; one number for every channel, or one per channel "
+        '({"visit": 2, "email": 4}; a channel plan only; channels not named keep 2). On a '
+        "channel, its own touches count, and those recorded on no channel",
+        examples=[2, {"visit": 2, "email": 4}],
     )
     exploration_share: float = Field(
         0.05,
@@ -473,12 +541,22 @@ class CallPlanEntryOut(BaseModel):
         "guaranteed_share: placed by a segment's minimum share; exploration: drawn at random"
     )
     why: str = Field(description="why the lead is on the plan, in plain words")
+    channel: Channel | None = Field(
+        description="the channel to contact the lead on (null: a plan on no particular channel)"
+    )
+    withheld: list[str] = Field(
+        description="sensitive fields the plan's score did not use (no data-use consent for "
+        "call planning)"
+    )
 
 
 class CallPlanExclusionOut(BaseModel):
     lead_id: str
-    reason: str = Field(description="opted_out or contact_cap")
+    reason: str = Field(description="opted_out, contact_cap or no_channel_consent")
     why: str
+    channel: Channel | None = Field(
+        description="the capacity line it was excluded from (null: from the whole plan)"
+    )
 
 
 class GuaranteeOut(BaseModel):
@@ -490,12 +568,28 @@ class GuaranteeOut(BaseModel):
     )
     available: int = Field(description="eligible leads with this value")
     planned: int = Field(description="entries of the plan with this value")
+    channel: Channel | None = Field(description="the capacity line it applies to")
+
+
+class ChannelSummaryOut(BaseModel):
+    capacity: int
+    max_touches_30d: int
+    planned: int
+    eligible: int = Field(description="leads with live consent on the channel, under its cap")
+    removed_by_consent: int = Field(
+        description="leads without live consent on the channel (opted-out ones included)"
+    )
+    contact_capped: int = Field(description="leads at the channel's contact cap")
+    expected_conversions: float
 
 
 class CallPlanSummary(BaseModel):
     capacity: int
     planned: int = Field(description="min(capacity, eligible)")
-    eligible: int = Field(description="leads neither opted out nor at the contact cap")
+    eligible: int = Field(
+        description="leads neither opted out nor at the contact cap (a channel plan: with live "
+        "consent on a line's channel and under its cap, on one line at least)"
+    )
     expected_conversions: float = Field(
         description="sum of the plan's calibrated probabilities (expected number of conversions)"
     )
@@ -520,6 +614,13 @@ class CallPlanSummary(BaseModel):
     guarantees: list[GuaranteeOut]
     seed: str = Field(description="seed of the exploration draw (hex; from the lead ids)")
     contact_window_start: str = Field(description="touches from this moment on count (ISO, UTC)")
+    removed_by_consent: dict[Channel, int] = Field(
+        description="channel -> leads without live consent on it (opted-out ones included); "
+        "empty for a plan on no particular channel"
+    )
+    by_channel: dict[Channel, ChannelSummaryOut] = Field(
+        description="each capacity line's own figures (empty for a plan on no channel)"
+    )
 
 
 class CallPlanResponse(BaseModel):

@@ -316,3 +316,17 @@ def throwaway_postgres() -> Iterator[str]:
         if started:
             _stop(runner, base, data)
         shutil.rmtree(base, ignore_errors=True)
+
+
+def drop_all_tables(url: str) -> None:
+    """Drop every table of the database at ``url`` (whatever the schema's revision),
+    alembic_version included: tests that share the session's server start from nothing."""
+    from sqlalchemy import MetaData, create_engine
+
+    engine = create_engine(url)
+    try:
+        meta = MetaData()
+        meta.reflect(engine)
+        meta.drop_all(engine)
+    finally:
+        engine.dispose()

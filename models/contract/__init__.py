@@ -15,9 +15,11 @@ after-the-fact words in column names), ``leads`` (:class:`Contract`), ``sales``
 from candor.models.contract.builtin import HCP_LEADS, SALES_WEEKLY
 from candor.models.contract.fields import (
     MODEL_INPUT_ROLES,
+    Channel,
     ConsentScope,
     Field,
     Kind,
+    Purpose,
     Role,
     Sentinel,
 )
@@ -55,12 +57,14 @@ __all__ = [
     "PII_TOKENS",
     "PROTECTED_TOKENS",
     "SALES_WEEKLY",
+    "Channel",
     "ConsentScope",
     "Contract",
     "Field",
     "GapPolicy",
     "HolidayCalendar",
     "Kind",
+    "Purpose",
     "Role",
     "SalesContract",
     "SalesField",

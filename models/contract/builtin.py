@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from candor.models.contract.fields import ConsentScope, Field, Kind, Role
+from candor.models.contract.fields import Channel, ConsentScope, Field, Kind, Purpose, Role
 from candor.models.contract.leads import Contract
 from candor.models.contract.sales import HolidayCalendar, SalesContract, SalesField, SalesRole
 
@@ -136,14 +136,61 @@ HCP_LEADS = Contract(
         Field(
             "data_use_consent",
             Role.CONSENT,
-            description="consent to use health-derived data",
+            description="consent to use health-derived data (every purpose)",
             scope=ConsentScope.DATA_USE,
+        ),
+        Field(
+            "data_use_consent_call_planning",
+            Role.CONSENT,
+            description="consent to use health-derived data to plan calls as well",
+            scope=ConsentScope.DATA_USE,
+            purpose=Purpose.CALL_PLANNING,
         ),
         Field(
             "do_not_contact",
             Role.CONSENT,
             description="opted out of all contact",
             scope=ConsentScope.CONTACT,
+        ),
+        Field(
+            "consent_email",
+            Role.CONSENT,
+            description="consent to be contacted by e-mail (double opt-in)",
+            scope=ConsentScope.CONTACT_CHANNEL,
+            channel=Channel.EMAIL,
+            expires="consent_email_expires_at",
+        ),
+        Field(
+            "consent_email_expires_at",
+            Role.CONSENT_EXPIRY,
+            description="when the e-mail consent lapses (ISO 8601 date)",
+        ),
+        Field(
+            "consent_phone",
+            Role.CONSENT,
+            description="consent to be called",
+            scope=ConsentScope.CONTACT_CHANNEL,
+            channel=Channel.PHONE,
+        ),
+        Field(
+            "consent_visit",
+            Role.CONSENT,
+            description="consent to rep visits",
+            scope=ConsentScope.CONTACT_CHANNEL,
+            channel=Channel.VISIT,
+        ),
+        Field(
+            "consent_text",
+            Role.CONSENT,
+            description="consent to text messages",
+            scope=ConsentScope.CONTACT_CHANNEL,
+            channel=Channel.TEXT,
+            expires="consent_text_expires_at",
+        ),
+        Field(
+            "consent_text_expires_at",
+            Role.CONSENT_EXPIRY,
+            description="when the text-message consent lapses (ISO 8601 date)",
         ),
         Field("gender", Role.PROTECTED, description="self-reported gender"),
         Field("age_band", Role.PROTECTED, description="age band"),

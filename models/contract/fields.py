@@ -6,8 +6,16 @@ Roles:
     pii: personal data; never a feature, never stored raw.
     sensitive: health-derived model input, used only where the data-use consent allows.
     protected: never a feature; kept for fairness audits.
-    consent: a consent flag; ``scope`` says whether it governs data use or contact.
+    consent: a consent flag; ``scope`` says what it governs (see :class:`ConsentScope`).
+    consent_expiry: when a consent lapses (an ISO 8601 date or date-time), named by the
+        ``expires`` of the consent fields it bounds; never a model input.
     target: the binary outcome (1 = converted).
+
+Consent, per channel and purpose: a ``data_use`` flag may name the ``purpose`` it covers
+(``scoring`` or ``call_planning``; none: every purpose); a ``contact_channel`` flag is the
+consent to be contacted on one ``channel`` (true = given); a ``contact`` flag is an opt-out
+(true = opted out), of every channel, or of its ``channel`` alone. A granted flag whose
+``expires`` field holds a moment at or before the time of the request counts as not given.
 """
 
 from __future__ import annotations
@@ -23,6 +31,7 @@ class Role(StrEnum):
     SENSITIVE = "sensitive"
     PROTECTED = "protected"
     CONSENT = "consent"
+    CONSENT_EXPIRY = "consent_expiry"
     TARGET = "target"
 
 
@@ -33,8 +42,25 @@ class Kind(StrEnum):
 
 
 class ConsentScope(StrEnum):
-    DATA_USE = "data_use"  # governs use of sensitive (health-derived) fields
-    CONTACT = "contact"  # true means the lead opted out of contact
+    DATA_USE = "data_use"  # true: sensitive (health-derived) fields may be used (for `purpose`)
+    CONTACT = "contact"  # true means the lead opted out of contact (on `channel`, else on all)
+    CONTACT_CHANNEL = "contact_channel"  # true: consent to be contacted on `channel`
+
+
+class Channel(StrEnum):
+    """The contact channels a consent can name (and a call plan can plan on)."""
+
+    EMAIL = "email"
+    PHONE = "phone"
+    VISIT = "visit"
+    TEXT = "text"
+
+
+class Purpose(StrEnum):
+    """What sensitive data may be used for, as a data-use consent names it."""
+
+    SCORING = "scoring"
+    CALL_PLANNING = "call_planning"
 
 
 MODEL_INPUT_ROLES = frozenset({Role.FEATURE, Role.SENSITIVE})
@@ -77,6 +103,11 @@ class Field:
         after_the_fact: declared as filled in after the outcome; excluded from training.
         audit_segment: a fairness-audit segment (for example region).
         scope: for consent fields, what the flag governs.
+        channel: for contact consents, the one channel the flag is about (an opt-out without
+            one covers every channel; a ``contact_channel`` consent needs one).
+        purpose: for data-use consents, the one purpose the flag covers (none: every purpose).
+        expires: for granted consents (``data_use``, ``contact_channel``), the name of the
+            ``consent_expiry`` field that says when the consent lapses (a missing value: never).
         bins: for a numeric protected attribute or audit segment (age in years): the edges
             that band it for fairness audits (``[30, 40, 50, 60]``: under 30, 30-39, ...,
             60 and over); serving still takes the number.
@@ -97,6 +128,9 @@ class Field:
     after_the_fact: bool = False
     audit_segment: bool = False
     scope: ConsentScope | None = None
+    channel: Channel | None = None
+    purpose: Purpose | None = None
+    expires: str = ""
     bins: tuple[float, ...] = ()
     quantiles: int | None = None
     sentinels: tuple[Sentinel, ...] = ()

@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from candor.models.contract.field_set import FieldSet
-from candor.models.contract.fields import ConsentScope, Field, Kind, Role
+from candor.models.contract.fields import Channel, ConsentScope, Field, Kind, Purpose, Role
 from candor.models.contract.vocabulary import PII_TOKENS, PROTECTED_TOKENS, name_tokens
 from candor.models.errors import ContractError
 
@@ -67,12 +67,43 @@ class Contract(FieldSet[Field, Role]):
 
     @property
     def data_use_consent(self) -> Field | None:
-        found = [f for f in self.with_role(Role.CONSENT) if f.scope is ConsentScope.DATA_USE]
+        """The data-use consent of every purpose, else the one of scoring (what training and
+        the fitted schema name); :meth:`data_use_consents` gives all that govern a purpose."""
+        found = self.data_use_consents(Purpose.SCORING)
         return found[0] if found else None
+
+    def data_use_consents(self, purpose: Purpose) -> list[Field]:
+        """The data-use consents that govern ``purpose``: its own and the one of every purpose
+        (that one first). Sensitive fields serve ``purpose`` only where all of them are given."""
+        found = self._with_scope(ConsentScope.DATA_USE)
+        return sorted(
+            (f for f in found if f.purpose in (None, purpose)), key=lambda f: f.purpose is not None
+        )
 
     @property
     def contact_opt_outs(self) -> list[Field]:
-        return [f for f in self.with_role(Role.CONSENT) if f.scope is ConsentScope.CONTACT]
+        """Opt-outs (true = opted out): of every channel, or of their ``channel``."""
+        return self._with_scope(ConsentScope.CONTACT)
+
+    @property
+    def channel_consents(self) -> list[Field]:
+        """Per-channel contact consents (true = given), in declared order."""
+        return self._with_scope(ConsentScope.CONTACT_CHANNEL)
+
+    @property
+    def channels(self) -> tuple[Channel, ...]:
+        """The channels a lead of this contract may be contacted on, where its consent allows:
+        those of its per-channel consents, or, when it declares none, every channel (the
+        opt-outs alone then decide, as ``do_not_contact`` always did)."""
+        declared = [f.channel for f in self.channel_consents if f.channel is not None]
+        return tuple(declared) if declared else tuple(Channel)
+
+    @property
+    def consent_expiries(self) -> list[Field]:
+        return self.with_role(Role.CONSENT_EXPIRY)
+
+    def _with_scope(self, scope: ConsentScope) -> list[Field]:
+        return [f for f in self.with_role(Role.CONSENT) if f.scope is scope]
 
     @property
     def audit_segments(self) -> list[Field]:
@@ -119,11 +150,7 @@ class Contract(FieldSet[Field, Role]):
                 f"field {f.name!r} has role {f.role} but no kind "
                 f"(expected one of {[str(k) for k in Kind]})"
             )
-        if f.role is Role.CONSENT and f.scope is None:
-            problems.append(
-                f"consent field {f.name!r} needs a scope "
-                f"(expected one of {[str(s) for s in ConsentScope]})"
-            )
+        problems += _consent_problems(f)
         if f.is_model_input:
             tokens = name_tokens(f.name)
             if tokens & PII_TOKENS:
@@ -150,16 +177,52 @@ class Contract(FieldSet[Field, Role]):
                 f"field {DEFAULT_ID_FIELD.name!r} is the lead id requests carry: declare it "
                 "with role id, or rename it"
             )
-        if len([f for f in self.with_role(Role.CONSENT) if f.scope is ConsentScope.DATA_USE]) > 1:
-            problems.append("contract may have at most one consent field with scope data_use")
+        problems += self._consent_set_problems()
         if self.sensitive_fields and self.data_use_consent is None:
             problems.append(
                 "sensitive fields "
                 f"{[f.name for f in self.sensitive_fields]} need a consent field with scope "
-                "data_use"
+                "data_use (of every purpose, or of purpose scoring)"
             )
         if not self.model_inputs:
             problems.append("contract declares no model inputs (role feature or sensitive)")
+        return problems
+
+    def _consent_set_problems(self) -> list[str]:
+        problems = []
+        data_use = self._with_scope(ConsentScope.DATA_USE)
+        for purpose in (None, *Purpose):
+            named = [f.name for f in data_use if f.purpose == purpose]
+            if len(named) > 1:
+                which = f"of purpose {purpose}" if purpose else "of every purpose"
+                problems.append(
+                    "contract may have at most one consent field with scope data_use "
+                    f"{which}, found {named}"
+                )
+        for channel in Channel:
+            named = [f.name for f in self.channel_consents if f.channel is channel]
+            if len(named) > 1:
+                problems.append(
+                    f"channel {channel} has more than one consent field with scope "
+                    f"contact_channel: {named}"
+                )
+        expiries = {f.name for f in self.consent_expiries}
+        for f in self.with_role(Role.CONSENT):
+            if f.expires and f.expires not in expiries:
+                why = (
+                    f"is a field with role {self[f.expires].role}"
+                    if f.expires in self
+                    else "is not a field of the contract"
+                )
+                problems.append(
+                    f"consent field {f.name!r}: expires names {f.expires!r}, which {why}; "
+                    "expected a field with role consent_expiry"
+                )
+        named_expiries = {f.expires for f in self.with_role(Role.CONSENT)}
+        for name in sorted(expiries - named_expiries):
+            problems.append(
+                f"field {name!r} has role consent_expiry but no consent field names it in 'expires'"
+            )
         return problems
 
 
@@ -169,6 +232,44 @@ DEFAULT_ID_FIELD = Field(
     Role.ID,
     description="the lead's identifier (the training export had none; requests carry one)",
 )
+
+
+def _consent_problems(f: Field) -> list[str]:
+    """A consent field's scope, channel, purpose and expiry, each named with the field."""
+    where = f"consent field {f.name!r}"
+    if f.role is not Role.CONSENT:
+        attributes = [
+            key
+            for key, value in (
+                ("channel", f.channel),
+                ("purpose", f.purpose),
+                ("expires", f.expires),
+            )
+            if value
+        ]
+        if f.role is Role.CONSENT_EXPIRY and f.kind is not None:
+            return [f"field {f.name!r}: a consent expiry is a date and takes no kind"]
+        if attributes:
+            return [f"field {f.name!r}: {', '.join(attributes)} belong to consent fields only"]
+        return []
+    if f.scope is None:
+        return [f"{where} needs a scope (expected one of {[str(s) for s in ConsentScope]})"]
+    problems = []
+    if f.scope is ConsentScope.CONTACT_CHANNEL and f.channel is None:
+        problems.append(
+            f"{where} has scope contact_channel but no channel "
+            f"(expected one of {[str(c) for c in Channel]})"
+        )
+    if f.channel is not None and f.scope is ConsentScope.DATA_USE:
+        problems.append(f"{where}: a data_use consent takes a purpose, not a channel")
+    if f.purpose is not None and f.scope is not ConsentScope.DATA_USE:
+        problems.append(f"{where}: purpose belongs to a data_use consent, not scope {f.scope}")
+    if f.expires and f.scope is ConsentScope.CONTACT:
+        problems.append(
+            f"{where}: an opt-out (scope contact) does not expire; expires belongs to a "
+            "granted consent (scope data_use or contact_channel)"
+        )
+    return problems
 
 
 def _band_problems(f: Field) -> list[str]:

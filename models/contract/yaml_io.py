@@ -11,7 +11,7 @@ from typing import Any, TypeVar, get_type_hints
 
 import yaml
 
-from candor.models.contract.fields import ConsentScope, Field, Kind, Sentinel
+from candor.models.contract.fields import Channel, ConsentScope, Field, Kind, Purpose, Sentinel
 from candor.models.contract.leads import Contract
 from candor.models.contract.sales import (
     MAX_SEASON_LENGTH,
@@ -115,6 +115,14 @@ def _read(path: Path) -> Any:
 def _lead_field_kwargs(spec: Mapping[str, Any], kwargs: dict[str, Any]) -> None:
     if spec.get("scope") is not None:
         kwargs["scope"] = ConsentScope(spec["scope"])
+    if spec.get("channel") is not None:
+        kwargs["channel"] = _choice(Channel, "channel", spec["channel"])
+    if spec.get("purpose") is not None:
+        kwargs["purpose"] = _choice(Purpose, "purpose", spec["purpose"])
+    if spec.get("expires") is not None:
+        if not isinstance(spec["expires"], str) or not spec["expires"].strip():
+            raise ValueError("expires must name the field holding the consent's expiry")
+        kwargs["expires"] = spec["expires"]
     tokens = spec.get("missing_tokens", ())
     if isinstance(tokens, str | int | float):  # `missing_tokens: Select`
         tokens = [tokens]
@@ -127,6 +135,13 @@ def _lead_field_kwargs(spec: Mapping[str, Any], kwargs: dict[str, Any]) -> None:
     if quantiles is not None and (not isinstance(quantiles, int) or isinstance(quantiles, bool)):
         raise ValueError("quantiles must be a whole number of bands, e.g. 5")
     kwargs["sentinels"] = tuple(_sentinels(spec.get("sentinels") or ()))
+
+
+def _choice(kind: type[Channel] | type[Purpose], key: str, value: Any) -> Any:
+    try:
+        return kind(value)
+    except ValueError:
+        raise ValueError(f"{key} {value!r} is not one of {[str(c) for c in kind]}") from None
 
 
 def _is_number(value: Any) -> bool:

@@ -10,7 +10,8 @@ It works on plain Python sequences, column by column, so that a single lead neve
 DataFrame (see PERFORMANCE.md: ~25 us per lead against ~18 ms for a one-row DataFrame).
 
 Consent: a sensitive (health-derived) field is used only where the contract's data-use consent
-flag is true; otherwise the model sees it as missing and the field is reported as withheld.
+flag is true (serving passes the consent of the request's purpose at its time); otherwise the
+model sees it as missing and the field is reported as withheld.
 """
 
 from __future__ import annotations
@@ -312,7 +313,11 @@ def _numeric_column(name: str, raw: Sequence[Any], tokens: Sequence[str]) -> lis
 
 
 def build_features(
-    columns: Mapping[str, Any], *, schema: FeatureSchema, n_rows: int
+    columns: Mapping[str, Any],
+    *,
+    schema: FeatureSchema,
+    n_rows: int,
+    consent: np.ndarray | None = None,
 ) -> FeatureMatrix:
     """Encode raw columns into the model's float matrix.
 
@@ -321,14 +326,20 @@ def build_features(
             reader: see _encode_array); absent fields count as missing.
         schema: the fitted schema of the model that will read the matrix.
         n_rows: the number of leads (needed when ``columns`` holds none of the inputs).
+        consent: per lead, True where its sensitive inputs may be used (the data-use consent
+            of one purpose at one moment: :mod:`candor.models.leads.consent`); by default, the
+            flag the schema names.
     """
     n_inputs = len(schema.specs)
     values = np.full((n_rows, n_inputs), np.nan, dtype=np.float64)
     unseen = np.zeros((n_rows, n_inputs), dtype=bool)
     withheld = np.zeros((n_rows, n_inputs), dtype=bool)
-    consent: list[bool] | None = None
-    if schema.consent_field is not None and any(s.sensitive for s in schema.specs):
-        consent = _consent_mask(columns.get(schema.consent_field), n_rows)
+    if (
+        consent is None
+        and schema.consent_field is not None
+        and any(s.sensitive for s in schema.specs)
+    ):
+        consent = np.asarray(_consent_mask(columns.get(schema.consent_field), n_rows), dtype=bool)
     errors: list[ErrorDetail] = []
     for j, spec in enumerate(schema.specs):
         raw = columns.get(spec.name)
@@ -367,7 +378,7 @@ def build_features(
         else:
             values[:, j] = _numeric_column(spec.name, raw, spec.missing_tokens)
         if spec.sensitive and consent is not None:
-            refused = ~np.asarray(consent, dtype=bool)
+            refused = ~consent
             withheld[:, j] = refused & (~np.isnan(values[:, j]) | unseen[:, j])
             values[refused, j] = np.nan
             unseen[refused, j] = False

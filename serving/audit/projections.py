@@ -106,19 +106,21 @@ def changes(event: StoredEvent, body: dict[str, Any] | None = None) -> list[Chan
             )
         ]
     if kind == ev.TOUCHES:
+        # [lead_key, score_id], with the channel third since call plans name one
         return [
             Change(
                 "projected_touches",
                 {
                     "seq": event.seq,
                     "position": i,
-                    "lead_key": lead_key,
+                    "lead_key": touch[0],
                     "planned_at": event.at,
                     "plan_id": event.subject,
-                    "score_id": score_id,
+                    "score_id": touch[1],
+                    "channel": touch[2] if len(touch) > 2 else None,
                 },
             )
-            for i, (lead_key, score_id) in enumerate(parsed["touches"])
+            for i, touch in enumerate(parsed["touches"])
         ]
     if kind == ev.KEY_CREATED:
         return [

@@ -903,12 +903,20 @@ class AuditStore:
         plan_id: str,
         requested_by: str,
         score_ids: Sequence[str | None] | None = None,
+        channels: Sequence[str | None] | None = None,
     ) -> NewEvent:
-        """The event placing each lead on a call plan (``score_ids`` parallel to ``lead_ids``)."""
-        if score_ids is not None and len(score_ids) != len(lead_ids):
-            raise ValueError(f"{len(score_ids)} score ids for {len(lead_ids)} leads")
+        """The event placing each lead on a call plan (``score_ids`` and ``channels`` parallel
+        to ``lead_ids``). Each touch is ``[lead_key, score_id]``, with the channel third when
+        it has one: a touch without a channel is written as it always was."""
+        for name, parallel in (("score ids", score_ids), ("channels", channels)):
+            if parallel is not None and len(parallel) != len(lead_ids):
+                raise ValueError(f"{len(parallel)} {name} for {len(lead_ids)} leads")
         links = score_ids if score_ids is not None else [None] * len(lead_ids)
-        touches = [[self.lead_key(i), s] for i, s in zip(lead_ids, links, strict=True)]
+        on = channels if channels is not None else [None] * len(lead_ids)
+        touches = [
+            [self.lead_key(i), s] if c is None else [self.lead_key(i), s, c]
+            for i, s, c in zip(lead_ids, links, on, strict=True)
+        ]
         return NewEvent(ev.TOUCHES, requested_by, plan_id, body_text({"touches": touches}))
 
     def record_touches(
@@ -918,6 +926,7 @@ class AuditStore:
         plan_id: str,
         requested_by: str,
         score_ids: Sequence[str | None] | None = None,
+        channels: Sequence[str | None] | None = None,
     ) -> None:
         """Record each lead as touched by a call plan, all or none, before returning."""
         if not lead_ids:
@@ -925,7 +934,11 @@ class AuditStore:
         self.log.append(
             [
                 self.touches_event(
-                    lead_ids, plan_id=plan_id, requested_by=requested_by, score_ids=score_ids
+                    lead_ids,
+                    plan_id=plan_id,
+                    requested_by=requested_by,
+                    score_ids=score_ids,
+                    channels=channels,
                 )
             ]
         )
@@ -935,25 +948,33 @@ class AuditStore:
 
         Every asked lead id is a key (0 when it has none); leads are matched by keyed hash.
         """
+        by_channel = self.touches_by_channel_since(lead_ids, since_iso)
+        return {lead_id: sum(by_channel[lead_id].values()) for lead_id in lead_ids}
+
+    def touches_by_channel_since(
+        self, lead_ids: Sequence[str], since_iso: str
+    ) -> dict[str, dict[str | None, int]]:
+        """Call-plan touches per lead and channel (None: recorded without one) at or after
+        ``since_iso`` (ISO 8601; UTC if no offset); every asked lead id is a key."""
         since = datetime.fromisoformat(since_iso)
         since = since.replace(tzinfo=UTC) if since.tzinfo is None else since.astimezone(UTC)
         # planned_at is stored as utc_now() text: the same format compares in time order
         since_text = since.isoformat(timespec="microseconds")
         ids_by_key = {self.lead_key(lead_id): lead_id for lead_id in lead_ids}
-        counts = dict.fromkeys(lead_ids, 0)
+        counts: dict[str, dict[str | None, int]] = {lead_id: {} for lead_id in lead_ids}
         keys = list(ids_by_key)
         with self._read("call-plan touches") as conn:
             for start in range(0, len(keys), _IN_CHUNK):
                 query = (
-                    select(TOUCHES.c.lead_key, func.count())
+                    select(TOUCHES.c.lead_key, TOUCHES.c.channel, func.count())
                     .where(
                         TOUCHES.c.lead_key.in_(keys[start : start + _IN_CHUNK]),
                         TOUCHES.c.planned_at >= since_text,
                     )
-                    .group_by(TOUCHES.c.lead_key)
+                    .group_by(TOUCHES.c.lead_key, TOUCHES.c.channel)
                 )
-                for key, n in conn.execute(query):
-                    counts[ids_by_key[key]] = int(n)
+                for key, channel, n in conn.execute(query):
+                    counts[ids_by_key[key]][channel] = int(n)
         return counts
 
     # --- API keys -------------------------------------------------------------------------

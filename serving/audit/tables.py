@@ -190,6 +190,8 @@ class ProjectedTouch(Base):
     planned_at: Mapped[str] = mapped_column(String(40), nullable=False)  # ISO 8601, UTC
     plan_id: Mapped[str] = mapped_column(String(32), nullable=False, index=True)
     score_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    # the channel the plan placed the lead on; None: a plan without one (or before channels)
+    channel: Mapped[str | None] = mapped_column(String(16), nullable=True)
 
     __table_args__ = (Index("ix_projected_touches_lead_key_planned_at", "lead_key", "planned_at"),)
 

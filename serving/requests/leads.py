@@ -13,12 +13,14 @@ from pydantic import (
     Field,
     TypeAdapter,
     ValidationError,
+    WithJsonSchema,
     create_model,
 )
 
 from candor.models.contract import Contract, Kind, Role
 from candor.models.contract import Field as ContractField
 from candor.models.errors import ErrorDetail, InputValidationError, summarise
+from candor.models.leads.consent import EXPIRY_FORMAT, parse_moment
 from candor.models.leads.input_limits import InputLimits
 from candor.serving.errors import validation_details
 
@@ -57,6 +59,31 @@ def protected_value_type(limits: InputLimits) -> Any:
     return Annotated[str | int | float | None, BeforeValidator(check)]
 
 
+def _check_expiry(value: Any) -> Any:
+    # checked before the type, so that an error names the field and says what is expected
+    if value is None:
+        return value
+    if not isinstance(value, str) or len(value) > 64 or value != value.strip() or not value:
+        raise ValueError(f"expected {EXPIRY_FORMAT} as text, or null")
+    parse_moment(value)  # its ValueError says what was expected, never repeating the value
+    return value
+
+
+EXPIRY_TYPE = Annotated[
+    str | None,
+    BeforeValidator(_check_expiry),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "string", "format": "date"},
+                {"type": "string", "format": "date-time"},
+                {"type": "null"},
+            ]
+        }
+    ),
+]
+
+
 def _token_as_null(tokens: tuple[str, ...]) -> Any:
     def check(value: Any) -> Any:
         return None if isinstance(value, str) and value.strip() in tokens else value
@@ -67,6 +94,8 @@ def _token_as_null(tokens: tuple[str, ...]) -> Any:
 def _python_type(f: ContractField, limits: InputLimits) -> Any:
     if f.role is Role.ID:
         return lead_id_type(limits)
+    if f.role is Role.CONSENT_EXPIRY:
+        return EXPIRY_TYPE
     if f.role is Role.CONSENT or f.kind is Kind.BOOLEAN:
         if f.missing_tokens:  # "unknown", declared missing, reads as null as in a file
             return Annotated[bool | None, BeforeValidator(_token_as_null(f.missing_tokens))]

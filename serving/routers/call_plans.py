@@ -2,7 +2,8 @@
 
 The rules are those of :mod:`candor.models.call_plan` and the work is
 :func:`candor.serving.services.call_plans.make_call_plan`; this module checks the request at the
-edge: leads against the model's contract, minimum shares, the supplied contact history.
+edge: leads against the model's contract, minimum shares, the channels and caps, the supplied
+contact history.
 """
 
 from __future__ import annotations
@@ -15,13 +16,15 @@ from typing import Any
 from fastapi import APIRouter
 
 from candor.models.call_plan import (
+    DEFAULT_MAX_TOUCHES_30D,
+    ChannelLine,
     PlanRules,
     default_min_share,
     recent_contacts,
     segment_fields,
     window_start,
 )
-from candor.models.contract import Contract, Role
+from candor.models.contract import Channel, Contract, Role
 from candor.models.errors import ErrorDetail, InputValidationError, raise_if_invalid
 from candor.models.transparency import disclosure
 from candor.serving.dependencies import (
@@ -52,8 +55,8 @@ router = APIRouter(tags=["call plans"])
     status_code=201,
     responses=error_responses(401, 403, *IDEMPOTENT_STATUSES, *BODY_STATUSES, 503),
     openapi_extra=IDEMPOTENCY_KEY,
-    summary="Plan whom to call within a capacity: minimum shares per segment, contact cap, "
-    "exploration, each entry explained",
+    summary="Plan whom to call within a capacity, on a channel or per channel: minimum shares "
+    "per segment, contact cap, exploration, each entry explained",
 )
 def create_call_plan(
     caller: ScorerDep,  # first: an unknown caller learns nothing else
@@ -64,11 +67,18 @@ def create_call_plan(
 ) -> dict[str, Any]:
     leads = service.requests.validate(body.leads, limit=settings.max_leads_per_request)
     lead_ids = [str(lead[service.id_field]) for lead in leads]
+    lines = channel_lines(
+        body.capacity, body.channel, body.max_touches_30d, contract=service.contract
+    )
     rules = PlanRules(
-        capacity=body.capacity,
+        capacity=sum(line.capacity for line in lines) if lines else body.capacity,
         min_share=checked_min_share(body.min_share, service.contract),
-        max_touches_30d=body.max_touches_30d,
+        # a cap per channel is each line's own (a channel plan's caps are its lines')
+        max_touches_30d=body.max_touches_30d
+        if isinstance(body.max_touches_30d, int)
+        else DEFAULT_MAX_TOUCHES_30D,
         exploration_share=body.exploration_share,
+        lines=lines,
     )
     now = datetime.now(UTC)
     since = window_start(now)
@@ -80,19 +90,89 @@ def create_call_plan(
         supplied=supplied_touches(body.contact_history, lead_ids, now=now, since=since),
         since=since,
         requested_by=caller.name,
+        now=now,
     )
-    plan, score_ids = planned.plan, planned.score_ids
+    plan, score_ids, withheld = planned.plan, planned.score_ids, planned.withheld
     summary = asdict(plan.summary)
     summary["seed"] = f"{plan.summary.seed:016x}"  # 64 bits: more than a JSON number holds
     summary["contact_window_start"] = planned.since.isoformat()
     return {
         "plan_id": planned.plan_id,
         "model": service.model_ref.to_dict(),
-        "plan": [{**asdict(entry), "score_id": score_ids[entry.lead_id]} for entry in plan.entries],
+        "plan": [
+            {
+                **asdict(entry),
+                "score_id": score_ids[entry.lead_id],
+                "withheld": list(withheld[entry.lead_id]),
+            }
+            for entry in plan.entries
+        ],
         "excluded": [asdict(exclusion) for exclusion in plan.excluded],
         "summary": summary,
         "disclosure": disclosure(service.model_ref.name),
     }
+
+
+def channel_lines(
+    capacity: int | Mapping[Channel, int],
+    channel: Channel | None,
+    caps: int | Mapping[Channel, int],
+    *,
+    contract: Contract,
+) -> tuple[ChannelLine, ...]:
+    """The plan's capacity lines: one per channel of a per-channel capacity, one for a plan's
+    ``channel``, none for a plan on no particular channel. Channels must be the contract's;
+    a per-channel cap needs a channel plan."""
+    known = [str(c) for c in contract.channels]
+    problems: list[ErrorDetail] = []
+
+    def unknown(where: str, name: Channel) -> None:
+        problems.append(
+            ErrorDetail(
+                where,
+                f"{str(name)!r} is not a channel of contract {contract.version_tag}; "
+                f"expected one of {known}",
+            )
+        )
+
+    if isinstance(capacity, Mapping):
+        if channel is not None:
+            problems.append(
+                ErrorDetail(
+                    "channel",
+                    "give a channel with a whole-number capacity, or a capacity per channel, "
+                    "not both",
+                )
+            )
+        wanted = dict(capacity)
+    elif channel is not None:
+        wanted = {channel: capacity}
+    else:
+        wanted = {}
+    for name in wanted:
+        if str(name) not in known:
+            unknown("channel" if channel is not None else f"capacity.{name}", name)
+    if isinstance(caps, Mapping):
+        if not wanted:
+            problems.append(
+                ErrorDetail(
+                    "max_touches_30d",
+                    "a cap per channel needs a channel plan ('channel', or a capacity per "
+                    "channel); a plan on no particular channel takes one number",
+                )
+            )
+        for name in caps:
+            if str(name) not in known:
+                unknown(f"max_touches_30d.{name}", name)
+    if problems:  # one problem named in the message, all in the details
+        raise InputValidationError(f"field {problems[0].field!r}: {problems[0].message}", problems)
+
+    def cap(name: Channel) -> int:
+        if isinstance(caps, Mapping):
+            return caps.get(name, DEFAULT_MAX_TOUCHES_30D)
+        return caps
+
+    return tuple(ChannelLine(str(name), n, cap(name)) for name, n in wanted.items())
 
 
 def checked_min_share(

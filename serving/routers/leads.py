@@ -36,6 +36,7 @@ def lead_result_json(result: LeadScore, *, top_k: int | None) -> dict[str, Any]:
         "lead_id": result.lead_id,
         "score_id": result.score_id,
         "suppressed": result.suppressed,
+        "channels": list(result.channels),
         "score": result.score,
         "grade": result.grade,
         "margin": explanation.margin if explanation is not None else None,
@@ -44,6 +45,7 @@ def lead_result_json(result: LeadScore, *, top_k: int | None) -> dict[str, Any]:
         "confidence": confidence.to_dict() if confidence is not None else None,
         "review": review.to_dict() if review is not None else None,
         "withheld": list(result.withheld),
+        "call_planning_withheld": list(result.call_planning_withheld),
     }
 
 

@@ -1,6 +1,7 @@
 """The one scoring core of every path: HTTP, the batch command, Spark and the MLflow model.
 
-Columns in, arrays out: opted-out leads are suppressed, the rest encoded into one matrix,
+Columns in, arrays out: leads no channel may reach (an opt-out, or no live contact consent on
+any channel, at the time of the request) are suppressed, the rest encoded into one matrix,
 predicted, calibrated, explained (TreeSHAP) and flagged for review in whole-batch NumPy. Strings
 are built only for what is returned: the top reasons (:mod:`candor.explain.reason_columns`,
 once per distinct sentence) and the notes of out-of-distribution leads. Each path then takes
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from functools import cached_property
 from typing import Any, TypeAlias
 
@@ -19,13 +21,13 @@ import numpy as np
 import pyarrow as pa
 
 from candor.explain.reason_columns import ReasonColumns, reason_columns
-from candor.models.contract import Contract
+from candor.models.contract import Contract, Purpose
+from candor.models.leads.consent import ConsentState, contact_consent, data_use_consent
 from candor.models.leads.features import (
     FeatureMatrix,
     FeatureSchema,
     build_features,
     out_of_range,
-    parse_bool,
 )
 from candor.models.leads.input_limits import DEFAULT_LIMITS, InputLimits
 from candor.models.leads.scorer import LeadScorer
@@ -48,28 +50,19 @@ _LEVELS = tuple(str(level) for level in LEVELS)
 _CODE_SETS = tuple(review_codes(bits) for bits in range(1 << len(CODE_ORDER)))
 
 
-def opted_out(columns: Mapping[str, Column], names: Sequence[str], n_rows: int) -> np.ndarray:
-    """True where any contact opt-out flag is true (a file reader's float arrays, or values)."""
-    out = np.zeros(n_rows, dtype=bool)
-    for name in names:
-        raw = columns.get(name)
-        if raw is None:
-            continue
-        if isinstance(raw, np.ndarray) and raw.dtype.kind in "fb":
-            out |= np.asarray(raw, dtype=np.float64) == 1.0
-        else:
-            values = raw.to_pylist() if isinstance(raw, pa.Array | pa.ChunkedArray) else raw
-            out |= np.fromiter((parse_bool(v) is True for v in values), bool, n_rows)
-    return out
-
-
 @dataclass(frozen=True)
 class ScoredBatch:
     """The results of n leads; the arrays of scored leads have one row per entry of ``rows``.
 
     Attributes:
         lead_ids, score_ids: per lead, in input order.
-        suppressed: per lead, True where it opted out of contact (no score, nothing else).
+        suppressed: per lead, True where no channel may reach it: an opt-out, or no live
+            contact consent on any channel (no score, nothing else).
+        consent: per lead, the channels it may be contacted on (at the time of the request).
+        purpose: what the scores serve; sensitive inputs were used where the data-use consent
+            of that purpose was given and live (``withheld_names`` lists the others).
+        call_planning_refused: per scored lead, True where the data-use consent of call
+            planning is not given (its present sensitive inputs: ``call_planning_withheld``).
         rows: input positions of the scored (not suppressed) leads, ascending.
         matrix: their encoded inputs (NaN missing; withheld and unseen masks).
         contributions: (m, k + 1) TreeSHAP contributions in log-odds, the base value last.
@@ -95,6 +88,9 @@ class ScoredBatch:
     unseen_values: dict[int, dict[str, Any]]  # scored-row index -> unseen categories' labels
     reasons: ReasonColumns | None
     schema: FeatureSchema
+    consent: ConsentState
+    purpose: Purpose
+    call_planning_refused: np.ndarray
 
     @property
     def n_leads(self) -> int:
@@ -123,6 +119,25 @@ class ScoredBatch:
         out: list[tuple[str, ...]] = [()] * len(self.rows)
         for i in np.flatnonzero(self.matrix.withheld.any(axis=1)).tolist():
             out[i] = tuple(names[j] for j in np.flatnonzero(self.matrix.withheld[i]).tolist())
+        return out
+
+    @cached_property
+    def channels(self) -> list[tuple[str, ...]]:
+        """Per lead (input order), the channels it may be contacted on, in the contract's
+        order: empty for a suppressed lead. With a contract that declares no per-channel
+        consent every channel is listed (its opt-outs cover them all)."""
+        return self.consent.channels_of(np.arange(self.n_leads))
+
+    @cached_property
+    def call_planning_withheld(self) -> list[tuple[str, ...]]:
+        """Per scored lead, the sensitive inputs it gave that call planning may not use."""
+        names = self.schema.names
+        sensitive = np.array([s.sensitive for s in self.schema.specs], dtype=bool)
+        present = self.matrix.withheld | ~np.isnan(self.matrix.values) | self.matrix.unseen
+        refused = present & sensitive[None, :] & self.call_planning_refused[:, None]
+        out: list[tuple[str, ...]] = [()] * len(self.rows)
+        for i in np.flatnonzero(refused.any(axis=1)).tolist():
+            out[i] = tuple(names[j] for j in np.flatnonzero(refused[i]).tolist())
         return out
 
     def encoded_inputs(self) -> list[list[float | int | None]]:
@@ -156,7 +171,6 @@ class LeadBatchScorer:
         self.schema: FeatureSchema = scorer.schema_
         self.contract: Contract = scorer.contract_
         self.id_field = self.contract.id_field.name
-        self.opt_out_fields = [f.name for f in self.contract.contact_opt_outs]
 
     def score(
         self,
@@ -166,6 +180,8 @@ class LeadBatchScorer:
         score_ids: Sequence[str],
         top_k: int | None,
         explain: bool = True,
+        now: datetime | None = None,
+        purpose: Purpose = Purpose.SCORING,
     ) -> ScoredBatch:
         """Score ``n_rows`` validated leads given as columns (absent fields count as missing).
 
@@ -174,16 +190,23 @@ class LeadBatchScorer:
             top_k: reasons in words per lead (None: every input); ignored without ``explain``.
             explain: build reasons in words at all (the contributions are computed anyway:
                 the audit keeps them).
+            now: the moment consent is read at (expiries at or before it have lapsed);
+                by default the clock's.
+            purpose: what the scores serve: sensitive inputs are used where the data-use
+                consent of this purpose is given (call plans score for call planning).
         """
+        now = datetime.now(UTC) if now is None else now
         raw_ids = columns[self.id_field]
         ids = raw_ids.to_pylist() if isinstance(raw_ids, pa.Array | pa.ChunkedArray) else raw_ids
         lead_ids = [str(v) for v in ids]
-        suppressed = opted_out(columns, self.opt_out_fields, n_rows)
+        consent = contact_consent(columns, self.contract, n_rows=n_rows, now=now)
+        suppressed = consent.opted_out
         rows = np.flatnonzero(~suppressed)
         if len(rows) < n_rows:
             columns = {name: _take(col, rows) for name, col in columns.items()}
         m = len(rows)
-        matrix = build_features(columns, schema=self.schema, n_rows=m)
+        data_use = data_use_consent(columns, self.contract, n_rows=m, now=now)
+        matrix = build_features(columns, schema=self.schema, n_rows=m, consent=data_use[purpose])
         # margins from predict(), not from summed contributions: the two differ by ~1e-16, and
         # Venn-Abers is a step function, so the score must come from the very same path as the
         # holdout metrics and the champion gate
@@ -231,6 +254,9 @@ class LeadBatchScorer:
             unseen_values=unseen_values,
             reasons=reasons,
             schema=self.schema,
+            consent=consent,
+            purpose=purpose,
+            call_planning_refused=~data_use[Purpose.CALL_PLANNING],
         )
 
     def _out_of_distribution(

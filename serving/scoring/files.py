@@ -22,7 +22,14 @@ from candor.models.errors import OptionError
 
 PARQUET_SUFFIXES = (".parquet", ".pq")
 CSV_SUFFIXES = (".csv",)
-_LIST_COLUMNS = ("review_reasons", "review_notes", "withheld", "reasons")
+_LIST_COLUMNS = (
+    "review_reasons",
+    "review_notes",
+    "withheld",
+    "call_planning_withheld",
+    "channels",
+    "reasons",
+)
 
 
 def file_format(path: Path) -> str:

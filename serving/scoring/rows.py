@@ -23,6 +23,7 @@ import pyarrow.compute as pc
 
 from candor.models.contract import Contract, Kind, Role
 from candor.models.errors import ErrorDetail, InputValidationError
+from candor.models.leads.consent import EXPIRY_FORMAT, parse_moment
 from candor.models.leads.features import FALSE_SPELLINGS, TRUE_SPELLINGS
 from candor.models.leads.input_limits import DEFAULT_LIMITS, InputLimits
 
@@ -108,6 +109,9 @@ def check_rows(
                 why = limits.lead_id_problem(values[i])
                 if why is not None:
                     first[i], bad[i] = (f.name, why), True
+        elif f.role is Role.CONSENT_EXPIRY:
+            values, problem = _moments(column)
+            message = f"expected {EXPIRY_FORMAT}"
         elif f.role is Role.CONSENT or f.kind is Kind.BOOLEAN:
             values, problem = _booleans(column, f.missing_tokens)
             message = "expected a boolean (true/false, yes/no, 1/0)"
@@ -199,6 +203,38 @@ def _numbers(column: pa.Array, tokens: Sequence[str]) -> tuple[np.ndarray, np.nd
             problem[i] = True
         else:
             values[i] = number
+    return values, problem
+
+
+def _moments(column: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    """A consent expiry as POSIX seconds (NaN missing): a date or timestamp column (a naive
+    one is UTC), or ISO 8601 text; a value that is neither is a problem."""
+    kind = column.type
+    if pa.types.is_null(kind):
+        return np.full(len(column), np.nan), np.zeros(len(column), dtype=bool)
+    if pa.types.is_timestamp(kind) or pa.types.is_date(kind):
+        micros = pc.cast(pc.cast(column, pa.timestamp("us", tz="UTC")), pa.int64())
+        values = np.asarray(
+            pc.cast(micros, pa.float64()).to_numpy(zero_copy_only=False), dtype=np.float64
+        )
+        return values / 1e6, np.zeros(len(column), dtype=bool)
+    values = np.full(len(column), np.nan)
+    problem = np.zeros(len(column), dtype=bool)
+    if not (pa.types.is_string(kind) or pa.types.is_large_string(kind)):
+        present = ~np.asarray(column.is_null().to_numpy(zero_copy_only=False), dtype=bool)
+        return values, present  # a number is not a moment
+    seen: dict[str, float | None] = {}
+    for i, text in enumerate(column.to_pylist()):
+        if text is None:
+            continue
+        if text not in seen:
+            try:
+                seen[text] = parse_moment(text)
+            except ValueError:
+                problem[i] = True
+                continue
+        moment = seen[text]
+        values[i] = np.nan if moment is None else moment
     return values, problem
 
 

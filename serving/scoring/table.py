@@ -7,10 +7,14 @@ rejected), ``grade``; ``interval_low`` and ``interval_high`` (the Venn-Abers int
 ``confidence`` (high, medium, low); ``review_required``, ``review_reasons`` (stable codes),
 ``review_notes``; ``margin`` and ``base_value`` (log-odds); ``reasons``: the top reasons, a list
 of (feature, value, contribution, text) with the value as text; ``withheld`` (sensitive inputs
-hidden for lack of consent); ``suppressed`` ("opted_out" or null); ``rejected`` (why a row was
-not scored: "field: message", or null); ``model_name``, ``model_version``, ``model_run_id``;
-``audited``: whether each row's score is in Candor's audit log (false on the paths that
-cannot write it: the MLflow model loaded directly, ``candor.serving.scoring.spark.score``).
+hidden for lack of consent); ``call_planning_withheld`` (those call planning may not use);
+``channels`` (the channels a lead may be contacted on at the time of scoring, in the
+contract's order: empty for a suppressed lead, every channel for a contract without
+per-channel consent, null for a rejected row); ``suppressed`` ("opted_out" or null);
+``rejected`` (why a row was not scored: "field: message", or null); ``model_name``,
+``model_version``, ``model_run_id``; ``audited``: whether each row's score is in Candor's
+audit log (false on the paths that cannot write it: the MLflow model loaded directly,
+``candor.serving.scoring.spark.score``).
 """
 
 from __future__ import annotations
@@ -50,6 +54,8 @@ RESULT_SCHEMA = pa.schema(
         pa.field("base_value", pa.float64()),
         pa.field("reasons", pa.list_(REASON_TYPE)),
         pa.field("withheld", pa.list_(pa.string())),
+        pa.field("call_planning_withheld", pa.list_(pa.string())),
+        pa.field("channels", pa.list_(pa.string())),
         pa.field("suppressed", pa.string()),
         pa.field("rejected", pa.string()),
         pa.field("model_name", pa.string()),
@@ -108,6 +114,10 @@ def result_table(
     codes: list[list[str] | None] = [None] * n_rows
     notes: list[list[str] | None] = [None] * n_rows
     withheld: list[list[str] | None] = [None] * n_rows
+    planning_withheld: list[list[str] | None] = [None] * n_rows
+    channels: list[list[str] | None] = [None] * n_rows
+    for j, i in enumerate(kept.tolist()):
+        channels[i] = list(batch.channels[j])
     for row, i in enumerate(at.tolist()):
         grade[i] = batch.grades[row]
         level[i] = batch.levels[row]
@@ -115,6 +125,7 @@ def result_table(
         codes[i] = list(batch.review_codes[row])
         notes[i] = list(batch.notes[row])
         withheld[i] = list(batch.withheld_names[row])
+        planning_withheld[i] = list(batch.call_planning_withheld[row])
     suppressed: list[str | None] = [None] * n_rows
     score_ids: list[str | None] = [None] * n_rows
     for j, i in enumerate(kept.tolist()):
@@ -139,6 +150,8 @@ def result_table(
         "base_value": pa.array(base, mask=~scored),
         "reasons": _reasons(batch, at, n_rows),
         "withheld": pa.array(withheld, pa.list_(pa.string())),
+        "call_planning_withheld": pa.array(planning_withheld, pa.list_(pa.string())),
+        "channels": pa.array(channels, pa.list_(pa.string())),
         "suppressed": pa.array(suppressed, pa.string()),
         "rejected": pa.array(rejected, pa.string()),
         "model_name": pa.array([model.name] * n_rows, pa.string()),

@@ -10,9 +10,11 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from candor.explain.lead_explanations import Explanation, Reason, explanations_of
+from candor.models.contract import Purpose
 from candor.models.leads.features import columns_from_records
 from candor.models.leads.input_limits import DEFAULT_LIMITS, InputLimits
 from candor.models.leads.scorer import LeadScorer
@@ -69,17 +71,25 @@ class Evidence:
 
 @dataclass(frozen=True, slots=True)
 class LeadScore:
-    """One lead's result. A suppressed lead (``suppressed`` set) has no score and no reasons."""
+    """One lead's result. A suppressed lead (``suppressed`` set) has no score and no reasons.
+
+    ``channels``: the channels the lead may be contacted on at the time of the request, in the
+    contract's order (empty when suppressed; every channel for a contract without per-channel
+    consent). ``withheld``: sensitive inputs the score did not use (no data-use consent of its
+    purpose); ``call_planning_withheld``: those call planning may not use.
+    """
 
     lead_id: str
     score_id: str
     suppressed: str | None = None
+    channels: tuple[str, ...] = ()
     score: float | None = None  # calibrated probability of conversion
     grade: str | None = None
     explanation: Explanation | None = None  # every input's contribution, largest first
     confidence: Confidence | None = None
     review: ReviewFlag | None = None
     withheld: tuple[str, ...] = ()  # sensitive inputs hidden for lack of consent
+    call_planning_withheld: tuple[str, ...] = ()
     evidence: Evidence | None = None
 
     @property
@@ -111,18 +121,34 @@ class LeadScoringService:
         self.coverage = coverage_text(self.scorer.calibration_.n_calibration)
         self.model_ref = loaded.ref
 
-    def score_batch(self, leads: Sequence[Mapping[str, Any]], *, top_k: int | None) -> ScoredBatch:
-        """The columnar results of validated leads (JSON dicts), for answers and the audit."""
+    def score_batch(
+        self,
+        leads: Sequence[Mapping[str, Any]],
+        *,
+        top_k: int | None,
+        now: datetime | None = None,
+        purpose: Purpose = Purpose.SCORING,
+    ) -> ScoredBatch:
+        """The columnar results of validated leads (JSON dicts), for answers and the audit;
+        consent is read at ``now`` (default: the clock's) for ``purpose``."""
         return self.core.score(
             columns_from_records(leads),
             n_rows=len(leads),
             score_ids=[uuid.uuid4().hex for _ in leads],
             top_k=top_k,
+            now=now,
+            purpose=purpose,
         )
 
-    def score(self, leads: Sequence[Mapping[str, Any]], *, top_k: int | None) -> list[LeadScore]:
+    def score(
+        self,
+        leads: Sequence[Mapping[str, Any]],
+        *,
+        top_k: int | None,
+        now: datetime | None = None,
+    ) -> list[LeadScore]:
         """One result per lead, in order, with ``top_k`` reasons in words (None: every input)."""
-        return self.results(self.score_batch(leads, top_k=top_k))
+        return self.results(self.score_batch(leads, top_k=top_k, now=now))
 
     def results(self, batch: ScoredBatch) -> list[LeadScore]:
         """One :class:`LeadScore` per lead of ``batch``, in order."""
@@ -130,6 +156,7 @@ class LeadScoringService:
             LeadScore(lead_id, score_id, suppressed=OPTED_OUT)
             for lead_id, score_id in zip(batch.lead_ids, batch.score_ids, strict=True)
         ]
+        channels = batch.channels
         if not len(batch.rows):
             return out
         explanations: list[Explanation | None] = [None] * len(batch.rows)
@@ -146,6 +173,7 @@ class LeadScoringService:
             out[i] = LeadScore(
                 lead_id=batch.lead_ids[i],
                 score_id=batch.score_ids[i],
+                channels=channels[i],
                 score=scores[row],
                 grade=batch.grades[row],
                 explanation=explanations[row],
@@ -160,6 +188,7 @@ class LeadScoringService:
                     bool(batch.review_mask[row]), batch.review_codes[row], batch.notes[row]
                 ),
                 withheld=batch.withheld_names[row],
+                call_planning_withheld=batch.call_planning_withheld[row],
                 evidence=Evidence(
                     inputs[row], contributions[row], batch.unseen_values.get(row, {})
                 ),

@@ -36,7 +36,7 @@ from candor.serving.state import serving_state
 
 pytestmark = pytest.mark.slow
 
-ROLES = ("none", "scorer", "reviewer", "admin")
+ROLES = ("none", "scorer", "reviewer", "auditor", "admin")
 SEED = 20_260_601
 MAX_EXAMPLES = 10  # generated requests per operation and role, beside examples and coverage
 RAN: Counter[str] = Counter()
@@ -45,7 +45,9 @@ RAN: Counter[str] = Counter()
 # the spec, and a valid request refused is a failure
 CROSS_FIELD_RULES = {
     "create_call_plan": "lead ids unique; contact_history keyed by the request's lead ids, its "
-    "dates past; min_share fields are segments, one field's shares summing to at most 1",
+    "dates past; min_share fields are segments, one field's shares summing to at most 1; a "
+    "channel or a capacity per channel, not both, each a channel of the model's contract; a "
+    "cap per channel only on a channel plan",
     "create_forecasts": "a covariate plans one value for each week of the horizon, within the "
     "range it was trained on; a series is asked once",
     "list_reviews": "reason is a review code of the kind asked for",

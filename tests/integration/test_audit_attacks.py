@@ -28,7 +28,8 @@ from alembic.config import Config
 from api_support import serve
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
-from sqlalchemy import Engine, MetaData, create_engine, inspect, text
+from pg_support import drop_all_tables
+from sqlalchemy import Engine, create_engine, inspect, text
 
 from candor.models.errors import AuditUnavailableError
 from candor.models.settings import Settings
@@ -51,14 +52,7 @@ N = sum(GROUPS)  # 150
 
 
 def _reset(url: str) -> None:
-    """Drop every table (whatever the schema's revision), alembic_version included."""
-    engine = create_engine(url)
-    try:
-        meta = MetaData()
-        meta.reflect(engine)
-        meta.drop_all(engine)
-    finally:
-        engine.dispose()
+    drop_all_tables(url)
 
 
 class Backend:

@@ -248,6 +248,17 @@ def _today(days: int = 0) -> str:
         ({"contact_history": {"bad-L000001": _today(-1)}}, "contact_history"),
         ({"contact_history": {"bad-L000001": [_today(5)]}}, "contact_history"),
         ({"surprise": 1}, "surprise"),
+        ({"channel": "fax"}, "channel"),
+        ({"channel": 3}, "channel"),
+        ({"capacity": {"fax": 10}}, "capacity"),
+        ({"capacity": {"visit": 10, "Email": 5}}, "capacity"),
+        ({"capacity": {}}, "capacity"),
+        ({"capacity": {"visit": 0}}, "capacity"),
+        ({"capacity": {"visit": "10"}}, "capacity"),
+        ({"channel": "visit", "capacity": {"visit": 10}}, "channel"),
+        ({"max_touches_30d": {"visit": 2}}, "max_touches_30d"),  # a plan on no channel
+        ({"channel": "visit", "max_touches_30d": {"fax": 2}}, "max_touches_30d"),
+        ({"channel": "visit", "max_touches_30d": {"visit": 0}}, "max_touches_30d"),
     ],
 )
 def test_bad_input_is_422_naming_the_field_and_writes_nothing(
@@ -360,3 +371,165 @@ def test_call_plan_carries_the_disclosure(api: TestClient) -> None:
     assert response.status_code == 201
     assert "advisory" in response.json()["disclosure"]["text"]
     assert response.json()["disclosure"]["model_card"].endswith("/card")
+
+
+# --- channels: consent per channel, capacity lines and caps per channel ------------------------
+
+CONSENT_OF = {str(f.channel): f for f in HCP_LEADS.channel_consents}  # channel -> its field
+
+
+def live_on(lead: dict[str, Any], channel: str, *, today: date) -> bool:
+    """Whether the lead's contact consent on ``channel`` is given and not lapsed today."""
+    consent = CONSENT_OF[channel]
+    if lead["do_not_contact"] or not lead[consent.name]:
+        return False
+    expires = lead.get(consent.expires) if consent.expires else None
+    return expires is None or date.fromisoformat(expires) > today
+
+
+def test_a_plan_per_channel_never_plans_a_lead_without_live_consent_on_its_channel(
+    api: TestClient, generated: list[dict[str, Any]]
+) -> None:
+    leads = tagged(generated[:300], "lines")
+    today = datetime.now(UTC).date()
+    by_id = {lead["lead_id"]: lead for lead in leads}
+    without = {
+        c: {i for i, lead in by_id.items() if not live_on(lead, c, today=today)} for c in CONSENT_OF
+    }
+    assert without["email"] and without["visit"]  # the sample has leads each line must skip
+
+    body = plan(api, leads, capacity={"visit": 40, "email": 60}, max_touches_30d=100)
+
+    entries, summary = body["plan"], body["summary"]
+    assert [e["channel"] for e in entries] == ["visit"] * 40 + ["email"] * 60  # lines in order
+    for entry in entries:
+        assert live_on(by_id[entry["lead_id"]], entry["channel"], today=today), entry
+    assert len(planned_ids(body)) == len(set(planned_ids(body)))  # one channel a lead
+    for channel in ("visit", "email"):
+        ranks = [e["rank"] for e in entries if e["channel"] == channel]
+        assert ranks == list(range(1, len(ranks) + 1))
+        assert summary["removed_by_consent"][channel] == len(without[channel])
+        assert summary["by_channel"][channel]["removed_by_consent"] == len(without[channel])
+        assert summary["by_channel"][channel]["planned"] == len(ranks)
+    assert summary["capacity"] == 100 and summary["planned"] == 100
+    assert set(summary["by_channel"]) == {"visit", "email"}
+    excluded = {(e["lead_id"], e["channel"]) for e in body["excluded"]}
+    planned = set(planned_ids(body))
+    for e in body["excluded"]:
+        assert e["lead_id"] not in planned
+        if e["reason"] == "no_channel_consent":
+            assert e["lead_id"] in without[e["channel"]]
+    assert excluded
+
+
+def test_a_plan_on_one_channel_plans_every_lead_with_live_consent_on_it(
+    api: TestClient, generated: list[dict[str, Any]]
+) -> None:
+    leads = tagged(generated[:200], "text")
+    today = datetime.now(UTC).date()
+    reachable = {lead["lead_id"] for lead in leads if live_on(lead, "text", today=today)}
+
+    body = plan(api, leads, channel="text", capacity=1000, max_touches_30d=100)
+
+    assert set(planned_ids(body)) == reachable
+    assert {e["channel"] for e in body["plan"]} == {"text"}
+    assert body["summary"]["removed_by_consent"] == {"text": len(leads) - len(reachable)}
+
+
+def test_a_plan_on_no_channel_names_none(api: TestClient, generated: list[dict[str, Any]]) -> None:
+    body = plan(api, tagged(generated[:30], "nochannel"), capacity=10)
+
+    assert {e["channel"] for e in body["plan"]} == {None}
+    assert body["summary"]["removed_by_consent"] == {} and body["summary"]["by_channel"] == {}
+
+
+def test_per_channel_caps_count_the_touches_of_earlier_plans_on_that_channel(
+    api: TestClient, generated: list[dict[str, Any]], store: AuditStore
+) -> None:
+    today = datetime.now(UTC).date()
+    # leads reachable by e-mail and visit, so that either line could take any of them
+    leads = [
+        lead
+        for lead in tagged(generated, "chancap")
+        if live_on(lead, "email", today=today) and live_on(lead, "visit", today=today)
+    ][:60]
+
+    first = plan(api, leads, channel="email", capacity=20, max_touches_30d=100)
+    emailed = set(planned_ids(first))
+    since = (datetime.now(UTC) - timedelta(minutes=5)).isoformat()
+    touches = store.touches_by_channel_since(list(emailed), since)
+    assert all(touches[i] == {"email": 1} for i in emailed)
+
+    again = plan(
+        api, leads, capacity={"email": 60, "visit": 60}, max_touches_30d={"email": 1, "visit": 1}
+    )
+
+    by_channel = {
+        c: {e["lead_id"] for e in again["plan"] if e["channel"] == c} for c in ("email", "visit")
+    }
+    assert not emailed & by_channel["email"]  # at the e-mail cap ...
+    assert emailed <= by_channel["visit"]  # ... but never visited: the visit line takes them
+    assert by_channel["email"] | by_channel["visit"] == {lead["lead_id"] for lead in leads}
+    assert again["summary"]["by_channel"]["email"]["contact_capped"] == len(emailed)
+    assert again["summary"]["by_channel"]["email"]["max_touches_30d"] == 1
+    assert store.verify().ok
+
+
+def test_touches_without_a_channel_count_against_every_channels_cap(
+    api: TestClient, generated: list[dict[str, Any]]
+) -> None:
+    today = datetime.now(UTC).date()
+    leads = [lead for lead in tagged(generated, "anycap") if live_on(lead, "visit", today=today)][
+        :30
+    ]
+    first = set(planned_ids(plan(api, leads, capacity=10, max_touches_30d=100)))
+
+    body = plan(api, leads, channel="visit", capacity=30, max_touches_30d={"visit": 1})
+
+    assert not first & set(planned_ids(body))
+    capped = {e["lead_id"] for e in body["excluded"] if e["reason"] == "contact_cap"}
+    assert capped == first
+    assert {e["channel"] for e in body["excluded"] if e["reason"] == "contact_cap"} == {"visit"}
+
+
+def test_a_plan_scores_without_sensitive_fields_call_planning_may_not_use(
+    api: TestClient,
+) -> None:
+    leads = [
+        demo_lead(lead_id="cp-yes", data_use_consent_call_planning=True),
+        demo_lead(lead_id="cp-no", data_use_consent_call_planning=False),
+    ]
+
+    body = plan(api, leads, capacity=2, min_share={})
+
+    withheld = {e["lead_id"]: e["withheld"] for e in body["plan"]}
+    assert withheld["cp-yes"] == []
+    assert sorted(withheld["cp-no"]) == ["patient_volume_band", "prescribing_decile"]
+
+
+def test_touch_events_keep_their_old_form_without_a_channel(bare_store: AuditStore) -> None:
+    from sqlalchemy import select
+
+    from candor.serving.audit.log import EVENTS
+    from candor.serving.audit.store import TOUCHES
+
+    bare_store.record_touches(["A", "B"], plan_id="old", requested_by="crm", score_ids=["s1", None])
+    bare_store.record_touches(
+        ["A", "C"], plan_id="new", requested_by="crm", channels=["visit", None]
+    )
+
+    with bare_store.engine.connect() as conn:
+        events = conn.execute(select(EVENTS).where(EVENTS.c.kind == "touches")).mappings().all()
+        rows = conn.execute(select(TOUCHES).order_by(TOUCHES.c.seq, TOUCHES.c.position)).all()
+    key = bare_store.lead_key
+    bodies = {e["subject"]: json.loads(e["body"])["touches"] for e in events}
+    assert bodies["old"] == [[key("A"), "s1"], [key("B"), None]]  # as before channels
+    assert bodies["new"] == [[key("A"), None, "visit"], [key("C"), None]]
+    assert [r.channel for r in rows] == [None, None, "visit", None]
+    an_hour_ago = (datetime.now(UTC) - timedelta(hours=1)).isoformat()
+    assert bare_store.touches_by_channel_since(["A", "C"], an_hour_ago) == {
+        "A": {None: 1, "visit": 1},
+        "C": {None: 1},
+    }
+    assert bare_store.touches_since(["A", "B", "C"], an_hour_ago) == {"A": 2, "B": 1, "C": 1}
+    assert bare_store.verify().ok

@@ -19,6 +19,7 @@ import settings_support as support
 from api_support import SCORE, demo_lead, serve
 from auth_support import bearer
 from fastapi.testclient import TestClient
+from pg_support import drop_all_tables
 from sqlalchemy import create_engine, inspect, text
 
 from candor.models.settings import Settings
@@ -74,23 +75,11 @@ def settings(
         )
         return
     url = request.getfixturevalue("postgres_url")
-    _drop_all(url)
+    drop_all_tables(url)
     # a URL of its own per test (API keys are made once per home and URL)
     mine = f"{url}{'&' if '?' in url else '?'}application_name={tmp_path.name[:60]}"
     yield trained.model_copy(update={**own, "database_url": mine})
-    _drop_all(url)
-
-
-def _drop_all(url: str) -> None:
-    from sqlalchemy import MetaData
-
-    engine = create_engine(url)
-    try:
-        meta = MetaData()
-        meta.reflect(engine)
-        meta.drop_all(engine)
-    finally:
-        engine.dispose()
+    drop_all_tables(url)
 
 
 def score(client: TestClient, lead: dict[str, Any]) -> dict[str, Any]:

@@ -53,11 +53,22 @@ def test_unseen_specialty_is_out_of_distribution_and_shown_by_a_keyed_label(
 
 
 def test_lead_with_almost_every_field_missing_is_out_of_distribution(api: TestClient) -> None:
-    review = score_one(api, {"lead_id": "sparse-1", "region": "West"})["review"]
+    # one consent is all it gives: missing consents count as not given, so without it the lead
+    # is suppressed rather than scored
+    review = score_one(api, {"lead_id": "sparse-1", "region": "West", "consent_phone": True})[
+        "review"
+    ]
 
     assert review["required"] is True
     assert "out_of_distribution" in review["reasons"]
     assert any("missing" in note for note in review["notes"])
+
+
+def test_lead_without_any_consent_field_is_suppressed_not_scored(api: TestClient) -> None:
+    result = score_one(api, {"lead_id": "sparse-2", "region": "West"})
+
+    assert result["suppressed"] == "opted_out"
+    assert result["review"] is None
 
 
 def test_value_far_outside_training_range_is_out_of_distribution(api: TestClient) -> None:

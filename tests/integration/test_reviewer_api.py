@@ -132,7 +132,7 @@ def test_reviewer_may_not_score_leads(api: TestClient) -> None:
     assert error_of(response)["code"] == "forbidden"
 
 
-@pytest.mark.parametrize("role", ["scorer", "reviewer", "admin"])
+@pytest.mark.parametrize("role", ["scorer", "reviewer", "auditor", "admin"])
 def test_whoami_names_the_key_and_its_role(api: TestClient, settings: Settings, role: str) -> None:
     response = api.get("/v1/whoami", headers=bearer(settings, role))
 

@@ -35,6 +35,8 @@ RESULT_KEYS = {
     "confidence",
     "review",
     "withheld",
+    "call_planning_withheld",
+    "channels",
 }
 # what the policy's default widths and margin (models/policy.py) mean for a client
 HIGH_WIDTH, MEDIUM_WIDTH, BOUNDARY_MARGIN = 0.10, 0.20, 0.02

@@ -11,10 +11,12 @@ import yaml
 
 from candor.models.contract import (
     HCP_LEADS,
+    Channel,
     ConsentScope,
     Contract,
     Field,
     Kind,
+    Purpose,
     Role,
     contract_from_dict,
     dump_contract,
@@ -302,3 +304,133 @@ def test_fingerprint_is_stable_for_equal_contracts() -> None:
         HCP_LEADS.description,
     )
     assert rebuilt.fingerprint == HCP_LEADS.fingerprint
+
+
+# --- consent per channel, per purpose, with expiry ---------------------------------------------
+
+
+def test_the_builtin_contract_declares_consent_per_channel_and_purpose() -> None:
+    assert HCP_LEADS.channels == (Channel.EMAIL, Channel.PHONE, Channel.VISIT, Channel.TEXT)
+    expires = {f.name: f.expires for f in HCP_LEADS.channel_consents}
+    assert expires == {
+        "consent_email": "consent_email_expires_at",
+        "consent_phone": "",
+        "consent_visit": "",
+        "consent_text": "consent_text_expires_at",
+    }
+    planning = HCP_LEADS.data_use_consents(Purpose.CALL_PLANNING)
+    assert [f.name for f in planning] == ["data_use_consent", "data_use_consent_call_planning"]
+    assert [f.name for f in HCP_LEADS.data_use_consents(Purpose.SCORING)] == ["data_use_consent"]
+    consent = HCP_LEADS.with_role(Role.CONSENT, Role.CONSENT_EXPIRY)
+    assert not {f.name for f in consent} & input_names(HCP_LEADS)  # never model inputs
+
+
+def test_a_contract_without_channel_consents_knows_every_channel() -> None:
+    raw = hcp_dict()
+    raw["fields"] = [
+        f for f in raw["fields"] if "channel" not in f and f.get("role") != "consent_expiry"
+    ]
+    contract = contract_from_dict(raw)
+    assert contract.channels == tuple(Channel)
+    assert contract.channel_consents == []
+    assert [f.name for f in contract.contact_opt_outs] == ["do_not_contact"]
+
+
+def test_a_channel_opt_out_is_read_from_yaml(tmp_path: Path) -> None:
+    raw = hcp_dict()
+    raw["fields"].append(
+        {"name": "do_not_email", "role": "consent", "scope": "contact", "channel": "email"}
+    )
+    contract = load_contract(write_yaml(tmp_path / "c.yaml", raw))
+    assert contract["do_not_email"].channel is Channel.EMAIL
+    assert contract.channels == HCP_LEADS.channels  # an opt-out adds no channel
+    again = contract_from_dict(yaml.safe_load(dump_contract(contract)))
+    assert again.fingerprint == contract.fingerprint
+
+
+def consent_spec(**spec: Any) -> dict[str, Any]:
+    return {"name": "consent_fax", "role": "consent", **spec}
+
+
+@pytest.mark.parametrize(
+    ("edit", "needles"),
+    [
+        (
+            lambda raw: raw["fields"].append(consent_spec(scope="contact_channel", channel="fax")),
+            ["'consent_fax'", "fax", "email"],
+        ),
+        (
+            lambda raw: raw["fields"].append(consent_spec(scope="contact_channel")),
+            ["'consent_fax'", "no channel"],
+        ),
+        (
+            lambda raw: raw["fields"].append(
+                consent_spec(scope="contact_channel", channel="visit")
+            ),
+            ["visit", "'consent_visit'", "'consent_fax'"],
+        ),
+        (
+            lambda raw: spec_of(raw, "consent_phone").update(expires="phone_until"),
+            ["'consent_phone'", "'phone_until'", "not a field"],
+        ),
+        (
+            lambda raw: spec_of(raw, "consent_phone").update(expires="region"),
+            ["'consent_phone'", "'region'", "role feature"],
+        ),
+        (
+            lambda raw: spec_of(raw, "consent_text").pop("expires"),
+            ["'consent_text_expires_at'", "no consent field names it"],
+        ),
+        (
+            lambda raw: spec_of(raw, "do_not_contact").update(expires="consent_text_expires_at"),
+            ["'do_not_contact'", "does not expire"],
+        ),
+        (
+            lambda raw: spec_of(raw, "consent_email").update(purpose="scoring"),
+            ["'consent_email'", "purpose"],
+        ),
+        (
+            lambda raw: spec_of(raw, "data_use_consent").update(channel="email"),
+            ["'data_use_consent'", "channel"],
+        ),
+        (
+            lambda raw: spec_of(raw, "data_use_consent_call_planning").update(purpose="marketing"),
+            ["'data_use_consent_call_planning'", "marketing", "call_planning"],
+        ),
+        (
+            lambda raw: spec_of(raw, "data_use_consent_call_planning").pop("purpose"),
+            ["data_use", "every purpose", "'data_use_consent_call_planning'"],
+        ),
+        (
+            lambda raw: spec_of(raw, "region").update(channel="visit"),
+            ["'region'", "channel", "consent fields only"],
+        ),
+        (
+            lambda raw: spec_of(raw, "consent_text_expires_at").update(kind="numeric"),
+            ["'consent_text_expires_at'", "takes no kind"],
+        ),
+    ],
+    ids=[
+        "unknown_channel",
+        "channel_consent_without_channel",
+        "channel_given_twice",
+        "expires_names_nothing",
+        "expires_names_a_feature",
+        "expiry_named_by_none",
+        "opt_out_with_expiry",
+        "purpose_on_contact_consent",
+        "channel_on_data_use",
+        "unknown_purpose",
+        "two_data_use_consents_of_every_purpose",
+        "channel_on_a_feature",
+        "expiry_with_a_kind",
+    ],
+)
+def test_bad_consent_declarations_are_refused_naming_the_field(edit, needles: list[str]) -> None:
+    raw = hcp_dict()
+    edit(raw)
+    with pytest.raises(ContractError) as info:
+        contract_from_dict(raw, source="my.yaml")
+    message = str(info.value)
+    for needle in needles:
+        assert needle in message, message
