@@ -34,10 +34,11 @@ class RecordStateOut(BaseModel):
     seq: int = Field(description="the record's position in the log")
     created_at: str
     model: str = Field(description="name@version")
-    state: Literal["sealed", "erased", "purged", "removed", "clear"] = Field(
+    state: Literal["sealed", "erased", "purged", "removed", "altered", "clear"] = Field(
         description="sealed: inputs kept, readable by reviewers; erased / purged: removed by an "
-        "erasure or retention purge in the log; removed: gone with no such event (verify "
-        "reports it); clear: never sealed (forecasts, suppressions, older records)"
+        "erasure or retention purge in the log; removed / altered: gone or changed with no "
+        "such event (verify reports it); clear: never sealed (forecasts, suppressions, older "
+        "records)"
     )
     removed_at: str | None = Field(
         None, description="when the erasure or purge that removed the payload was logged"

@@ -278,7 +278,10 @@ class ReviewQueue(BaseModel):
 
 
 class RemovedOut(BaseModel):
-    state: Literal["erased", "purged"]
+    state: Literal["erased", "purged", "removed", "altered"] = Field(
+        description="erased / purged: by an erasure or retention purge in the log; removed / "
+        "altered: the payload is gone or changed with no such event (verify reports it)"
+    )
     at: str | None = Field(None, description="when the erasure or purge was recorded")
     text: str = Field(description='for people, e.g. "Erased on 2026-12-02"')
 

@@ -82,7 +82,7 @@ class PayloadOpener:
         except InvalidTag:
             # altered sealed bytes: `candor audit verify` names the event; the reader sees
             # that the record cannot be shown rather than a wrong one
-            return sealing.unreadable_body(public, "altered")
+            return sealing.unreadable_body(public, sealing.ALTERED)
         return sealing.join_body(public, orjson.loads(plain))
 
     def one(self, conn: Connection, row: Any) -> dict[str, Any]:

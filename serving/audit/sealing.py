@@ -45,6 +45,14 @@ UNREADABLE = "unreadable"
 REMOVED = "removed"  # the key or the sealed bytes are gone (the log says which: below)
 ERASED = "erased"  # the lead's data key was destroyed at its request
 PURGED = "purged"  # the sealed bytes were removed (retention)
+ALTERED = "altered"  # the sealed bytes no longer open under their key: changed outside Candor
+UNREADABLE_TEXT = {
+    ERASED: "Erased on {day}",
+    PURGED: "Purged on {day}",
+    REMOVED: "Removed outside Candor: no erasure or purge accounts for it (run candor audit "
+    "verify)",
+    ALTERED: "Altered outside Candor: its inputs cannot be shown (run candor audit verify)",
+}
 
 
 def payload_kek(pseudonym_key: bytes) -> bytes:
@@ -100,14 +108,18 @@ def join_body(public: dict[str, Any], private: dict[str, Any]) -> dict[str, Any]
 
 
 def removal(body: dict[str, Any]) -> dict[str, Any] | None:
-    """How a record read back after erasure or purge says so: its state, since when, in
-    words ("Erased on 2026-12-02"); None for a record that reads whole."""
+    """How a record whose payload cannot be read says so: its state (erased, purged, or
+    removed / altered outside Candor), since when where the log says, in words ("Erased on
+    2026-12-02"); None for a record that reads whole."""
     state = body.get(UNREADABLE)
-    if state not in (ERASED, PURGED):
+    if state is None:
         return None
+    state = str(state) if state in UNREADABLE_TEXT else REMOVED
     at = body.get(f"{state}_at")
-    word = str(state).capitalize()
-    return {"state": state, "at": at, "text": f"{word} on {at[:10]}" if at else word}
+    text = UNREADABLE_TEXT[state]
+    if at is None and "{day}" in text:
+        text = state.capitalize()
+    return {"state": state, "at": at, "text": text.format(day=str(at)[:10])}
 
 
 def unreadable_body(public: dict[str, Any], why: str) -> dict[str, Any]:

@@ -51,7 +51,14 @@ from candor.serving.audit.plan_lock import planning_lock
 from candor.serving.audit.projections import review_codes
 from candor.serving.audit.records import ModelView, render_score
 from candor.serving.audit.roles import ROLES
-from candor.serving.audit.sealing import ERASED, PURGED, REMOVED, UNREADABLE, payload_kek
+from candor.serving.audit.sealing import (
+    ALTERED,
+    ERASED,
+    PURGED,
+    REMOVED,
+    UNREADABLE,
+    payload_kek,
+)
 from candor.serving.audit.secrets import hash_api_secret, lead_key, new_api_secret
 from candor.serving.audit.signing import TreeHead, public_key_pem
 from candor.serving.audit.tables import (
@@ -871,8 +878,8 @@ class AuditStore:
         """For a record whose payload can no longer be read: the erasure or purge that removed
         it, and when (``unreadable: removed`` with no time where the log accounts for neither:
         ``candor audit verify`` reports it)."""
-        if body.get(UNREADABLE) is None:
-            return None
+        if body.get(UNREADABLE) in (None, ALTERED):
+            return None  # whole, or altered: the reader is told so, verify names the event
         erased = conn.execute(
             select(EVENTS.c.at)
             .where(

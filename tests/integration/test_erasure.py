@@ -252,6 +252,18 @@ def test_tampering_is_still_detected_after_an_erasure(settings: Settings) -> Non
     finally:
         engine.dispose()
         store.close()
+    # a reviewer and an auditor reading those records are told what happened to them
+    with serve(settings) as client:
+        for record, state in ((kept, "altered"), (also, "removed")):
+            sid = record["score_id"]
+            seen = client.get(f"/v1/scores/{sid}", headers=bearer(settings, "reviewer"))
+            assert seen.status_code == 200, seen.text
+            assert seen.json()["removed"]["state"] == state
+            assert "candor audit verify" in seen.json()["removed"]["text"]
+            assert not seen.json()["features"] and not seen.json()["contributions"]
+            audited = client.get(f"/v1/audit/records/{sid}", headers=bearer(settings, "auditor"))
+            assert audited.status_code == 200, audited.text
+            assert audited.json()["state"] == state
 
 
 def test_a_data_key_destroyed_outside_the_service_is_reported(settings: Settings) -> None:
