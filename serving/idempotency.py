@@ -47,9 +47,12 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from candor.models.errors import CandorError
+from candor.serving.audit import answered_leads
+from candor.serving.audit import events as ev
+from candor.serving.audit.log import EVENTS
 from candor.serving.audit.secrets import IdempotencySecrets, idempotency_secrets, length_prefixed
 from candor.serving.audit.store import AuditStore
-from candor.serving.audit.tables import IdempotencyKey
+from candor.serving.audit.tables import IdempotencyKey, IdempotencyLead
 from candor.serving.errors import error_response
 from candor.serving.state import serving_state
 
@@ -65,6 +68,8 @@ PURGE_EVERY_S = 60.0
 NONCE_BYTES = 12  # AES-GCM's standard nonce, random per sealed body
 
 KEYS = cast(Table, IdempotencyKey.__table__)
+LEADS = cast(Table, IdempotencyLead.__table__)
+CHUNK = 500  # lead keys per statement: well under any database's limit on bound parameters
 # every POST route writes (a test holds this list to the app's routes): scores, call plans,
 # forecasts, review decisions (of scores and forecasts alike), outcomes, a champion reload
 WRITE_ROUTES = (
@@ -170,7 +175,7 @@ def claim(
             row["state"] == "pending" and row["created_at"] < abandoned
         ):
             with engine.begin() as conn:  # compare-and-delete: only while it is still stale
-                conn.execute(
+                gone = conn.execute(
                     delete(KEYS).where(
                         KEYS.c.id == row_id,
                         or_(
@@ -178,7 +183,9 @@ def claim(
                             (KEYS.c.state == "pending") & (KEYS.c.created_at < abandoned),
                         ),
                     )
-                )
+                ).rowcount
+                if gone:
+                    conn.execute(delete(LEADS).where(LEADS.c.idempotency_id == row_id))
             continue
         if not hmac.compare_digest(row["fingerprint"], fingerprint):
             return Claim("reused")
@@ -196,10 +203,40 @@ def claim(
 
 
 def finish(
-    engine: Engine, secrets: IdempotencySecrets, fingerprint: str, answer: StoredAnswer
-) -> None:
-    """Store the first answer (sealed) on its pending claim."""
+    engine: Engine,
+    secrets: IdempotencySecrets,
+    fingerprint: str,
+    answer: StoredAnswer,
+    *,
+    lead_keys: frozenset[str] = frozenset(),
+) -> bool:
+    """Store the first answer (sealed) on its pending claim, linked to the leads it is about
+    (``lead_keys``); False, and the claim removed, where one of them was erased since the
+    claim was made: an answer about an erased lead is sent once and never kept."""
+    keys = sorted(lead_keys)
     with engine.begin() as conn:
+        claimed_at = conn.execute(
+            select(KEYS.c.created_at).where(
+                KEYS.c.id == secrets.row_id, KEYS.c.fingerprint == fingerprint
+            )
+        ).scalar_one_or_none()
+        erased_since = claimed_at is not None and any(
+            conn.execute(
+                select(EVENTS.c.seq)
+                .where(
+                    EVENTS.c.kind == ev.ERASURE,
+                    EVENTS.c.lead_key.in_(keys[i : i + CHUNK]),
+                    EVENTS.c.at >= claimed_at,
+                )
+                .limit(1)
+            ).first()
+            for i in range(0, len(keys), CHUNK)
+        )
+        if erased_since:
+            conn.execute(
+                delete(KEYS).where(KEYS.c.id == secrets.row_id, KEYS.c.fingerprint == fingerprint)
+            )
+            return False
         conn.execute(
             update(KEYS)
             .where(KEYS.c.id == secrets.row_id, KEYS.c.fingerprint == fingerprint)
@@ -210,6 +247,11 @@ def finish(
                 body=seal(secrets, fingerprint, answer),
             )
         )
+        if keys:
+            conn.execute(
+                insert(LEADS), [{"idempotency_id": secrets.row_id, "lead_key": k} for k in keys]
+            )
+    return True
 
 
 def release(engine: Engine, secrets: IdempotencySecrets, fingerprint: str) -> None:
@@ -225,9 +267,14 @@ def release(engine: Engine, secrets: IdempotencySecrets, fingerprint: str) -> No
 
 
 def purge(engine: Engine, *, before: datetime) -> int:
-    """Delete every row made before ``before`` (expired: never replayed again)."""
+    """Delete every row made before ``before`` (expired: never replayed again), and its
+    links to leads."""
+    expired = KEYS.c.created_at < _iso(before)
     with engine.begin() as conn:
-        return int(conn.execute(delete(KEYS).where(KEYS.c.created_at < _iso(before))).rowcount)
+        conn.execute(
+            delete(LEADS).where(LEADS.c.idempotency_id.in_(select(KEYS.c.id).where(expired)))
+        )
+        return int(conn.execute(delete(KEYS).where(expired)).rowcount)
 
 
 # --- the middleware -------------------------------------------------------------------------
@@ -449,7 +496,8 @@ class IdempotencyKeys:
         """Run the route; keep an answer under 500 before sending it, else free the key."""
         captured = _Captured()
         try:
-            await self.app(scope, receive, captured.send)
+            with answered_leads.collecting() as lead_keys:
+                await self.app(scope, receive, captured.send)
         except BaseException:
             with anyio.CancelScope(shield=True):
                 await _release(request)
@@ -459,9 +507,17 @@ class IdempotencyKeys:
             await _release(request)
         else:
             try:  # stored before it is sent: a retry that crosses the answer finds it
-                await run_in_threadpool(
-                    finish, request.engine, request.secrets, request.fingerprint, answer
+                kept = await run_in_threadpool(
+                    lambda: finish(
+                        request.engine,
+                        request.secrets,
+                        request.fingerprint,
+                        answer,
+                        lead_keys=frozenset(lead_keys),
+                    )
                 )
+                if not kept:
+                    log.warning("%s answer not kept: a lead it is about was erased", HEADER)
             except SQLAlchemyError as exc:
                 log.error("%s answer not stored (a retry runs again): %s", HEADER, exc)
                 await _release(request)

@@ -25,7 +25,8 @@ from sqlalchemy import Connection, Engine, Table, insert, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
 from candor.models.errors import AuditUnavailableError, CandorError
-from candor.serving.audit import projections, sealing
+from candor.serving.audit import answered_leads, projections, sealing
+from candor.serving.audit import events as ev
 from candor.serving.audit.canonical import canonical_bytes, canonical_text
 from candor.serving.audit.checkpoints import append_checkpoint
 from candor.serving.audit.events import NewEvent, StoredEvent, leaf_mac
@@ -55,6 +56,7 @@ class Appended:
     seqs: tuple[int, ...]
     at: str
     result: Any = None
+    lead_keys: frozenset[str] = frozenset()  # of the leads its events are about
 
 
 @dataclass
@@ -165,6 +167,7 @@ class AuditLog:
         if submission.error is not None:
             raise submission.error
         assert submission.outcome is not None
+        answered_leads.note(submission.outcome.lead_keys)
         return submission.outcome
 
     def _timeout(self) -> AuditUnavailableError:
@@ -283,7 +286,17 @@ class AuditLog:
                             updates.append(change)
                         else:
                             changes.setdefault(change.table, []).append(change.row)
-                submission.outcome = Appended(tuple(range(first, seq + 1)), at, result)
+                submission.outcome = Appended(
+                    tuple(range(first, seq + 1)),
+                    at,
+                    result,
+                    # an erasure's own event holds no data of its lead (its receipt neither)
+                    frozenset(
+                        e.lead_key
+                        for e in events
+                        if e.lead_key is not None and e.kind != ev.ERASURE
+                    ),
+                )
             if not rows:
                 conn.rollback()
                 return None

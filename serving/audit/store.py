@@ -62,6 +62,8 @@ from candor.serving.audit.sealing import (
 from candor.serving.audit.secrets import hash_api_secret, lead_key, new_api_secret
 from candor.serving.audit.signing import TreeHead, public_key_pem
 from candor.serving.audit.tables import (
+    IdempotencyKey,
+    IdempotencyLead,
     ProjectedApiKey,
     ProjectedDecision,
     ProjectedOutcome,
@@ -75,6 +77,8 @@ from candor.serving.audit.view import Caller, KeyView
 __all__ = ["AuditStore", "Caller", "Erasure", "Purge", "utc_now"]
 
 logger = logging.getLogger("candor.audit")
+IDEMPOTENCY_KEYS = cast(Table, IdempotencyKey.__table__)
+IDEMPOTENCY_LEADS = cast(Table, IdempotencyLead.__table__)
 
 REVIEWS = cast(Table, ProjectedReview.__table__)
 REASONS = cast(Table, ProjectedReviewReason.__table__)
@@ -793,6 +797,22 @@ class AuditStore:
                 .where(EVENTS.c.lead_key == key, EVENTS.c.payload.is_not(None))
                 .values(payload=None)
             )
+            # answers kept for Idempotency-Key retries that are about the lead: a retry
+            # would replay its id and data (the request then runs again, scored afresh)
+            answers = [
+                str(i)
+                for i in conn.execute(
+                    select(IDEMPOTENCY_LEADS.c.idempotency_id).where(
+                        IDEMPOTENCY_LEADS.c.lead_key == key
+                    )
+                ).scalars()
+            ]
+            for i in range(0, len(answers), 500):
+                chunk = answers[i : i + 500]
+                conn.execute(
+                    delete(IDEMPOTENCY_LEADS).where(IDEMPOTENCY_LEADS.c.idempotency_id.in_(chunk))
+                )
+                conn.execute(delete(IDEMPOTENCY_KEYS).where(IDEMPOTENCY_KEYS.c.id.in_(chunk)))
             body = {"reason": why, "records": records}
             if unsealed:
                 body["unsealed_records"] = unsealed

@@ -216,6 +216,16 @@ class IdempotencyKey(Base):
     body: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)  # nonce + sealed
 
 
+class IdempotencyLead(Base):
+    """A lead a stored ``Idempotency-Key`` answer is about (its keyed hash): erasing the lead
+    deletes the answer, so that no retry replays the lead's id or data afterwards."""
+
+    __tablename__ = "idempotency_leads"
+
+    idempotency_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    lead_key: Mapped[str] = mapped_column(String(64), primary_key=True, index=True)
+
+
 class LeadDataKey(Base):
     """The salt of one lead's data key (:mod:`candor.serving.audit.sealing`).
 

@@ -82,8 +82,9 @@ def settings(
     drop_all_tables(url)
 
 
-def score(client: TestClient, lead: dict[str, Any]) -> dict[str, Any]:
-    response = client.post(SCORE, json={"leads": [lead], "explain": "all"})
+def score(client: TestClient, lead: dict[str, Any], *, key: str | None = None) -> dict[str, Any]:
+    headers = {} if key is None else {"Idempotency-Key": key}
+    response = client.post(SCORE, json={"leads": [lead], "explain": "all"}, headers=headers)
     assert response.status_code == 200, response.text
     return response.json()["results"][0]  # type: ignore[no-any-return]
 
@@ -131,7 +132,8 @@ def pg_data_directory(url: str) -> Path:
 
 def test_after_erasure_nothing_stored_tells_the_leads_data(settings: Settings) -> None:
     with serve(settings) as client:
-        first = score(client, erased_lead())
+        first = score(client, erased_lead(), key="retry-of-the-erased-lead")
+        assert score(client, erased_lead(), key="retry-of-the-erased-lead") == first  # replayed
         second = score(client, erased_lead(rep_visits_90d=5))
         kept = score(client, demo_lead(lead_id=OTHER, specialty="Cardiology"))
         reviewer = bearer(settings, "reviewer")
@@ -195,6 +197,9 @@ def test_after_erasure_nothing_stored_tells_the_leads_data(settings: Settings) -
         # the other lead is untouched
         other = client.get(f"/v1/scores/{kept['score_id']}", headers=reviewer)
         assert other.status_code == 200 and "Cardiology" in json.dumps(other.json())
+        # a retry of a request answered before the erasure is not replayed: it runs afresh
+        retried = score(client, erased_lead(), key="retry-of-the-erased-lead")
+        assert retried["score_id"] != first["score_id"]
         # the same lead sent again is scored afresh, under a new key, and readable
         again = score(client, erased_lead())
         fresh = client.get(f"/v1/scores/{again['score_id']}", headers=reviewer)
