@@ -62,7 +62,18 @@ def _erase(args: argparse.Namespace) -> int:
             "could not be erased",
             file=sys.stderr,
         )
+    _warn_unscrubbed(erasure.scrubbed)
     return 0
+
+
+def _warn_unscrubbed(scrubbed: bool) -> None:
+    if not scrubbed:
+        print(
+            "warning: the audit database's files still hold the removed bytes (a reader kept "
+            "its write-ahead log open); they go at its next checkpoint, which SQLite makes as "
+            "the service writes; the data are unreadable already",
+            file=sys.stderr,
+        )
 
 
 def _purge(args: argparse.Namespace) -> int:
@@ -84,4 +95,5 @@ def _purge(args: argparse.Namespace) -> int:
     finally:
         store.close()
     print(json.dumps(purge.to_dict(), indent=1))
+    _warn_unscrubbed(purge.scrubbed)
     return 0

@@ -32,3 +32,9 @@ class ErasureOut(BaseModel):
         "log): their inputs are part of the signed log itself and could not be erased; 0 for "
         "every record written since"
     )
+    scrubbed: bool = Field(
+        description="the database files were cleared of the deleted bytes too (SQLite: its "
+        "write-ahead log truncated; PostgreSQL: the key table vacuumed); false: a reader held "
+        "the log, so the old pages stay until its next checkpoint (the data are unreadable "
+        "either way)"
+    )

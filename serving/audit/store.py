@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import sqlite3
 import threading
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager, suppress
@@ -105,6 +106,10 @@ class Erasure:
     # scores written before payloads were sealed: their inputs are in the signed leaf itself
     # and cannot be removed without rewriting the log (said loudly, never hidden)
     unsealed_records: int = 0
+    # whether the database's files were cleared of the deleted bytes too (SQLite: the
+    # write-ahead log truncated; PostgreSQL: the key table vacuumed); False: a reader held the
+    # log open, so the old pages stay until its next checkpoint (the data are unreadable now)
+    scrubbed: bool = True
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -114,6 +119,7 @@ class Erasure:
             "records": self.records,
             "reason": self.reason,
             "unsealed_records": self.unsealed_records,
+            "scrubbed": self.scrubbed,
         }
 
 
@@ -126,6 +132,7 @@ class Purge:
     cutoff: str  # payloads of records written before this time were removed
     retention_days: int
     records: int
+    scrubbed: bool = True  # as in :class:`Erasure`
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -134,6 +141,7 @@ class Purge:
             "cutoff": self.cutoff,
             "retention_days": self.retention_days,
             "records": self.records,
+            "scrubbed": self.scrubbed,
         }
 
 
@@ -819,7 +827,7 @@ class AuditStore:
             return [NewEvent(ev.ERASURE, by, key, body_text(body), key)], (records, unsealed)
 
         done = self.log.submit(prepare, exclusive=True)
-        self._scrub()
+        scrubbed = self._scrub()
         records, unsealed = done.result
         if unsealed:
             logger.warning(
@@ -828,7 +836,9 @@ class AuditStore:
                 done.seqs[0],
                 unsealed,
             )
-        return Erasure(key, done.seqs[0], done.at, int(records), why, int(unsealed))
+        return Erasure(
+            key, done.seqs[0], done.at, int(records), why, int(unsealed), scrubbed=scrubbed
+        )
 
     def purge(self, *, retention_days: int, by: str, now: datetime | None = None) -> Purge:
         """Remove the sealed payloads of scores older than ``retention_days`` and log it.
@@ -865,32 +875,47 @@ class AuditStore:
             return [NewEvent(ev.PURGE, by, f"retention:{retention_days}d", body)], records
 
         done = self.log.submit(prepare, exclusive=True)
-        self._scrub()
-        return Purge(done.seqs[0], done.at, cutoff, retention_days, int(done.result))
+        scrubbed = self._scrub()
+        return Purge(
+            done.seqs[0], done.at, cutoff, retention_days, int(done.result), scrubbed=scrubbed
+        )
 
-    def _scrub(self) -> None:
-        """After removing data: what the database file keeps of deleted rows goes as well.
+    def _scrub(self, attempts: int = 3) -> bool:
+        """After removing data: what the database files keep of deleted rows goes as well;
+        whether it did.
 
         SQLite overwrites deleted content (``secure_delete``) and the write-ahead log is
-        truncated here; PostgreSQL's key table is vacuumed, so the dead row of a destroyed
-        salt is not kept until autovacuum. A failure here is logged: the data are already
-        unreadable (the keys are gone from every live row).
+        truncated here: a checkpoint that a reader holds back ("busy", after the connection's
+        busy timeout) is tried ``attempts`` times. PostgreSQL's key table is vacuumed, so the
+        dead row of a destroyed salt is not kept until autovacuum. A failure is logged and
+        returned: the data are already unreadable (the keys are gone from every live row).
         """
         try:
             if self.engines.write.dialect.name == "sqlite":
                 # outside any transaction (the engine's BEGIN IMMEDIATE would hold the lock)
                 raw = self.engines.write.raw_connection()
                 try:
-                    raw.cursor().execute("PRAGMA wal_checkpoint(TRUNCATE)").close()
+                    for _ in range(attempts):
+                        cursor = raw.cursor()
+                        busy, *_ = cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+                        cursor.close()
+                        if not busy:
+                            return True
                 finally:
                     raw.close()
-            else:
-                with self.engines.write.connect().execution_options(
-                    isolation_level="AUTOCOMMIT"
-                ) as conn:
-                    conn.exec_driver_sql(f"VACUUM {LEAD_DATA_KEYS.name}")
-        except SQLAlchemyError as exc:
+                logger.warning(
+                    "the audit database's write-ahead log could not be truncated after removing "
+                    "data (a reader held it); its old pages go at the next checkpoint"
+                )
+                return False
+            with self.engines.write.connect().execution_options(
+                isolation_level="AUTOCOMMIT"
+            ) as conn:
+                conn.exec_driver_sql(f"VACUUM {LEAD_DATA_KEYS.name}")
+            return True
+        except (SQLAlchemyError, sqlite3.Error) as exc:  # the raw connection raises the driver's
             logger.error("could not scrub the audit database after removing data: %s", exc)
+            return False
 
     def _removed_at(
         self, conn: Connection, row: Any, body: Mapping[str, Any]

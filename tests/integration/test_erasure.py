@@ -10,7 +10,9 @@ the server's data directory (WAL included), is searched for each value byte for 
 from __future__ import annotations
 
 import json
+import sqlite3
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -289,7 +291,6 @@ def test_a_data_key_destroyed_outside_the_service_is_reported(settings: Settings
 
 
 def test_retention_purges_old_payloads_and_keeps_the_record(settings: Settings) -> None:
-    from datetime import UTC, datetime, timedelta
 
     with serve(settings) as client:
         old = score(client, erased_lead())
@@ -333,3 +334,30 @@ def test_records_from_before_sealing_are_reported_not_hidden(settings: Settings)
         assert store.verify().ok
     finally:
         store.close()
+
+
+def test_an_erasure_says_when_a_reader_kept_the_removed_bytes_on_disk(
+    settings: Settings,
+) -> None:
+    _sqlite_only(settings)
+    with serve(settings) as client:
+        score(client, erased_lead())
+        score(client, demo_lead(lead_id=OTHER))
+    path = settings.database_url.removeprefix("sqlite:///")
+    reader = sqlite3.connect(path)
+    store = open_store(settings)
+    try:
+        reader.execute("BEGIN")
+        reader.execute("SELECT count(*) FROM audit_events").fetchone()  # holds the WAL
+        held = store.erase_lead(LEAD, reason="request", by="dpo")
+        reader.rollback()
+        assert held.to_dict()["scrubbed"] is False
+        assert store.verify().ok
+        # with no reader in the way the next removal clears the files
+        purged = store.purge(retention_days=1, by="dpo", now=datetime.now(UTC) + timedelta(days=2))
+        assert purged.scrubbed is True
+    finally:
+        reader.close()
+        store.close()
+    for needle, where in files_holding(Path(settings.home), NEEDLES).items():
+        pytest.fail(f"{needle!r} is still under CANDOR_HOME after the checkpoint: {where}")
