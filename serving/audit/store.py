@@ -580,7 +580,15 @@ class AuditStore:
             decided = exists(
                 select(DECISIONS.c.seq).where(DECISIONS.c.score_id == REVIEWS.c.score_id)
             )
-            query = select(REVIEWS.c.seq).where(REVIEWS.c.kind == kind, ~decided)
+            # a record whose payload was erased or purged has nothing left to review
+            removed = exists(
+                select(EVENTS.c.seq).where(
+                    EVENTS.c.seq == REVIEWS.c.seq,
+                    EVENTS.c.sealed.is_not(None),
+                    EVENTS.c.payload.is_(None),
+                )
+            )
+            query = select(REVIEWS.c.seq).where(REVIEWS.c.kind == kind, ~decided, ~removed)
             if reason:
                 query = query.where(
                     REVIEWS.c.seq.in_(select(REASONS.c.seq).where(REASONS.c.code == reason))
@@ -662,13 +670,20 @@ class AuditStore:
 
         def prepare(conn: Connection) -> tuple[Sequence[NewEvent], Any]:
             found = conn.execute(
-                select(EVENTS.c.kind).where(
+                select(EVENTS.c.kind, EVENTS.c.sealed, EVENTS.c.payload).where(
                     EVENTS.c.subject == score_id,
                     EVENTS.c.kind.in_((ev.SCORE, ev.FORECAST, ev.SUPPRESSION)),
                 )
             ).first()
             if found is None:
                 raise _unknown_score(score_id)
+            if found.sealed is not None and found.payload is None:
+                raise ConflictError(
+                    f"score {score_id!r}: its inputs and explanation were erased or purged; "
+                    "nothing is left to review (its record and earlier decisions stay)",
+                    [ErrorDetail("score_id", "erased or purged")],
+                    code="record_removed",
+                )
             _check_decision(decision, grade, comment, kind=found.kind)
             body = {
                 "decision": decision,

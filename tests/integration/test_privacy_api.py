@@ -133,3 +133,29 @@ def test_the_model_card_states_the_retention_policy_in_force(
     expected = "kept 30 days" if days else "kept until the lead is erased"
     assert expected in privacy["retention"] and expected in page
     assert "data key is destroyed" in privacy["erasure"]
+
+
+def test_an_erased_flagged_score_leaves_the_review_queue_and_takes_no_decision(
+    api: TestClient,
+) -> None:
+    flagged = api.post(
+        SCORE, json={"leads": [demo_lead(lead_id="L-PRIVACY-8", rep_visits_90d=500)]}
+    )
+    assert flagged.status_code == 200, flagged.text
+    score_id = flagged.json()["results"][0]["score_id"]
+
+    def pending() -> set[str]:
+        queue = api.get("/v1/reviews", params={"limit": 200})
+        assert queue.status_code == 200, queue.text
+        return {item["score_id"] for item in queue.json()["items"]}
+
+    assert score_id in pending()
+    erased = api.post(ERASURES, json={"lead_id": "L-PRIVACY-8", "reason": "asked"})
+    assert erased.status_code == 201, erased.text
+
+    assert score_id not in pending()
+    decided = api.post(
+        f"/v1/reviews/{score_id}", json={"decision": "confirm", "comment": "looks right"}
+    )
+    assert decided.status_code == 409, decided.text
+    assert error_of(decided)["code"] == "record_removed"
