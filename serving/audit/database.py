@@ -3,7 +3,7 @@
 Two engines on one database: writes take the write lock when they begin (SQLite ``BEGIN
 IMMEDIATE``; on PostgreSQL the writer row ``FOR UPDATE``) and wait for it at most the write
 timeout; reads are plain deferred transactions, which in WAL mode read a snapshot and never
-wait for a writer.
+wait for a writer (on PostgreSQL, REPEATABLE READ: one snapshot per read transaction too).
 """
 
 from __future__ import annotations
@@ -102,7 +102,14 @@ def make_engines(url: str, *, write_timeout: float = 2.0) -> Engines:
     write = create_engine(url, pool_pre_ping=True)
     if url.startswith("postgresql"):
         _postgres_lock_timeout(write, timeout_ms=timeout_ms)
-    return Engines(write=write, read=create_engine(url, pool_pre_ping=True))
+    # a read transaction sees one snapshot throughout, as SQLite's WAL readers do: on
+    # PostgreSQL's default (READ COMMITTED) each statement sees a newer one, and a check
+    # that reads the writer row, then the events, takes a write in between for tampering.
+    # Read-only transactions are never refused under REPEATABLE READ.
+    read = create_engine(url, pool_pre_ping=True)
+    if url.startswith("postgresql"):
+        read = read.execution_options(isolation_level="REPEATABLE READ")
+    return Engines(write=write, read=read)
 
 
 def make_engine(url: str) -> Engine:

@@ -199,3 +199,40 @@ def test_the_service_audits_to_postgresql_when_configured(
     assert answered <= store.score_ids()
     assert store.engine.dialect.name == "postgresql"
     assert store.verify().ok
+
+
+def test_verify_reads_one_snapshot_while_the_service_writes(
+    trained_settings: Settings, postgres_url: str, tmp_path: Path
+) -> None:
+    """On PostgreSQL, verification reads the events, heads, writer row and projections of one
+    moment: events committed while it reads are not taken for tampering."""
+    from pg_support import drop_all_tables
+
+    drop_all_tables(postgres_url)
+    settings = trained_settings.model_copy(
+        update={"database_url": postgres_url, "audit_checkpoints": tmp_path / "checkpoints.log"}
+    )
+    store = open_store(settings)
+    stop = threading.Event()
+    written: list[int] = []
+
+    def write() -> None:
+        while not stop.is_set():
+            store.record_batch_run({"rows": len(written)}, run_id=f"run-{len(written)}", by="t")
+            written.append(1)
+
+    writer = threading.Thread(target=write)
+    writer.start()
+    try:
+        reports = [store.verify() for _ in range(15)]
+    finally:
+        stop.set()
+        writer.join()
+    try:
+        assert len(written) > 15  # the writer did write while verification read
+        problems = [p for r in reports for p in r.problems]
+        assert not problems, problems[:3]
+        assert store.verify().ok
+    finally:
+        store.close()
+        drop_all_tables(postgres_url)
