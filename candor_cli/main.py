@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from candor.cli import model_history, monitoring, privacy
+from candor.cli import sales as sales_commands
 from candor.cli.os_user import os_user
 from candor.models.errors import CandorError
 from candor.models.settings import get_settings
@@ -567,6 +568,7 @@ def build_parser() -> argparse.ArgumentParser:
     model_history.register(models)
     monitoring.register(commands)
     privacy.register(commands)
+    sales_commands.register(commands)
 
     keys = _group(commands, "keys", "API keys")
     create = keys.add_parser("create", help="create a key; prints its secret once")

@@ -34,6 +34,7 @@ from candor.serving.routers import (
     performance,
     privacy,
     reviews,
+    sales,
     system,
 )
 from candor.serving.services.model_versions import ScorerVersions
@@ -113,6 +114,7 @@ def create_app() -> FastAPI:
     app.include_router(performance.router)
     app.include_router(model_history.router)
     app.include_router(privacy.router)
+    app.include_router(sales.router)
     mount_review_page(app)
     mount_docs(app)
     app.openapi = lambda: api_spec(app, _settings_for(app))  # type: ignore[method-assign]

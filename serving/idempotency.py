@@ -1,9 +1,9 @@
 """``Idempotency-Key`` on the write routes: a retry gets the first answer and writes nothing.
 
 A pure-ASGI middleware in front of the write routes (:data:`WRITE_ROUTES`: score, call plan,
-forecast, review decision, outcome, erasure; every POST route of the app). A POST that carries the
-header, from a caller whose API key authenticates, is claimed in the ``idempotency_keys`` table
-of the audit database before the route runs:
+forecast, review decision, outcome, erasure, sales actuals; every POST route of the app). A
+POST that carries the header, from a caller whose API key authenticates, is claimed in the
+``idempotency_keys`` table of the audit database before the route runs:
 
 - first time: the route runs; an answer under 500 is stored (sealed) before it is sent, a 5xx
   or an exception removes the claim so that a retry runs again;
@@ -80,6 +80,7 @@ WRITE_ROUTES = (
     "/v1/outcomes",
     "/v1/models/reload",
     "/v1/privacy/erasures",
+    "/v1/sales/actuals",
 )
 
 

@@ -234,6 +234,11 @@ class DecisionOut(BaseModel):
     comment: str
     decided_by: str = Field(description="name of the API key that decided")
     decided_at: str = Field(description="ISO 8601, UTC")
+    replacement: list[float] | None = Field(
+        None,
+        description="a forecast override only: the units the reviewer expects instead, one per "
+        "forecast week (measured against actuals by GET /v1/forecasts/accuracy)",
+    )
 
 
 class OutcomeOut(BaseModel):
@@ -328,6 +333,12 @@ class DecisionIn(BaseModel):
         None, description="required with override (the grade that should stand); not with confirm"
     )
     comment: str = Field("", max_length=2000, description="why; required (non-empty) with override")
+    replacement: list[float] | None = Field(
+        None,
+        max_length=26,
+        description="with an override of a forecast: the units expected instead, one per "
+        "forecast week, so that the override's value can be measured once actuals arrive",
+    )
 
 
 class DecisionResult(BaseModel):

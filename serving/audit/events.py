@@ -33,6 +33,7 @@ BATCH_RUN = "batch_run"  # a batch run ended: input fingerprint, model, counts, 
 DRIFT_CHECK = "drift_check"  # a drift report's summary: window, status, worst input and PSI
 ERASURE = "erasure"  # a lead's data key destroyed: who, when, why, which lead key, how many
 PURGE = "purge"  # payloads older than the retention limit removed: cutoff and count
+ACTUAL = "sales_actual"  # units one series sold in one week; a second for the week corrects it
 RECORD_KINDS = (SCORE, SUPPRESSION, FORECAST)  # what a score id names
 KINDS = (
     SCORE,
@@ -52,6 +53,7 @@ KINDS = (
     DRIFT_CHECK,
     ERASURE,
     PURGE,
+    ACTUAL,
 )
 MAC_BYTES = 16
 

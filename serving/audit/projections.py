@@ -15,6 +15,7 @@ from typing import Any
 import orjson
 
 from candor.serving.audit import events as ev
+from candor.serving.audit.canonical import canonical_text
 from candor.serving.audit.events import StoredEvent
 
 # table -> its primary-key columns
@@ -25,6 +26,7 @@ PROJECTIONS: dict[str, tuple[str, ...]] = {
     "projected_outcomes": ("seq",),
     "projected_api_keys": ("name",),
     "projected_touches": ("seq", "position"),
+    "projected_actuals": ("seq",),
 }
 
 
@@ -88,6 +90,9 @@ def changes(event: StoredEvent, body: dict[str, Any] | None = None) -> list[Chan
                     "comment": parsed["comment"],
                     "decided_by": event.actor,
                     "decided_at": event.at,
+                    "replacement": None
+                    if parsed.get("replacement") is None
+                    else canonical_text(parsed["replacement"]),
                 },
             )
         ]
@@ -100,6 +105,20 @@ def changes(event: StoredEvent, body: dict[str, Any] | None = None) -> list[Chan
                     "lead_key": event.lead_key,
                     "converted": bool(parsed["converted"]),
                     "observed_at": parsed["observed_at"],
+                    "recorded_by": event.actor,
+                    "recorded_at": event.at,
+                },
+            )
+        ]
+    if kind == ev.ACTUAL:
+        return [
+            Change(
+                "projected_actuals",
+                {
+                    "seq": event.seq,
+                    "series_key": event.lead_key,
+                    "week": parsed["week"],
+                    "units": float(parsed["units"]),
                     "recorded_by": event.actor,
                     "recorded_at": event.at,
                 },

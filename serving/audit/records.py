@@ -160,6 +160,7 @@ def forecast_events(
                     "assumed_covariates": list(r.assumed_covariates),
                     "review": r.review.to_dict(),
                     "recent_weeks": r.recent_weeks_json(),
+                    "scale": r.scale,
                 }
             ),
             series_key(r.series),

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import sqlite3
 import threading
 from collections.abc import Iterator, Mapping, Sequence
@@ -65,6 +66,7 @@ from candor.serving.audit.signing import TreeHead, public_key_pem
 from candor.serving.audit.tables import (
     IdempotencyKey,
     IdempotencyLead,
+    ProjectedActual,
     ProjectedApiKey,
     ProjectedDecision,
     ProjectedOutcome,
@@ -87,7 +89,8 @@ DECISIONS = cast(Table, ProjectedDecision.__table__)
 OUTCOMES = cast(Table, ProjectedOutcome.__table__)
 KEYS = cast(Table, ProjectedApiKey.__table__)
 TOUCHES = cast(Table, ProjectedTouch.__table__)
-PROJECTED = (REVIEWS, REASONS, DECISIONS, OUTCOMES, KEYS, TOUCHES)
+ACTUALS = cast(Table, ProjectedActual.__table__)
+PROJECTED = (REVIEWS, REASONS, DECISIONS, OUTCOMES, KEYS, TOUCHES, ACTUALS)
 
 _IN_CHUNK = 500  # bound parameters per IN (...): far below any database's limit
 _READ_CHUNK = 5000
@@ -654,23 +657,33 @@ class AuditStore:
                     "comment": d.comment,
                     "decided_by": d.decided_by,
                     "decided_at": d.decided_at,
+                    "replacement": None if d.replacement is None else json.loads(d.replacement),
                 }
             )
         return out
 
     def add_decision(
-        self, *, score_id: str, decision: str, grade: str | None, comment: str, decided_by: str
+        self,
+        *,
+        score_id: str,
+        decision: str,
+        grade: str | None,
+        comment: str,
+        decided_by: str,
+        replacement: Sequence[float] | None = None,
     ) -> list[dict[str, Any]]:
         """Append a decision (never overwrite); the record's decisions up to this one, oldest
         first (so the last is this one, whatever was decided concurrently).
 
         A lead score's override sets the grade that should stand; a forecast has no grade, so
-        its override (the forecast should not be used as is) needs only the comment.
+        its override (the forecast should not be used as is) needs only the comment, and may
+        carry ``replacement``: the units the reviewer expects instead, one per forecast week,
+        so that the value the override adds can be measured against actuals.
         """
 
         def prepare(conn: Connection) -> tuple[Sequence[NewEvent], Any]:
             found = conn.execute(
-                select(EVENTS.c.kind, EVENTS.c.sealed, EVENTS.c.payload).where(
+                select(EVENTS.c.kind, EVENTS.c.sealed, EVENTS.c.payload, EVENTS.c.body).where(
                     EVENTS.c.subject == score_id,
                     EVENTS.c.kind.in_((ev.SCORE, ev.FORECAST, ev.SUPPRESSION)),
                 )
@@ -685,11 +698,15 @@ class AuditStore:
                     code="record_removed",
                 )
             _check_decision(decision, grade, comment, kind=found.kind)
-            body = {
+            body: dict[str, Any] = {
                 "decision": decision,
                 "grade": grade if decision == "override" else None,
                 "comment": comment.strip(),
             }
+            if replacement is not None:
+                weeks = len(json.loads(found.body).get("forecast", ())) if found.body else 0
+                _check_replacement(replacement, decision, kind=found.kind, weeks=weeks)
+                body["replacement"] = [float(u) for u in replacement]
             return [NewEvent(ev.DECISION, decided_by, score_id, body_text(body))], None
 
         (own,) = self.log.submit(prepare).seqs
@@ -1284,6 +1301,32 @@ def _check_decision(decision: str, grade: str | None, comment: str, *, kind: str
         problems.append(ErrorDetail("comment", "an override needs a comment saying why"))
     if problems:
         raise InputValidationError(f"field {problems[0].field!r}: {problems[0].message}", problems)
+
+
+def _check_replacement(
+    replacement: Sequence[float], decision: str, *, kind: str, weeks: int
+) -> None:
+    """A replacement forecast: with an override of a forecast, one value per week it holds."""
+    field = "replacement"
+    if kind != ev.FORECAST or decision != "override":
+        raise InputValidationError(
+            f"field {field!r}: replacement units go with an override of a forecast only",
+            [ErrorDetail(field, "only with decision 'override' of a forecast")],
+        )
+    if len(replacement) != weeks:
+        raise InputValidationError(
+            f"field {field!r}: expected {weeks} values (one per forecast week), got "
+            f"{len(replacement)}",
+            [ErrorDetail(field, f"expected {weeks} values")],
+        )
+    for i, units in enumerate(replacement):
+        if not (isinstance(units, int | float) and not isinstance(units, bool)) or not (
+            math.isfinite(units) and units >= 0
+        ):
+            raise InputValidationError(
+                f"field '{field}[{i}]': expected a finite number of units of at least 0",
+                [ErrorDetail(f"{field}[{i}]", "a finite number >= 0")],
+            )
 
 
 def _last(items: list[dict[str, Any]]) -> dict[str, Any] | None:

@@ -19,6 +19,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     Dialect,
+    Float,
     Index,
     Integer,
     LargeBinary,
@@ -154,6 +155,8 @@ class ProjectedDecision(Base):
     comment: Mapped[str] = mapped_column(Text, nullable=False)
     decided_by: Mapped[str] = mapped_column(String(100), nullable=False)
     decided_at: Mapped[str] = mapped_column(IsoTime, nullable=False)
+    # a forecast override's replacement units, one per week, as canonical JSON (else null)
+    replacement: Mapped[str | None] = mapped_column(Text, nullable=True)
 
 
 class ProjectedOutcome(Base):
@@ -163,6 +166,21 @@ class ProjectedOutcome(Base):
     lead_key: Mapped[str] = mapped_column(String(64), nullable=False, index=True)
     converted: Mapped[bool] = mapped_column(Boolean, nullable=False)
     observed_at: Mapped[str] = mapped_column(String(40), nullable=False)
+    recorded_by: Mapped[str] = mapped_column(String(100), nullable=False)
+    recorded_at: Mapped[str] = mapped_column(IsoTime, nullable=False)
+
+
+class ProjectedActual(Base):
+    """Units a series sold in a week, one row per recording: the newest row of a series and
+    week stands (a later one is a correction); forecast accuracy reads them."""
+
+    __tablename__ = "projected_actuals"
+    __table_args__ = (Index("ix_projected_actuals_series_week", "series_key", "week"),)
+
+    seq: Mapped[int] = mapped_column(SEQ, primary_key=True, autoincrement=False)
+    series_key: Mapped[str] = mapped_column(String(64), nullable=False)
+    week: Mapped[str] = mapped_column(String(10), nullable=False)  # ISO date, as forecasts say
+    units: Mapped[float] = mapped_column(Float, nullable=False)
     recorded_by: Mapped[str] = mapped_column(String(100), nullable=False)
     recorded_at: Mapped[str] = mapped_column(IsoTime, nullable=False)
 

@@ -9,6 +9,7 @@ reads it whole at ``GET /v1/forecasts/{forecast_id}``.
 from __future__ import annotations
 
 import re
+from datetime import date
 from typing import Any
 
 from fastapi import APIRouter, Query, Request
@@ -16,9 +17,11 @@ from fastapi.responses import Response
 
 from candor.explain.forecast_plots import ForecastPanel, forecast_png, target_unit
 from candor.models.errors import ErrorDetail, InputValidationError, NotFoundError
-from candor.models.transparency import FORECAST_DISCLOSURE_TEXT, model_card_path
+from candor.models.settings import FORECAST_MODEL_NAME
+from candor.models.transparency import FORECAST_DISCLOSURE_TEXT, disclosure, model_card_path
 from candor.serving.audit.records import forecast_events, forecast_model_event
 from candor.serving.dependencies import AuditDep, ForecastDep, ReviewerDep, ScorerDep, SettingsDep
+from candor.serving.sales_schemas import AccuracyOut
 from candor.serving.schemas import (
     BODY_STATUSES,
     IDEMPOTENCY_KEY,
@@ -29,7 +32,9 @@ from candor.serving.schemas import (
     ForecastResponse,
     error_responses,
 )
+from candor.serving.services.forecast_accuracy import LEVELS, forecast_accuracy
 from candor.serving.services.forecasts import SeriesResult
+from candor.serving.state import serving_state
 
 router = APIRouter(tags=["forecasts"])
 PLOT_WEEKS = 13
@@ -172,6 +177,76 @@ def forecast_plot(
             "Cache-Control": "no-store",
         },
     )
+
+
+@router.get(
+    "/v1/forecasts/accuracy",
+    operation_id="get_forecast_accuracy",
+    response_model=AccuracyOut,
+    responses=error_responses(401, 403, 422, 503),
+    summary="Accuracy of the audited forecasts against recorded actuals: MASE, bias and "
+    "coverage by weeks ahead beside seasonal naive, and the value reviewers' overrides added",
+)
+def forecast_accuracy_report(
+    caller: ReviewerDep,
+    request: Request,
+    store: AuditDep,
+    since: str | None = Query(
+        None,
+        description="first forecast week measured (ISO date); default: the first",
+        json_schema_extra={"format": "date"},
+    ),
+    until: str | None = Query(
+        None,
+        description="measure forecast weeks before this ISO date; default: every week",
+        json_schema_extra={"format": "date"},
+    ),
+    level: str = Query(
+        "series",
+        description="series: each series as it was forecast (the only level of a model "
+        "without a hierarchy)",
+        json_schema_extra={"enum": list(LEVELS)},
+    ),
+) -> dict[str, Any]:
+    unknown = sorted(set(request.query_params) - {"since", "until", "level"})
+    if unknown:
+        raise InputValidationError(
+            f"query parameter {unknown[0]!r} is unknown; expected since, until or level",
+            [ErrorDetail(name, "unknown query parameter") for name in unknown],
+        )
+    if level not in LEVELS:
+        raise InputValidationError(
+            f"query parameter 'level': expected one of {list(LEVELS)}, got a value that is "
+            "not a level of this model",
+            [ErrorDetail("level", f"one of {list(LEVELS)}")],
+        )
+    start, end = _query_date("since", since), _query_date("until", until)
+    if start is not None and end is not None and end <= start:
+        raise InputValidationError(
+            "query parameter 'until': must be after 'since'",
+            [ErrorDetail("until", "not after since")],
+        )
+    service = serving_state(request.app).forecasting  # None: measured from the log alone
+    accuracy = forecast_accuracy(store, service, since=start, until=end)
+    return {
+        "level": level,
+        "since": since,
+        "until": until,
+        **accuracy.to_dict(),
+        "disclosure": disclosure(FORECAST_MODEL_NAME, text=FORECAST_DISCLOSURE_TEXT),
+    }
+
+
+def _query_date(name: str, value: str | None) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise InputValidationError(
+            f"query parameter {name!r}: expected an ISO 8601 date such as 2026-11-02",
+            [ErrorDetail(name, "not an ISO 8601 date")],
+        ) from None
 
 
 @router.get(

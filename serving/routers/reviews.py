@@ -254,5 +254,6 @@ def decide(score_id: str, caller: ReviewerDep, body: DecisionIn, store: AuditDep
         grade=body.grade,
         comment=body.comment,
         decided_by=caller.name,
+        replacement=body.replacement,
     )
     return {"decision": decisions[-1], "decisions": decisions}

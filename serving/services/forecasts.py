@@ -63,6 +63,9 @@ class SeriesResult:
     assumed_covariates: tuple[str, ...]  # assumed at their recent mean
     review: ReviewFlag
     recent_weeks: Backcast | None  # one-week-ahead backcasts of the latest weeks
+    # units: the series' mean absolute week-to-week change at the origin (its intervals are
+    # multiples of it; forecast accuracy scales errors by it, as MASE does)
+    scale: float | None = None
 
     def weeks_json(self) -> list[dict[str, Any]]:
         return [w.to_dict() for w in self.weeks]
@@ -161,6 +164,7 @@ class ForecastService:
             assumed_covariates=tuple(forecast.assumed),
             review=verdict,
             recent_weeks=backcast,
+            scale=forecast.scale,
         )
 
     def backcast(self, key: Key) -> Backcast | None:

@@ -9,6 +9,7 @@ series too short for the requested horizon and backtest.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -54,6 +55,39 @@ def to_long(frame: pd.DataFrame, contract: SalesContract) -> pd.DataFrame:
     for name, value in contract.constants:
         frame[name] = value
     return frame[contract.names].reset_index(drop=True)
+
+
+def read_actuals(path: str | Path, contract: SalesContract) -> list[dict[str, Any]]:
+    """A file of weekly actuals as records (series fields, ``week`` as an ISO date, ``units``).
+
+    It holds the contract's date, series and target columns (covariates, if present, are
+    not read); a wide layout is read whole. Dates are parsed as for training; units that are
+    not numbers become NaN, for the edge to refuse by row.
+    """
+    frame = read_sales_table(path)
+    date, target = contract.date_field.name, contract.target_field.name
+    if contract.wide is not None:
+        frame = to_long(frame, contract)
+    else:
+        needed = [date, *contract.series_names, target]
+        missing = [c for c in needed if c not in frame.columns]
+        if missing:
+            raise DataValidationError(
+                f"column(s) {missing} are missing from the actuals file; it needs {needed}",
+                [ErrorDetail(c, "missing column") for c in missing],
+            )
+        frame = frame[needed]
+    weeks = _parse_dates(frame[date], contract).dt.strftime("%Y-%m-%d")
+    units = pd.to_numeric(frame[target], errors="coerce").astype(float)
+    series = {name: frame[name].astype(str).str.strip() for name in contract.series_names}
+    return [
+        {
+            **{name: values.iloc[i] for name, values in series.items()},
+            "week": weeks.iloc[i],
+            "units": float(units.iloc[i]),
+        }
+        for i in range(len(frame))
+    ]
 
 
 def _parse_dates(raw: pd.Series, contract: SalesContract) -> pd.Series:

@@ -1,0 +1,94 @@
+"""Forecast accuracy from the audit log: every audited forecast beside the recorded actuals.
+
+Reads the forecast events (their weeks, intervals and scale as served), the newest decision on
+each (an override's replacement units), and the actuals that stand, and measures them with
+:func:`candor.models.forecast.accuracy.measure`. The served forecaster, where one is loaded,
+adds what the log may lack: the units of its history (seasonal naive's values for weeks before
+the first recorded actual) and a series' scale for forecasts recorded before the log kept it.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+
+import numpy as np
+from sqlalchemy import select
+
+from candor.models.forecast import noise_scale
+from candor.models.forecast.accuracy import Accuracy, ServedWeek, measure
+from candor.serving.audit import events as ev
+from candor.serving.audit.log import EVENTS
+from candor.serving.audit.sales_actuals import latest_actuals
+from candor.serving.audit.store import AuditStore
+from candor.serving.services.forecasts import ForecastService
+
+LEVELS = ("series",)  # what the accuracy is measured at: each series as it was forecast
+
+
+def forecast_accuracy(
+    store: AuditStore,
+    service: ForecastService | None,
+    *,
+    since: date | None = None,
+    until: date | None = None,
+) -> Accuracy:
+    """Accuracy of the audited forecasts' weeks in [``since``, ``until``) (forecast weeks)."""
+    history_units, history_scale = _from_history(store, service)
+    forecasts = select(EVENTS.c.subject).where(EVENTS.c.kind == ev.FORECAST)
+    with store.reading("the forecasts and actuals") as conn:
+        rows = list(
+            conn.execute(
+                select(EVENTS.c.subject, EVENTS.c.lead_key, EVENTS.c.body)
+                .where(EVENTS.c.kind == ev.FORECAST)
+                .order_by(EVENTS.c.seq)
+            )
+        )
+        decisions = store.decisions_of(conn, forecasts)  # type: ignore[arg-type]
+        actuals = {k: units for k, (_, units) in latest_actuals(conn).items()}
+    weeks: list[ServedWeek] = []
+    for row in rows:
+        body = json.loads(row.body)
+        standing = decisions.get(row.subject, [])
+        replacement = standing[-1].get("replacement") if standing else None
+        scale = body.get("scale", history_scale.get(row.lead_key))
+        for i, week in enumerate(body.get("forecast", [])):
+            day = date.fromisoformat(week["week"])
+            if (since is not None and day < since) or (until is not None and day >= until):
+                continue
+            weeks.append(
+                ServedWeek(
+                    forecast_id=str(row.subject),
+                    series_key=str(row.lead_key),
+                    step=i + 1,
+                    week=str(week["week"]),
+                    point=float(week["point"]),
+                    lo80=float(week["lo80"]),
+                    hi80=float(week["hi80"]),
+                    lo95=float(week["lo95"]),
+                    hi95=float(week["hi95"]),
+                    scale=None if scale is None else float(scale),
+                    replacement=None if replacement is None else float(replacement[i]),
+                )
+            )
+    return measure(weeks, actuals, known_units={**history_units, **actuals})
+
+
+def _from_history(
+    store: AuditStore, service: ForecastService | None
+) -> tuple[dict[tuple[str, str], float], dict[str, float]]:
+    """The served model's history: (series key, week) -> units, and each series' scale at
+    its last week."""
+    units: dict[tuple[str, str], float] = {}
+    scales: dict[str, float] = {}
+    if service is None:
+        return units, scales
+    forecaster = service.forecaster
+    for key, history in forecaster.history_.items():
+        series_key = store.series_key(forecaster.describe(key))
+        observed = history.units.astype(float)
+        for week, value in zip(history.week(np.arange(len(observed))), observed, strict=True):
+            units[(series_key, str(week))] = float(value)
+        if len(observed):
+            scales[series_key] = float(noise_scale(observed, np.array([len(observed) - 1]))[0])
+    return units, scales
