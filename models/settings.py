@@ -170,6 +170,7 @@ class Settings(BaseSettings):
     retention_days: int | None = Field(
         default=None,
         ge=1,
+        le=36_525,  # a century: beyond it the purge's cutoff leaves the calendar
         description="days a score's inputs and explanation are kept in the audit log; "
         "`candor privacy purge` removes older ones and keeps the verifiable record (unset: "
         "kept until the lead is erased)",

@@ -95,6 +95,7 @@ PROJECTED = (REVIEWS, REASONS, DECISIONS, OUTCOMES, KEYS, TOUCHES, ACTUALS)
 _IN_CHUNK = 500  # bound parameters per IN (...): far below any database's limit
 _READ_CHUNK = 5000
 DECISION_KINDS = ("confirm", "override")
+MAX_RETENTION_DAYS = 36_525  # a century: beyond it the cutoff leaves the calendar
 
 
 @dataclass(frozen=True)
@@ -878,11 +879,11 @@ class AuditStore:
         The records stay (and verify); a lead whose every payload is gone loses its data key
         too, so nothing sealed under it can be read from any copy of the database again.
         """
-        if retention_days < 1:
+        if not 1 <= retention_days <= MAX_RETENTION_DAYS:
             raise InputValidationError(
-                f"field 'retention_days': expected a whole number of days of at least 1, "
-                f"got {retention_days}",
-                [ErrorDetail("retention_days", "at least 1")],
+                f"field 'retention_days': expected a whole number of days from 1 to "
+                f"{MAX_RETENTION_DAYS} (a century), got {retention_days}",
+                [ErrorDetail("retention_days", f"1 to {MAX_RETENTION_DAYS}")],
             )
         moment = (now or datetime.now(UTC)).astimezone(UTC)
         cutoff = (moment - timedelta(days=retention_days)).isoformat(timespec="microseconds")

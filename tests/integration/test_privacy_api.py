@@ -117,6 +117,8 @@ def test_the_cli_erases_and_purges(
     assert cli(["privacy", "purge", "--retention-days", "3650"]) == 0
     purge = json.loads(capsys.readouterr().out)
     assert purge["retention_days"] == 3650 and purge["records"] == 0
+    assert cli(["privacy", "purge", "--retention-days", "10000000000"]) != 0  # not a crash
+    assert "retention_days" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize("days", [None, 30])
