@@ -81,6 +81,7 @@ WRITE_ROUTES = (
     "/v1/models/reload",
     "/v1/privacy/erasures",
     "/v1/sales/actuals",
+    "/v1/forecasts/scenarios",
 )
 
 

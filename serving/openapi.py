@@ -125,6 +125,22 @@ def _forecast_schemas(
             "anyOf": [planned, {"type": "null"}],
             "description": shared.get("description", ""),
         }
+    schemas["ForecastSeriesKey"] = {
+        "type": "object",
+        "title": "ForecastSeriesKey",
+        "description": "one series the model knows, by its series fields alone",
+        "properties": {name: {"type": "string", "enum": values[name]} for name in fields},
+        "required": fields,
+        "additionalProperties": False,
+    }
+    scenarios = schemas.get("ScenariosIn", {}).get("properties", {})
+    if "series" in scenarios:
+        described = scenarios["series"].get("description", "")
+        scenarios["series"] = {"$ref": COMPONENTS + "ForecastSeriesKey", "description": described}
+    if "horizon" in scenarios:
+        scenarios["horizon"].update(minimum=1, maximum=top)
+    if "scenarios" in scenarios:
+        scenarios["scenarios"]["additionalProperties"] = planned
     operation = spec.get("paths", {}).get(PLOT[0], {}).get(PLOT[1])
     if operation is None:
         return

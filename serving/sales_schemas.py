@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from candor.serving.schemas import Disclosure, ForecastModelRef, ForecastResult
 
 MAX_ACTUALS = 10_000  # weeks per request: two years of a few hundred series a week
 
@@ -92,3 +94,51 @@ class AccuracyOut(BaseModel):
         "(the series' scale unknown or zero)"
     )
     disclosure: dict[str, str]
+
+
+SCENARIO_NAME = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,39}$"
+MAX_SCENARIOS = 8
+
+
+class ScenariosIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    series: dict[str, Any] = Field(
+        description="one series, by the model's series fields (as in POST /v1/forecasts)"
+    )
+    horizon: Annotated[int, Field(strict=True)] = Field(
+        description="weeks ahead, 1 to the model's maximum"
+    )
+    scenarios: dict[Annotated[str, Field(pattern=SCENARIO_NAME)], dict[str, Any]] = Field(
+        min_length=2,
+        max_length=MAX_SCENARIOS,
+        description='named plans of future covariates, e.g. {"baseline": {}, "spring_promo": '
+        '{"promo": [0, 1, 1, 0]}}; the first is the reference the others are compared with; '
+        "a covariate a plan leaves out is assumed at its recent mean",
+    )
+
+
+class ScenarioWeekOut(BaseModel):
+    week: str
+    difference: float = Field(description="units: this plan's point minus the reference's")
+    drivers: dict[str, float] = Field(
+        description="the difference by driver group (recent_level, seasonality, activity)"
+    )
+    within_80: bool = Field(
+        description="the difference is smaller than the reference's 80% half-width: the model "
+        "cannot tell the plans apart from ordinary noise that week"
+    )
+
+
+class ScenarioOut(BaseModel):
+    name: str
+    forecast: ForecastResult = Field(description="the plan's forecast, as POST /v1/forecasts")
+    against: str | None = Field(description="the reference plan (null: this is the reference)")
+    difference: list[ScenarioWeekOut] = Field(description="per week, against the reference")
+    total_difference: float = Field(description="units over the horizon, against the reference")
+
+
+class ScenariosOut(BaseModel):
+    model: ForecastModelRef
+    scenarios: list[ScenarioOut]
+    disclosure: Disclosure

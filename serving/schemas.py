@@ -753,6 +753,9 @@ class ForecastRecordOut(BaseModel):
     created_at: str = Field(description="ISO 8601, UTC")
     model: ModelRef
     requested_by: str = Field(description="name of the API key that asked for the forecast")
+    scenario: str | None = Field(
+        None, description="the plan's name, for a forecast made by POST /v1/forecasts/scenarios"
+    )
     series: dict[str, str] = Field(description="the series (e.g. territory and product)")
     horizon: int = Field(description="weeks ahead")
     last_observed_week: str = Field(description=_LAST_OBSERVED_WEEK)

@@ -137,13 +137,16 @@ def forecast_events(
     model: ModelRef,
     requested_by: str,
     series_key: Callable[[Mapping[str, Any]], str],
+    scenarios: Sequence[str] | None = None,
 ) -> list[NewEvent]:
-    """One event per forecast series: the whole forecast, its drivers, review and inputs.
+    """One event per forecast series: the whole forecast, its drivers, review and inputs
+    (and, for a scenario request, the plan's name: ``scenarios`` parallel to ``results``).
 
     Series keys (territory, product) name no person; the store still keys them by an HMAC of
     their own (never equal to a lead's), and the body holds the key itself for the reviewer.
     """
     subject = model_subject(model)
+    names: Sequence[str | None] = scenarios if scenarios is not None else [None] * len(results)
     return [
         NewEvent(
             ev.FORECAST,
@@ -151,6 +154,7 @@ def forecast_events(
             r.forecast_id,
             body_text(
                 {
+                    **({} if name is None else {"scenario": name}),
                     "model": subject,
                     "series": r.series,
                     "horizon": horizon,
@@ -165,7 +169,7 @@ def forecast_events(
             ),
             series_key(r.series),
         )
-        for r in results
+        for r, name in zip(results, names, strict=True)
     ]
 
 

@@ -21,7 +21,7 @@ from candor.models.settings import FORECAST_MODEL_NAME
 from candor.models.transparency import FORECAST_DISCLOSURE_TEXT, disclosure, model_card_path
 from candor.serving.audit.records import forecast_events, forecast_model_event
 from candor.serving.dependencies import AuditDep, ForecastDep, ReviewerDep, ScorerDep, SettingsDep
-from candor.serving.sales_schemas import AccuracyOut
+from candor.serving.sales_schemas import AccuracyOut, ScenariosIn, ScenariosOut
 from candor.serving.schemas import (
     BODY_STATUSES,
     IDEMPOTENCY_KEY,
@@ -33,6 +33,7 @@ from candor.serving.schemas import (
     error_responses,
 )
 from candor.serving.services.forecast_accuracy import LEVELS, forecast_accuracy
+from candor.serving.services.forecast_scenarios import forecast_scenarios
 from candor.serving.services.forecasts import SeriesResult
 from candor.serving.state import serving_state
 
@@ -105,6 +106,51 @@ def create_forecasts(
     return {
         "model": {**model.to_dict(), "max_horizon": service.forecaster.horizon},
         "results": [series_result_json(r) for r in results],
+        "disclosure": service.disclosure(),
+    }
+
+
+@router.post(
+    "/v1/forecasts/scenarios",
+    operation_id="create_forecast_scenarios",
+    response_model=ScenariosOut,
+    responses=error_responses(401, 403, *IDEMPOTENT_STATUSES, *BODY_STATUSES, 503),
+    openapi_extra=IDEMPOTENCY_KEY,
+    summary="One series under two or more named plans of future covariates, side by side: "
+    "each plan's forecast and its difference from the first per week, by driver",
+)
+def create_forecast_scenarios(
+    caller: ScorerDep,
+    body: ScenariosIn,
+    service: ForecastDep,
+    store: AuditDep,
+) -> dict[str, Any]:
+    horizon = service.requests.check_horizon(body.horizon)
+    scenarios = forecast_scenarios(service, body.series, body.scenarios, horizon)
+    model = service.model_ref
+    store.append(  # every plan's forecast is audited before the answer, as any forecast
+        forecast_events(
+            [s.result for s in scenarios],
+            horizon=horizon,
+            model=model,
+            requested_by=caller.name,
+            series_key=store.series_key,
+            scenarios=[s.name for s in scenarios],
+        ),
+        model=forecast_model_event(model),
+    )
+    return {
+        "model": {**model.to_dict(), "max_horizon": service.forecaster.horizon},
+        "scenarios": [
+            {
+                "name": s.name,
+                "forecast": series_result_json(s.result),
+                "against": s.against,
+                "difference": [w.to_dict() for w in s.weeks],
+                "total_difference": s.total,
+            }
+            for s in scenarios
+        ],
         "disclosure": service.disclosure(),
     }
 

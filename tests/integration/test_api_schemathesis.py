@@ -50,9 +50,14 @@ CROSS_FIELD_RULES = {
     "cap per channel only on a channel plan",
     "create_forecasts": "a covariate plans one value for each week of the horizon, within the "
     "range it was trained on; a series is asked once",
+    "create_forecast_scenarios": "a covariate plans one value for each week of the horizon, "
+    "within the range it was trained on",
+    "record_sales_actuals": "a series the model knows, a week on the model's weekday and not "
+    "in the future, each series and week once per request",
+    "get_forecast_accuracy": "since before until",
     "list_reviews": "reason is a review code of the kind asked for",
     "decide_score": "confirm takes no grade; a lead's override needs a grade and a comment, a "
-    "forecast's a comment",
+    "forecast's a comment; replacement units only with a forecast's override, one a week",
     "record_outcome": "observed_at from 1970 to a day from now",
     "get_lead_score_change": "from and to name two different scores",
     "get_drift": "since at most until",
