@@ -63,6 +63,16 @@ def test_reviewer_overrides_a_flagged_forecast_in_the_browser(
     [result] = answer["results"]
     assert "wide_interval" in result["review"]["reasons"]
     forecast_id = result["forecast_id"]
+    # what sold in those weeks: 3 units above each point, so the reviewer's replacement (the
+    # actuals themselves) is measured as adding value
+    reviewer = bearer(settings, "reviewer")
+    actuals = [
+        {**series, "week": w["week"], "units": round(w["point"]) + 3} for w in result["forecast"]
+    ]
+    recorded = post_json(
+        base + "/v1/sales/actuals", json.dumps({"actuals": actuals}).encode(), reviewer
+    )
+    assert recorded is not None and recorded["recorded"] == HORIZON
 
     with reviewer_page(sync_api, base, settings) as (page, console_errors):
         # the reason filter offers the codes of the kind chosen
@@ -103,16 +113,23 @@ def test_reviewer_overrides_a_flagged_forecast_in_the_browser(
                 recent.nth(i).get_attribute("data-outside95") for i in range(len(outside))
             ] == outside
         sync_api.expect(page.locator("#f-hash")).to_have_text(re.compile(r"^[0-9a-f]{64}$"))
+        # how the forecasts did against the actuals, by weeks ahead, and over time
+        sync_api.expect(page.locator("#acc-status")).to_contain_text(f"{HORIZON} forecast weeks")
+        sync_api.expect(page.locator("#acc-table tbody tr")).to_have_count(HORIZON + 1)
+        sync_api.expect(page.locator("#acc-chart polyline.acc-served")).to_be_attached()
+        sync_api.expect(page.locator("#acc-value-added")).to_contain_text("No overridden")
 
         page.check("#f-decision-override")
         page.click("#f-submit-decision")  # no comment yet: refused with the rule shown
         sync_api.expect(page.locator("#f-form-error")).to_contain_text("comment")
         page.fill("#f-comment", "Promotion cancelled; the launch slipped a month.")
+        page.fill("#f-replacement", ", ".join(str(a["units"]) for a in actuals))
         page.click("#f-submit-decision")
         sync_api.expect(page.locator("#f-decision-history")).to_contain_text(
             "Promotion cancelled; the launch slipped a month."
         )
         sync_api.expect(page.locator("#f-standing")).to_contain_text("overridden")
+        sync_api.expect(page.locator("#acc-value-added")).to_contain_text("better")
         page.evaluate("window.scrollTo(0, 0)")  # the sticky top bar at the top of the shot
         page.screenshot(path=str(SCREENSHOTS / "review_forecast_detail.png"), full_page=True)
 
@@ -138,4 +155,5 @@ def test_reviewer_overrides_a_flagged_forecast_in_the_browser(
     assert last["decision"] == "override"
     assert last["grade"] is None
     assert last["comment"] == "Promotion cancelled; the launch slipped a month."
+    assert last["replacement"] == [float(a["units"]) for a in actuals]
     assert last["decided_by"].startswith("test-reviewer")

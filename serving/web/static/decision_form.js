@@ -27,6 +27,7 @@ const BY_KIND = {
     confirm: "Confirm: the forecast may be used as it is",
     override: "Override: it should not be used as it is",
     withGrade: false,
+    withReplacement: true,
     rule:
       "A forecast has no grade to change: an override needs a comment saying why it should not " +
       "be used as it is. A confirmation may have a comment.",
@@ -70,6 +71,17 @@ function buildSection(spec) {
           [el("option", { value: "", selected: true, text: "Choose a grade" }), ...GRADES.map((g) => el("option", { value: g, text: g }))],
         )
       : null,
+    replacement: spec.withReplacement
+      ? el("input", {
+          id: `${spec.idPrefix}replacement`,
+          name: "replacement",
+          type: "text",
+          inputmode: "decimal",
+          disabled: true,
+          "aria-describedby": `${spec.idPrefix}replacement-hint`,
+          dataset: { testid: `${spec.testidPrefix}replacement` },
+        })
+      : null,
     required: el("span", { id: `${spec.idPrefix}comment-required`, className: "required", hidden: true, text: "(required)" }),
     comment: el("textarea", {
       id: `${spec.idPrefix}comment`,
@@ -95,6 +107,19 @@ function buildSection(spec) {
       el("div", { className: "radio-row" }, [nodes.confirm, nodes.override]),
       nodes.grade
         ? el("div", { className: "field field-inline" }, [el("label", { for: "override-grade", text: "Grade that should stand" }), nodes.grade])
+        : null,
+      nodes.replacement
+        ? el("div", { className: "field" }, [
+            el("label", { for: nodes.replacement.id, text: "Units you expect instead (optional)" }),
+            nodes.replacement,
+            el("p", {
+              id: `${spec.idPrefix}replacement-hint`,
+              className: "hint",
+              text:
+                "One number per forecast week, separated by commas. Once actuals are recorded, " +
+                "the forecast accuracy report measures whether the override did better than the forecast.",
+            }),
+          ])
         : null,
       el("div", { className: "field" }, [
         el("label", { for: nodes.comment.id }, ["Comment ", nodes.required]),
@@ -125,7 +150,7 @@ export function createDecisionForm(kind, { mount, reopen, afterRecorded }) {
   const confirmInput = nodes.confirm.querySelector("input");
   const overrideInput = nodes.override.querySelector("input");
   // which control a field named in an API error stands for
-  const fields = { grade: nodes.grade, comment: nodes.comment, decision: overrideInput };
+  const fields = { grade: nodes.grade, comment: nodes.comment, decision: overrideInput, replacement: nodes.replacement };
 
   const chosen = () => (overrideInput.checked ? "override" : "confirm");
 
@@ -136,13 +161,17 @@ export function createDecisionForm(kind, { mount, reopen, afterRecorded }) {
       nodes.grade.required = override;
       if (!override) nodes.grade.value = "";
     }
+    if (nodes.replacement) {
+      nodes.replacement.disabled = !override;
+      if (!override) nodes.replacement.value = "";
+    }
     nodes.comment.required = override;
     show(nodes.required, override);
     nodes.comment.setAttribute("aria-required", String(override));
   }
 
   function clearFieldErrors() {
-    for (const node of [nodes.grade, nodes.comment, confirmInput, overrideInput]) node?.removeAttribute("aria-invalid");
+    for (const node of [nodes.grade, nodes.comment, nodes.replacement, confirmInput, overrideInput]) node?.removeAttribute("aria-invalid");
   }
 
   function reset() {
@@ -150,6 +179,7 @@ export function createDecisionForm(kind, { mount, reopen, afterRecorded }) {
     overrideInput.checked = false;
     nodes.comment.value = "";
     if (nodes.grade) nodes.grade.value = "";
+    if (nodes.replacement) nodes.replacement.value = "";
     clearFieldErrors();
     setMessage(nodes.error, "");
     setMessage(nodes.success, "");
@@ -165,6 +195,10 @@ export function createDecisionForm(kind, { mount, reopen, afterRecorded }) {
     // the API is the one judge of what a decision needs; it names the field that is wrong.
     // A forecast's body never carries a grade (the API refuses one with 422).
     if (nodes.grade && decision === "override" && nodes.grade.value) body.grade = nodes.grade.value;
+    // replacement units as typed: a value that is not a number is sent as it is, for the API
+    // to refuse by its position (replacement[2])
+    const typed = nodes.replacement && decision === "override" ? nodes.replacement.value.trim() : "";
+    if (typed) body.replacement = typed.split(/[,\s]+/).filter(Boolean).map((v) => (Number.isFinite(Number(v)) ? Number(v) : v));
     clearFieldErrors();
     setMessage(nodes.error, "");
     setMessage(nodes.success, "");
@@ -182,7 +216,8 @@ export function createDecisionForm(kind, { mount, reopen, afterRecorded }) {
       setMessage(nodes.error, errorText(err));
       let focused = false;
       for (const detail of err.details || []) {
-        const node = fields[detail && detail.field];
+        const named = detail && typeof detail.field === "string" ? detail.field : "";
+        const node = fields[named] || fields[named.split(/[[.]/)[0]];
         if (!node) continue;
         node.setAttribute("aria-invalid", "true");
         if (!focused && !node.disabled) {

@@ -8,6 +8,7 @@ import { $, clear, el, show } from "./dom.js";
 import { direction, humanise, isNumber, signedUnits, unitRange, units, valueText } from "./format.js";
 import { DRIVERS, renderDriversChart } from "./drivers_chart.js";
 import { renderReviewReasons } from "./review_codes.js";
+import { loadAccuracy } from "./accuracy_chart.js";
 
 export function renderForecastDetail(record) {
   const weeks = Array.isArray(record.forecast) ? record.forecast : [];
@@ -47,6 +48,7 @@ export function renderForecastDetail(record) {
   renderDriversChart(weeks, record.series);
   renderRecentWeeks(record.recent_weeks);
   renderCovariates(weeks, record.planned_covariates || {}, record.assumed_covariates || []);
+  loadAccuracy();
   $("f-id").textContent = record.forecast_id;
   $("f-hash").textContent = record.record_hash || "—";
 }
