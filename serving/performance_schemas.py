@@ -138,3 +138,8 @@ class PerformanceReport(BaseModel):
     holdout: list[HoldoutOut] = Field(
         description="the holdout figures of each model version that made the window's scores"
     )
+    removed_scores: int = Field(
+        0,
+        description="scores in the window with an outcome whose inputs and score were erased "
+        "or purged: counted here, not measured",
+    )

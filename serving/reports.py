@@ -33,6 +33,8 @@ DEFINITION = {
     "calibration_gap": "mean_score - conversion_rate, in probability; positive: the model "
     "over-predicts",
     "count": "scored records whose lead has a recorded outcome; a lead scored twice counts twice",
+    "removed": "scored records with an outcome whose inputs and score were erased or purged: "
+    "counted here, measured nowhere (their values are gone)",
     "by_grade": "grouped by the model's grade",
     "by_review_reason": "grouped by review code (a record with several codes is in each); "
     "'none': records not flagged for review. Flagged groups were chosen because the score "
@@ -79,13 +81,16 @@ def group_errors(rows: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
 
 
 def error_report(rows: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
-    """Overall, by grade (A-D), by review reason (each code and "none") and the random audit."""
-    rows = list(rows)
+    """Overall, by grade (A-D), by review reason (each code and "none") and the random audit;
+    records whose inputs were erased or purged are counted apart (``removed``)."""
+    every = list(rows)
+    rows = [r for r in every if not r.get("removed")]
     codes = [str(code) for code in ReviewCode]
     by_reason = {code: group_errors([r for r in rows if code in r["reasons"]]) for code in codes}
     by_reason[NO_REASON] = group_errors([r for r in rows if not r["reasons"]])
     return {
         "n_outcomes": len(rows),
+        "removed": len(every) - len(rows),
         "definition": dict(DEFINITION),
         "overall": group_errors(rows),
         "by_grade": {g: group_errors([r for r in rows if r["grade"] == g]) for g in GRADES},

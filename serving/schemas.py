@@ -433,6 +433,11 @@ class GroupErrors(BaseModel):
 
 class ErrorReport(BaseModel):
     n_outcomes: int = Field(description="scored records whose lead has a recorded outcome")
+    removed: int = Field(
+        0,
+        description="scored records with an outcome whose inputs were erased or purged: "
+        "counted, not measured",
+    )
     definition: dict[str, str]
     overall: GroupErrors
     by_grade: dict[str, GroupErrors]

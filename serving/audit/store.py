@@ -741,7 +741,8 @@ class AuditStore:
         return int(self.log.submit(prepare).result)
 
     def evaluation_rows(self) -> list[dict[str, Any]]:
-        """Scored records that have an outcome: score, grades, reasons and the latest outcome."""
+        """Scored records that have an outcome: score, grades, reasons and the latest outcome;
+        one whose inputs were erased or purged is only ``{"score_id", "removed": True}``."""
         with self._read("the audit log") as conn:
             latest: dict[str, bool] = {}
             for o in conn.execute(
@@ -772,8 +773,9 @@ class AuditStore:
             decisions = self._decisions(conn, scored)
         out = []
         for r, body in zip(rows, bodies, strict=True):
-            if UNREADABLE in body:
-                continue  # erased or purged: its score is no longer known
+            if UNREADABLE in body:  # erased or purged: counted, its score no longer known
+                out.append({"score_id": r.subject, "removed": True})
+                continue
             final = decisions.get(r.subject, [])
             final_grade = next(
                 (d["grade"] for d in reversed(final) if d["decision"] == "override"), body["grade"]

@@ -131,6 +131,7 @@ class LogRead:
     segments: tuple[str, ...]  # audit segments that are model inputs, in contract order
     not_in_log: tuple[SegmentNote, ...]
     runs: Mapping[str, str] = field(default_factory=dict)  # name@version -> its run id
+    removed: int = 0  # scores with an outcome whose payload was erased or purged
 
 
 def _utc(text: str) -> datetime:
@@ -233,10 +234,9 @@ def read_scored_outcomes(store: AuditStore, window: Window) -> LogRead:
         rows = []
         candidates = list(conn.execute(query.order_by(EVENTS.c.seq)))
         # opened together: one read of the leads' data keys; an erased or purged score has no
-        # value left to measure and is left out
+        # value left to measure: it is counted (removed), not measured
+        removed = 0
         for r, body in zip(candidates, store.payloads.bodies(conn, candidates), strict=True):
-            if UNREADABLE in body:
-                continue
             at = _utc(r.at)
             held = latest.get(r.lead_key)  # None: an outcome recorded since it was read
             if held is None:
@@ -248,6 +248,9 @@ def read_scored_outcomes(store: AuditStore, window: Window) -> LogRead:
                 or (end is not None and at >= end)
             ):
                 continue  # made after the outcome was observed: not a prediction of it
+            if UNREADABLE in body:
+                removed += 1  # it would count: its values are gone
+                continue
             model = str(body["model"])
             rows.append(
                 ScoredOutcome(
@@ -263,7 +266,7 @@ def read_scored_outcomes(store: AuditStore, window: Window) -> LogRead:
                 )
             )
     notes = tuple(SegmentNote(s, why) for s, why in segments.not_in_log.items())
-    return LogRead(tuple(rows), tuple(segments.grouped), notes, dict(segments.runs))
+    return LogRead(tuple(rows), tuple(segments.grouped), notes, dict(segments.runs), removed)
 
 
 def latest_per_lead(rows: Iterable[ScoredOutcome]) -> list[ScoredOutcome]:
@@ -518,6 +521,7 @@ def performance_report(
         "segments": list(read.segments),
         "segments_not_in_log": [n.to_dict() for n in read.not_in_log],
         "holdout": [h.to_dict() for h in holdout.values()],
+        "removed_scores": read.removed,
     }
 
 

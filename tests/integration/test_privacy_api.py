@@ -161,3 +161,31 @@ def test_an_erased_flagged_score_leaves_the_review_queue_and_takes_no_decision(
     )
     assert decided.status_code == 409, decided.text
     assert error_of(decided)["code"] == "record_removed"
+
+
+def test_reports_count_erased_scores_without_their_values(api: TestClient) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    scored(api, "L-PRIVACY-9")
+    soon = (datetime.now(UTC) + timedelta(hours=1)).isoformat()
+    outcome = api.post(
+        "/v1/outcomes", json={"lead_id": "L-PRIVACY-9", "converted": True, "observed_at": soon}
+    )
+    assert outcome.status_code == 201, outcome.text
+
+    def counts() -> tuple[int, int, int, int]:
+        errors = api.get("/v1/reports/errors").json()
+        performance = api.get("/v1/monitoring/performance").json()
+        return (
+            errors["n_outcomes"],
+            errors["removed"],
+            performance["overall"]["all"]["count"],
+            performance["removed_scores"],
+        )
+
+    measured, removed, counted, removed_scores = counts()
+    erased = api.post(ERASURES, json={"lead_id": "L-PRIVACY-9", "reason": "asked"})
+    assert erased.status_code == 201, erased.text
+    after = counts()
+    assert after[0] == measured - 1 and after[1] == removed + 1
+    assert after[2] == counted - 1 and after[3] == removed_scores + 1
