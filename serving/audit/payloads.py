@@ -15,12 +15,13 @@ from typing import Any, cast
 
 import orjson
 from cryptography.exceptions import InvalidTag
-from sqlalchemy import Connection, Table, insert, select
+from sqlalchemy import Connection, Table, func, insert, select
 
 from candor.serving.audit import sealing
-from candor.serving.audit.tables import LeadDataKey
+from candor.serving.audit.tables import AuditEvent, LeadDataKey
 
 LEAD_DATA_KEYS = cast(Table, LeadDataKey.__table__)
+EVENTS = cast(Table, AuditEvent.__table__)  # the log's table (log.py builds on this module)
 _IN_CHUNK = 500
 
 
@@ -87,3 +88,41 @@ class PayloadOpener:
 
     def one(self, conn: Connection, row: Any) -> dict[str, Any]:
         return self.bodies(conn, [row])[0]
+
+
+def replaced_data_keys(conn: Connection, kek: bytes) -> list[tuple[int, str]]:
+    """(seq, lead key) of each lead whose data key no longer opens its newest intact sealed
+    payload: its salt was replaced outside Candor (an erasure deletes the salt and the
+    payloads together; a new key is only made for a lead with nothing sealed under the old).
+
+    One payload per lead is opened (a salt seals every payload of its lead); a payload whose
+    bytes were altered is left to the digest check, which names it already.
+    """
+    newest = (
+        select(EVENTS.c.lead_key, func.max(EVENTS.c.seq).label("seq"))
+        .where(EVENTS.c.sealed.is_not(None), EVENTS.c.payload.is_not(None))
+        .group_by(EVENTS.c.lead_key)
+        .subquery()
+    )
+    rows = [
+        r
+        for r in conn.execute(
+            select(EVENTS.c.seq, EVENTS.c.lead_key, EVENTS.c.sealed, EVENTS.c.payload).join(
+                newest, EVENTS.c.seq == newest.c.seq
+            )
+        )
+        # a column of another type was tampered with: the leaf check names that event
+        if isinstance(r.lead_key, str) and isinstance(r.payload, bytes | bytearray | memoryview)
+    ]
+    salts = salts_for(conn, (r.lead_key for r in rows))
+    out: list[tuple[int, str]] = []
+    for r in rows:
+        salt = salts.get(r.lead_key)
+        if salt is None or sealing.payload_digest(r.payload) != r.sealed:
+            continue  # a deleted key or altered bytes: verify's other checks name them
+        key = sealing.data_key(kek, salt, r.lead_key)
+        try:
+            sealing.unseal(key, r.payload, seq=int(r.seq), lead_key=r.lead_key)
+        except InvalidTag:
+            out.append((int(r.seq), str(r.lead_key)))
+    return out

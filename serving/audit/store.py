@@ -7,6 +7,7 @@ person's record) is committed before the method returns; a database failure beco
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import math
@@ -48,7 +49,7 @@ from candor.serving.audit.key_snapshot import read_snapshot, write_snapshot
 from candor.serving.audit.labels import UnseenLabel, series_key
 from candor.serving.audit.log import EVENTS, HEADS, WRITER, AuditLog, utc_now
 from candor.serving.audit.merkle import inclusion_path, leaf_hash, verify_inclusion
-from candor.serving.audit.payloads import LEAD_DATA_KEYS, PayloadOpener
+from candor.serving.audit.payloads import LEAD_DATA_KEYS, PayloadOpener, replaced_data_keys
 from candor.serving.audit.plan_lock import planning_lock
 from candor.serving.audit.projections import review_codes
 from candor.serving.audit.records import ModelView, render_score
@@ -74,7 +75,7 @@ from candor.serving.audit.tables import (
     ProjectedReviewReason,
     ProjectedTouch,
 )
-from candor.serving.audit.verify import Removals, TreeWalk, VerifyReport, verify_log
+from candor.serving.audit.verify import Problem, Removals, TreeWalk, VerifyReport, verify_log
 from candor.serving.audit.view import Caller, KeyView
 
 __all__ = ["AuditStore", "Caller", "Erasure", "Purge", "utc_now"]
@@ -397,7 +398,7 @@ class AuditStore:
                 table.name: [dict(r) for r in conn.execute(select(table)).mappings()]
                 for table in PROJECTED
             }
-            return verify_log(
+            report = verify_log(
                 removals=_removals(conn),
                 events=self._events(conn),
                 heads=self._heads(conn),
@@ -407,6 +408,23 @@ class AuditStore:
                 mac_key=self.log.mac_key,
                 public_key=self.log.signer.public_key,
             )
+            kek = self.log.payload_kek
+            replaced = [] if kek is None else replaced_data_keys(conn, kek)
+        if not replaced:
+            return report
+        found = [
+            Problem(
+                seq,
+                "altered",
+                f"the data key of lead {key[:12]}... no longer opens its sealed payloads (event "
+                f"{seq}): its salt in lead_data_keys was replaced outside Candor, which makes "
+                "the lead's records unreadable with no erasure in the log",
+            )
+            for seq, key in replaced
+        ]
+        return dataclasses.replace(
+            report, problems=tuple(sorted([*report.problems, *found], key=lambda p: p.position))
+        )
 
     def public_key(self) -> str:
         return public_key_pem(self.log.signer.public_key)

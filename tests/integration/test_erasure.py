@@ -290,6 +290,34 @@ def test_a_data_key_destroyed_outside_the_service_is_reported(settings: Settings
         store.close()
 
 
+def test_a_data_key_replaced_outside_the_service_is_reported(settings: Settings) -> None:
+    """An insider who swaps a lead's salt destroys its data as surely as an erasure, with no
+    event saying so: verify names the lead's record."""
+    _sqlite_only(settings)
+    with serve(settings) as client:
+        kept = score(client, demo_lead(lead_id=OTHER))
+        score(client, demo_lead(lead_id="L-KEEP-Q7Z6"))
+    store = open_store(settings)
+    engine = create_engine(settings.database_url)
+    try:
+        assert store.verify().ok
+        with engine.begin() as conn:
+            conn.execute(
+                text("UPDATE lead_data_keys SET salt = :s WHERE lead_key = :k"),
+                {"s": bytes(32), "k": store.lead_key(OTHER)},
+            )
+            seq = conn.execute(
+                text("SELECT seq FROM audit_events WHERE subject = :s"), {"s": kept["score_id"]}
+            ).scalar_one()
+        report = store.verify()
+        assert not report.ok
+        assert [(p.position, p.kind) for p in report.problems] == [(seq, "altered")]
+        assert "salt" in report.problems[0].detail
+    finally:
+        engine.dispose()
+        store.close()
+
+
 def test_retention_purges_old_payloads_and_keeps_the_record(settings: Settings) -> None:
 
     with serve(settings) as client:
