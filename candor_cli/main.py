@@ -315,6 +315,15 @@ def _keys_demo(args: argparse.Namespace) -> int:
         f"'{base}/v1/forecasts/plot.png?territory=Eastmoor&product=Flumistar&horizon=13'"
     )
     print(
+        f"  curl -s -X POST {base}/v1/sales/actuals -H 'Content-Type: application/json' "
+        f"-H 'Authorization: Bearer {secrets['reviewer']}' -d @data_samples/demo_actuals.json"
+        "   # what sold, after the forecast"
+    )
+    print(
+        f"  curl -s -H 'Authorization: Bearer {secrets['reviewer']}' "
+        f"{base}/v1/forecasts/accuracy   # the forecasts against those actuals"
+    )
+    print(
         f"  curl -s -H 'Authorization: Bearer {secrets['auditor']}' {base}/v1/audit/verify"
         "   # the auditor: integrity, never inputs"
     )

@@ -241,3 +241,24 @@ def test_the_cli_records_actuals_from_a_file(
     assert cli(["sales", "actuals", "--data", str(path)]) != 0
     error = capsys.readouterr().err
     assert "row[1]" in error and "Nowhere" in error
+
+
+def test_the_demo_actuals_measure_the_demo_forecast(settings: Settings, tmp_path: Path) -> None:
+    """`make demo`'s curls: the demo forecast, then its actuals, then the accuracy report."""
+    repo = Path(__file__).resolve().parents[2] / "data_samples"
+    own = settings.model_copy(
+        update={
+            "database_url": f"sqlite:///{tmp_path / 'audit.db'}",
+            "audit_checkpoints": tmp_path / "checkpoints.log",
+        }
+    )
+    with serve(own, role="admin") as client:
+        forecast = json.loads((repo / "demo_forecast_request.json").read_text())
+        assert client.post("/v1/forecasts", json=forecast).status_code == 200
+        actuals = json.loads((repo / "demo_actuals.json").read_text())
+        recorded = client.post(ACTUALS, json=actuals)
+        assert recorded.status_code == 201, recorded.text
+        assert recorded.json()["recorded"] == len(actuals["actuals"])
+        report = client.get(ACCURACY).json()
+    assert report["overall"]["weeks"] == len(actuals["actuals"]) and report["forecasts"] == 2
+    assert report["overall"]["mase"] is not None and report["overall"]["naive_mase"] is not None
