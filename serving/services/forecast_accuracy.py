@@ -1,7 +1,8 @@
 """Forecast accuracy from the audit log: every audited forecast beside the recorded actuals.
 
-Reads the forecast events (their weeks, intervals and scale as served), the newest decision on
-each (an override's replacement units), and the actuals that stand, and measures them with
+Reads the forecast events (their weeks, intervals and scale as served; a scenario's plans are
+what-ifs, not forecasts a plan was made with, and are left out), the newest decision on each
+(an override's replacement units), and the actuals that stand, and measures them with
 :func:`candor.models.forecast.accuracy.measure`. The served forecaster, where one is loaded,
 adds what the log may lack: the units of its history (seasonal naive's values for weeks before
 the first recorded actual) and a series' scale for forecasts recorded before the log kept it.
@@ -49,6 +50,8 @@ def forecast_accuracy(
     weeks: list[ServedWeek] = []
     for row in rows:
         body = json.loads(row.body)
+        if "scenario" in body:
+            continue  # a what-if plan, not the forecast the plan was made with
         standing = decisions.get(row.subject, [])
         replacement = standing[-1].get("replacement") if standing else None
         scale = body.get("scale", history_scale.get(row.lead_key))

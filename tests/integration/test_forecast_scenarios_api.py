@@ -76,6 +76,14 @@ def test_plans_are_answered_side_by_side_with_their_difference_by_driver(
     assert record.status_code == 200, record.text
     assert record.json()["scenario"] == "spring_promo"
     assert record.json()["planned_covariates"] == {"promo": [0.0, 1.0, 1.0, 0.0]}
+    # what-if plans are not measured as forecasts once actuals arrive
+    sold = [{**series, "week": w["week"], "units": 50} for w in base["forecast"]["forecast"]]
+    reviewer = bearer(settings, "reviewer")
+    assert (
+        api.post("/v1/sales/actuals", json={"actuals": sold}, headers=reviewer).status_code == 201
+    )
+    accuracy = api.get("/v1/forecasts/accuracy", headers=reviewer).json()
+    assert accuracy["forecasts"] == 0 and accuracy["overall"]["weeks"] == 0
 
 
 def test_a_plan_outside_the_training_range_is_refused_by_name(
