@@ -50,7 +50,13 @@ def _actuals(args: argparse.Namespace) -> int:
     )
     store = open_store(settings, authenticates=False)
     try:
-        receipt = record_actuals(store, actuals, recorded_by=args.by or f"cli:{os_user()}")
+        receipt = record_actuals(
+            store,
+            actuals,
+            recorded_by=args.by or f"cli:{os_user()}",
+            where="row",
+            number_from=1,
+        )
     finally:
         store.close()
     print(json.dumps(receipt.to_dict(), indent=1))

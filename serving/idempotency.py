@@ -49,7 +49,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from candor.models.errors import CandorError
 from candor.serving.audit import answered_leads
 from candor.serving.audit import events as ev
-from candor.serving.audit.log import EVENTS
+from candor.serving.audit.log import EVENTS, WRITER
 from candor.serving.audit.secrets import IdempotencySecrets, idempotency_secrets, length_prefixed
 from candor.serving.audit.store import AuditStore
 from candor.serving.audit.tables import IdempotencyKey, IdempotencyLead
@@ -217,6 +217,11 @@ def finish(
     claim was made: an answer about an erased lead is sent once and never kept."""
     keys = sorted(lead_keys)
     with engine.begin() as conn:
+        if keys and conn.dialect.name == "postgresql":
+            # the log writer's lock (an erasure holds it while it deletes answers): the check
+            # below and the links then see every erasure committed before, and none commits
+            # between them (SQLite's BEGIN IMMEDIATE serialises writers already)
+            conn.execute(select(WRITER.c.id).where(WRITER.c.id == 1).with_for_update())
         claimed_at = conn.execute(
             select(KEYS.c.created_at).where(
                 KEYS.c.id == secrets.row_id, KEYS.c.fingerprint == fingerprint

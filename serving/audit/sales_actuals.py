@@ -54,22 +54,31 @@ class ActualsReceipt:
 
 
 def record_actuals(
-    store: AuditStore, actuals: Sequence[Actual], *, recorded_by: str
+    store: AuditStore,
+    actuals: Sequence[Actual],
+    *,
+    recorded_by: str,
+    where: str = "actuals",
+    number_from: int = 0,
 ) -> ActualsReceipt:
-    """Append the actuals (all or none), in one transaction, before returning.
+    """Append the actuals (all or none), in one transaction written alone, before returning:
+    alone, so that what it corrects is what stood when it was written (two submissions in one
+    group of the log's writer would not see each other's values).
 
     Raises:
-        InputValidationError: the same series and week twice in one request (``actuals[i]``).
+        InputValidationError: the same series and week twice in one request, named
+            ``<where>[<i + number_from>]`` (a file's rows count from 1).
     """
     keys = [store.series_key(a.series) for a in actuals]
     seen: dict[tuple[str, str], int] = {}
     for i, (key, actual) in enumerate(zip(keys, actuals, strict=True)):
         first = seen.setdefault((key, actual.week), i)
         if first != i:
+            at, then = f"{where}[{i + number_from}]", f"{where}[{first + number_from}]"
             raise InputValidationError(
-                f"field 'actuals[{i}]': the same series and week as actuals[{first}]; send each "
-                "week once (a later request corrects it)",
-                [ErrorDetail(f"actuals[{i}]", f"duplicate of actuals[{first}]")],
+                f"field {at!r}: the same series and week as {then}; send each week once (a "
+                "later request corrects it)",
+                [ErrorDetail(at, f"duplicate of {then}")],
             )
 
     def prepare(conn: Connection) -> tuple[Sequence[NewEvent], Any]:
@@ -95,7 +104,7 @@ def record_actuals(
             events.append(NewEvent(ev.ACTUAL, recorded_by, "actual", body_text(body), key))
         return events, (recorded, corrected, unchanged)
 
-    done = store.log.submit(prepare)
+    done = store.log.submit(prepare, exclusive=True)
     recorded, corrected, unchanged = done.result
     return ActualsReceipt(
         recorded,
@@ -126,7 +135,9 @@ def latest_actuals(
     return out
 
 
-def actual_units(store: AuditStore) -> dict[tuple[str, str], float]:
-    """(series key, week) -> the units that stand, for every recorded week."""
-    with store.reading("the sales actuals") as conn:
-        return {k: units for k, (_, units) in latest_actuals(conn).items()}
+def first_recorded(conn: Connection) -> dict[tuple[str, str], str]:
+    """(series key, week) -> when an actual of that week was first recorded (ISO, UTC)."""
+    out: dict[tuple[str, str], str] = {}
+    for row in conn.execute(select(ACTUALS).order_by(ACTUALS.c.seq)):
+        out.setdefault((str(row.series_key), str(row.week)), str(row.recorded_at))
+    return out

@@ -115,7 +115,11 @@ def _units(value: Any, field: str, details: list[ErrorDetail]) -> float | None:
     if isinstance(value, bool) or not isinstance(value, int | float):
         details.append(ErrorDetail(field, f"required: a number of units, got {json_kind(value)}"))
         return None
-    if not math.isfinite(value) or value < 0:
+    try:
+        units = float(value)  # an integer of hundreds of digits is past any float
+    except OverflowError:
+        units = math.inf
+    if not math.isfinite(units) or units < 0:
         details.append(ErrorDetail(field, "must be a finite number of units of at least 0"))
         return None
-    return float(value)
+    return units

@@ -5,7 +5,9 @@ what-ifs, not forecasts a plan was made with, and are left out), the newest deci
 (an override's replacement units), and the actuals that stand, and measures them with
 :func:`candor.models.forecast.accuracy.measure`. The served forecaster, where one is loaded,
 adds what the log may lack: the units of its history (seasonal naive's values for weeks before
-the first recorded actual) and a series' scale for forecasts recorded before the log kept it.
+the first recorded actual) and a series' scale at the forecast's origin for forecasts recorded
+before the log kept it. An override's replacement counts only for weeks whose actual was not
+yet known when it was made.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from candor.models.forecast import noise_scale
 from candor.models.forecast.accuracy import Accuracy, ServedWeek, measure
 from candor.serving.audit import events as ev
 from candor.serving.audit.log import EVENTS
-from candor.serving.audit.sales_actuals import latest_actuals
+from candor.serving.audit.sales_actuals import first_recorded, latest_actuals
 from candor.serving.audit.store import AuditStore
 from candor.serving.services.forecasts import ForecastService
 
@@ -35,7 +37,7 @@ def forecast_accuracy(
     until: date | None = None,
 ) -> Accuracy:
     """Accuracy of the audited forecasts' weeks in [``since``, ``until``) (forecast weeks)."""
-    history_units, history_scale = _from_history(store, service)
+    history_units, histories = _from_history(store, service)
     forecasts = select(EVENTS.c.subject).where(EVENTS.c.kind == ev.FORECAST)
     with store.reading("the forecasts and actuals") as conn:
         rows = list(
@@ -47,18 +49,30 @@ def forecast_accuracy(
         )
         decisions = store.decisions_of(conn, forecasts)  # type: ignore[arg-type]
         actuals = {k: units for k, (_, units) in latest_actuals(conn).items()}
+        known_since = first_recorded(conn)
     weeks: list[ServedWeek] = []
     for row in rows:
         body = json.loads(row.body)
         if "scenario" in body:
             continue  # a what-if plan, not the forecast the plan was made with
         standing = decisions.get(row.subject, [])
-        replacement = standing[-1].get("replacement") if standing else None
-        scale = body.get("scale", history_scale.get(row.lead_key))
+        decision = standing[-1] if standing else None
+        replacement = decision.get("replacement") if decision else None
+        scale = body.get("scale")
+        if scale is None:  # recorded before forecasts kept it: the history's, at the origin
+            scale = _scale_at(histories.get(row.lead_key), body.get("last_observed_week"))
         for i, week in enumerate(body.get("forecast", [])):
             day = date.fromisoformat(week["week"])
             if (since is not None and day < since) or (until is not None and day >= until):
                 continue
+            # an override counts as a forecast only where it was made before the week's
+            # actual was known: a replacement written with the actual in hand is hindsight
+            known = known_since.get((str(row.lead_key), str(week["week"])))
+            foresight = (
+                replacement is not None
+                and decision is not None
+                and (known is None or str(decision["decided_at"]) < known)
+            )
             weeks.append(
                 ServedWeek(
                     forecast_id=str(row.subject),
@@ -71,7 +85,7 @@ def forecast_accuracy(
                     lo95=float(week["lo95"]),
                     hi95=float(week["hi95"]),
                     scale=None if scale is None else float(scale),
-                    replacement=None if replacement is None else float(replacement[i]),
+                    replacement=float(replacement[i]) if foresight and replacement else None,
                 )
             )
     return measure(weeks, actuals, known_units={**history_units, **actuals})
@@ -79,19 +93,30 @@ def forecast_accuracy(
 
 def _from_history(
     store: AuditStore, service: ForecastService | None
-) -> tuple[dict[tuple[str, str], float], dict[str, float]]:
-    """The served model's history: (series key, week) -> units, and each series' scale at
-    its last week."""
+) -> tuple[dict[tuple[str, str], float], dict[str, tuple[list[str], np.ndarray]]]:
+    """The served model's history: (series key, week) -> units, and per series key its weeks
+    and units (for the scale of a forecast recorded before forecasts kept theirs)."""
     units: dict[tuple[str, str], float] = {}
-    scales: dict[str, float] = {}
+    histories: dict[str, tuple[list[str], np.ndarray]] = {}
     if service is None:
-        return units, scales
+        return units, histories
     forecaster = service.forecaster
     for key, history in forecaster.history_.items():
         series_key = store.series_key(forecaster.describe(key))
         observed = history.units.astype(float)
-        for week, value in zip(history.week(np.arange(len(observed))), observed, strict=True):
-            units[(series_key, str(week))] = float(value)
-        if len(observed):
-            scales[series_key] = float(noise_scale(observed, np.array([len(observed) - 1]))[0])
-    return units, scales
+        labels = [str(w) for w in history.week(np.arange(len(observed)))]
+        for week, value in zip(labels, observed, strict=True):
+            units[(series_key, week)] = float(value)
+        histories[series_key] = (labels, observed)
+    return units, histories
+
+
+def _scale_at(history: tuple[list[str], np.ndarray] | None, origin: str | None) -> float | None:
+    """The series' noise scale at the forecast's origin (its last observed week), where the
+    served model's history holds that week; None (the week is not measured) otherwise."""
+    if history is None or origin is None:
+        return None
+    labels, observed = history
+    if origin not in labels:
+        return None
+    return float(noise_scale(observed, np.array([labels.index(origin)]))[0])

@@ -63,16 +63,12 @@ def test_reviewer_overrides_a_flagged_forecast_in_the_browser(
     [result] = answer["results"]
     assert "wide_interval" in result["review"]["reasons"]
     forecast_id = result["forecast_id"]
-    # what sold in those weeks: 3 units above each point, so the reviewer's replacement (the
-    # actuals themselves) is measured as adding value
+    # what will sell in those weeks: 3 units above each point; the reviewer's replacement says
+    # so before the actuals are recorded, and is then measured as adding value
     reviewer = bearer(settings, "reviewer")
     actuals = [
         {**series, "week": w["week"], "units": round(w["point"]) + 3} for w in result["forecast"]
     ]
-    recorded = post_json(
-        base + "/v1/sales/actuals", json.dumps({"actuals": actuals}).encode(), reviewer
-    )
-    assert recorded is not None and recorded["recorded"] == HORIZON
 
     with reviewer_page(sync_api, base, settings) as (page, console_errors):
         # the reason filter offers the codes of the kind chosen
@@ -113,11 +109,9 @@ def test_reviewer_overrides_a_flagged_forecast_in_the_browser(
                 recent.nth(i).get_attribute("data-outside95") for i in range(len(outside))
             ] == outside
         sync_api.expect(page.locator("#f-hash")).to_have_text(re.compile(r"^[0-9a-f]{64}$"))
-        # how the forecasts did against the actuals, by weeks ahead, and over time
-        sync_api.expect(page.locator("#acc-status")).to_contain_text(f"{HORIZON} forecast weeks")
-        sync_api.expect(page.locator("#acc-table tbody tr")).to_have_count(HORIZON + 1)
-        sync_api.expect(page.locator("#acc-chart polyline.acc-served")).to_be_attached()
-        sync_api.expect(page.locator("#acc-value-added")).to_contain_text("No overridden")
+        sync_api.expect(page.locator("#acc-status")).to_contain_text(
+            "No forecast week has an actual"
+        )
 
         page.check("#f-decision-override")
         page.click("#f-submit-decision")  # no comment yet: refused with the rule shown
@@ -129,7 +123,6 @@ def test_reviewer_overrides_a_flagged_forecast_in_the_browser(
             "Promotion cancelled; the launch slipped a month."
         )
         sync_api.expect(page.locator("#f-standing")).to_contain_text("overridden")
-        sync_api.expect(page.locator("#acc-value-added")).to_contain_text("better")
         page.evaluate("window.scrollTo(0, 0)")  # the sticky top bar at the top of the shot
         page.screenshot(path=str(SCREENSHOTS / "review_forecast_detail.png"), full_page=True)
 
@@ -137,6 +130,18 @@ def test_reviewer_overrides_a_flagged_forecast_in_the_browser(
         decided = page.locator(f'#queue tr[data-score-id="{forecast_id}"]')
         sync_api.expect(decided).to_be_visible()
         sync_api.expect(decided).to_contain_text(re.compile("overrid", re.IGNORECASE))
+
+        # the weeks go by and what sold is recorded: the forecast opened again shows how it
+        # and the override did, by weeks ahead and over time
+        recorded = post_json(
+            base + "/v1/sales/actuals", json.dumps({"actuals": actuals}).encode(), reviewer
+        )
+        assert recorded is not None and recorded["recorded"] == HORIZON
+        decided.click()
+        sync_api.expect(page.locator("#acc-status")).to_contain_text(f"{HORIZON} forecast weeks")
+        sync_api.expect(page.locator("#acc-table tbody tr")).to_have_count(HORIZON + 1)
+        sync_api.expect(page.locator("#acc-chart polyline.acc-served")).to_be_attached()
+        sync_api.expect(page.locator("#acc-value-added")).to_contain_text("better")
 
         # back to lead scores: the reason codes and columns are the scores' again
         page.select_option("#kind-filter", "score")

@@ -126,13 +126,16 @@ def test_actuals_are_recorded_corrected_and_measured(
 def test_an_override_with_replacement_units_is_measured_as_value_added(
     api: TestClient, settings: Settings, forecasts: list[dict[str, Any]]
 ) -> None:
-    _, off = forecasts
     reviewer = bearer(settings, "reviewer")
+    third = api.get("/v1/forecasts/model").json()["series"][2]
+    made = api.post("/v1/forecasts", json={"series": [third], "horizon": WEEKS})
+    assert made.status_code == 200, made.text
+    [ahead] = made.json()["results"]
     moved = 120.0
-    # the reviewer expected the jump that happened in the third week
-    replacement = [w["point"] + (moved if i == 2 else 0.0) for i, w in enumerate(off["forecast"])]
+    # the reviewer expected the jump that happened in the third week, before it happened
+    replacement = [w["point"] + (moved if i == 2 else 0.0) for i, w in enumerate(ahead["forecast"])]
     decided = api.post(
-        f"/v1/reviews/{off['forecast_id']}",
+        f"/v1/reviews/{ahead['forecast_id']}",
         json={
             "decision": "override",
             "comment": "a tender lands in week 3",
@@ -142,8 +145,21 @@ def test_an_override_with_replacement_units_is_measured_as_value_added(
     )
     assert decided.status_code == 201, decided.text
     assert decided.json()["decision"]["replacement"] == replacement
-    recorded = api.post(ACTUALS, json={"actuals": actuals_of(off, {2: moved})}, headers=reviewer)
+    recorded = api.post(ACTUALS, json={"actuals": actuals_of(ahead, {2: moved})}, headers=reviewer)
     assert recorded.status_code == 201, recorded.text
+    # an override written once the actuals were known is hindsight: not measured
+    exact, _ = forecasts
+    hindsight = [w["point"] for w in exact["forecast"]]
+    late = api.post(
+        f"/v1/reviews/{exact['forecast_id']}",
+        json={
+            "decision": "override",
+            "comment": "with the actuals in hand",
+            "replacement": hindsight,
+        },
+        headers=reviewer,
+    )
+    assert late.status_code == 201, late.text
 
     added = api.get(ACCURACY, headers=reviewer).json()["value_added"]
     assert added["overrides"] == 1 and added["weeks"] == WEEKS
@@ -201,6 +217,18 @@ def test_bad_actuals_are_refused_naming_the_field(
     assert twice.status_code == 422 and "actuals[1]" in error_of(twice)["message"]
     flag = api.post(ACTUALS, json={"actuals": [{**good, "units": True}]}, headers=reviewer)
     assert flag.status_code == 422
+    huge = api.post(
+        ACTUALS,
+        content=b'{"actuals": [{"territory": "%s", "product": "%s", "week": "%s", "units": %s}]}'
+        % (
+            exact["territory"].encode(),
+            exact["product"].encode(),
+            good["week"].encode(),
+            b"9" * 400,
+        ),
+        headers={**reviewer, "Content-Type": "application/json"},
+    )
+    assert huge.status_code == 422 and error_of(huge)["details"][0]["field"] == "actuals[0].units"
     scorer = api.post(ACTUALS, json={"actuals": [good]}, headers=bearer(settings, "scorer"))
     assert scorer.status_code == 403
     bad_level = api.get(ACCURACY, params={"level": "galaxy"}, headers=reviewer)
