@@ -98,7 +98,9 @@ def main() -> None:
     parser.add_argument("--leads", type=int, default=50_000)
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args()
-    runs: dict[str, list[float]] = {k: [] for k in ("w_s", "w_c", "r_s", "r_c", "erase", "purge")}
+    runs: dict[str, list[float]] = {
+        k: [] for k in ("w_s", "w_c", "r_s", "r_c", "v_s", "v_c", "erase", "purge")
+    }
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         for i in range(args.repeats):
@@ -107,6 +109,9 @@ def main() -> None:
                 events = events_for(store, args.events, args.leads, seed=i)
                 runs["w_s" if sealed else "w_c"].append(write(store, events))
                 runs["r_s" if sealed else "r_c"].append(read_back(store))
+                started = time.perf_counter()
+                assert store.verify().ok
+                runs["v_s" if sealed else "v_c"].append(time.perf_counter() - started)
                 if sealed:
                     started = time.perf_counter()
                     store.erase_lead("L7", reason="bench", by="bench")
@@ -133,11 +138,15 @@ def main() -> None:
         f"{med['w_c']:.2f} s ({n / med['w_c']:,.0f}/s) | {med['w_s'] / med['w_c']:.2f}x |",
         f"| read them back whole | {med['r_s']:.2f} s | {med['r_c']:.2f} s | "
         f"{med['r_s'] / med['r_c']:.2f}x |",
+        f"| candor audit verify, whole log | {med['v_s']:.2f} s | {med['v_c']:.2f} s | "
+        f"{med['v_s'] / med['v_c']:.2f}x |",
         f"| erase one lead | {med['erase'] * 1000:.0f} ms | | |",
         f"| purge every payload | {med['purge']:.2f} s | | |",
         "",
         "The peer is the writer with sealing off (bodies in the clear, as before issue 16). "
-        "Reading back whole is the floor drift and performance reads pay per score.",
+        "Reading back whole is the floor drift and performance reads pay per score. Verify, "
+        "sealed, checks each payload's digest and opens one payload per lead under its key "
+        "(a replaced salt is caught).",
     ]
     OUT.parent.mkdir(parents=True, exist_ok=True)
     OUT.write_text("\n".join(table) + "\n")
