@@ -25,3 +25,14 @@ def no_tracking_server(mp: pytest.MonkeyPatch) -> None:
 
 def make_settings(home: Path, **overrides: object) -> Settings:
     return Settings(home=home, mlflow_tracking_uri=None, **overrides)  # type: ignore[arg-type]
+
+
+def with_own_audit_store(settings: Settings, folder: Path) -> Settings:
+    """``settings`` (the same home and champion) with an audit database and checkpoint file
+    of their own under ``folder``: a test that counts what the log holds sees only its own."""
+    return settings.model_copy(
+        update={
+            "database_url": f"sqlite:///{folder / 'audit.db'}",
+            "audit_checkpoints": folder / "checkpoints.log",
+        }
+    )

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+import settings_support as support
 from api_support import error_of, serve
 from auth_support import bearer
 from fastapi.testclient import TestClient
@@ -18,13 +19,7 @@ WEEKS = 4
 
 @pytest.fixture(scope="module")
 def settings(forecast_settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Settings:
-    own = tmp_path_factory.mktemp("scenarios")
-    return forecast_settings.model_copy(
-        update={
-            "database_url": f"sqlite:///{own / 'audit.db'}",
-            "audit_checkpoints": own / "checkpoints.log",
-        }
-    )
+    return support.with_own_audit_store(forecast_settings, tmp_path_factory.mktemp("scenarios"))
 
 
 @pytest.fixture(scope="module")

@@ -32,13 +32,7 @@ WEEKS = 4
 @pytest.fixture(scope="module")
 def settings(forecast_settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Settings:
     """The sample forecaster, with an audit store of this module's own."""
-    own = tmp_path_factory.mktemp("actuals")
-    return forecast_settings.model_copy(
-        update={
-            "database_url": f"sqlite:///{own / 'audit.db'}",
-            "audit_checkpoints": own / "checkpoints.log",
-        }
-    )
+    return support.with_own_audit_store(forecast_settings, tmp_path_factory.mktemp("actuals"))
 
 
 @pytest.fixture(scope="module")
@@ -274,12 +268,7 @@ def test_the_cli_records_actuals_from_a_file(
 def test_the_demo_actuals_measure_the_demo_forecast(settings: Settings, tmp_path: Path) -> None:
     """`make demo`'s curls: the demo forecast, then its actuals, then the accuracy report."""
     repo = Path(__file__).resolve().parents[2] / "data_samples"
-    own = settings.model_copy(
-        update={
-            "database_url": f"sqlite:///{tmp_path / 'audit.db'}",
-            "audit_checkpoints": tmp_path / "checkpoints.log",
-        }
-    )
+    own = support.with_own_audit_store(settings, tmp_path)
     with serve(own, role="admin") as client:
         forecast = json.loads((repo / "demo_forecast_request.json").read_text())
         assert client.post("/v1/forecasts", json=forecast).status_code == 200
