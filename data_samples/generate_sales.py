@@ -74,6 +74,21 @@ TERRITORY_SIZE: dict[str, float] = {
     "Southvale": 0.4,
 }
 RESPIRATORY = ("Bronchivent", "Flumistar")
+# the hierarchy of the sample's contract: territory -> region -> national, product -> line
+REGION: dict[str, str] = {
+    "Northgate": "North",
+    "Highland": "North",
+    "Riverside": "Central",
+    "Lakeshore": "Central",
+    "Eastmoor": "South",
+    "Southvale": "South",
+}
+PRODUCT_LINE: dict[str, str] = {
+    "Bronchivent": "Respiratory",
+    "Flumistar": "Respiratory",
+    "Cardiolex": "Cardiometabolic",
+    "Glucora": "Cardiometabolic",
+}
 
 
 @dataclass(frozen=True)
@@ -241,7 +256,9 @@ def generate_sales(
                     {
                         "week": pd.to_datetime(week).strftime("%Y-%m-%d"),
                         "territory": territory,
+                        "region": REGION[territory],
                         "product": product,
+                        "product_line": PRODUCT_LINE[product],
                         "units": units.astype(np.int64),
                         "rep_calls": calls.astype(np.int64),
                         "samples_dropped": samples.astype(np.int64),

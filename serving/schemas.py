@@ -216,6 +216,11 @@ class ForecastModelInfo(BaseModel):
     series_fields: list[str] = Field(description="the fields that name a series")
     future_covariates: list[str] = Field(description="covariates a request may plan ahead")
     series: list[dict[str, str]] = Field(description="every series the model can forecast")
+    hierarchy: dict[str, Any] | None = Field(
+        None,
+        description="the contract's hierarchy: its levels and every node above the series "
+        "(ask for a node by its fields, e.g. {'region': 'North'}); null without one",
+    )
 
 
 # --- reviewer API: who is calling, the review queue, decisions, outcomes, the error report ---
@@ -738,6 +743,16 @@ class ForecastResult(BaseModel):
         description="the latest observed weeks (weeks: labelled as the file labels weeks) "
         "beside their one-week-ahead forecasts and intervals (what the review judged); null "
         "when the history is too short",
+    )
+    hierarchy_level: str | None = Field(
+        None,
+        description="a model with a hierarchy: the level forecast, one name per hierarchy "
+        "(region/product_line; all/all: the national total)",
+    )
+    sums: list[dict[str, str]] | None = Field(
+        None,
+        description="a model with a hierarchy: the series this forecast adds up, by field; "
+        "reconciled forecasts add up exactly at every level and week",
     )
 
 

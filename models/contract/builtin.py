@@ -212,7 +212,21 @@ SALES_WEEKLY = SalesContract(
         SalesField(
             "territory", SalesRole.SERIES, description="sales territory", display="Territory"
         ),
+        SalesField(
+            "region",
+            SalesRole.GROUP,
+            description="sales region of the territory",
+            display="Region",
+            groups="territory",
+        ),
         SalesField("product", SalesRole.SERIES, description="product", display="Product"),
+        SalesField(
+            "product_line",
+            SalesRole.GROUP,
+            description="product line (therapeutic area) of the product",
+            display="Product line",
+            groups="product",
+        ),
         SalesField("units", SalesRole.TARGET, description="units sold in the week", unit="units"),
         SalesField(
             "rep_calls",

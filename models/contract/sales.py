@@ -23,6 +23,7 @@ class SalesRole(StrEnum):
     SERIES = "series"  # a key of the series (territory, product); at least one
     TARGET = "target"  # units sold in the week; one field
     COVARIATE = "covariate"  # a weekly driver of sales (rep calls, samples, promotions)
+    GROUP = "group"  # a level of a hierarchy over a series field (region over territory)
 
 
 class GapPolicy(StrEnum):
@@ -127,6 +128,10 @@ class SalesField:
         description: what the column holds, with its unit.
         display: a short plain-language name used in explanations.
         unit: unit of the values (units sold, calls, samples).
+        groups: groups only: the field one level below, whose values this one groups (a
+            series field, or a group field below this one: ``region`` groups ``territory``).
+        mapping: groups only: ``(value below, group)`` pairs, when the file holds no column
+            for the group (a wide file, or a mapping kept apart); empty: a column of the file.
     """
 
     name: str
@@ -136,6 +141,8 @@ class SalesField:
     description: str = ""
     display: str = ""
     unit: str = ""
+    groups: str = ""
+    mapping: tuple[tuple[str, str], ...] = ()
 
     @property
     def label(self) -> str:
@@ -204,6 +211,22 @@ class SalesContract(FieldSet[SalesField, SalesRole]):
         return self.with_role(SalesRole.COVARIATE)
 
     @property
+    def group_fields(self) -> list[SalesField]:
+        return self.with_role(SalesRole.GROUP)
+
+    def levels_above(self, series: str) -> list[SalesField]:
+        """The group fields over a series field, finest first (``[region]`` over territory);
+        empty for a series field without a hierarchy."""
+        chain: list[SalesField] = []
+        below = series
+        while True:
+            above = [f for f in self.group_fields if f.groups == below]
+            if len(above) != 1:
+                return chain
+            chain.append(above[0])
+            below = above[0].name
+
+    @property
     def future_covariates(self) -> list[SalesField]:
         """Covariates whose value in a forecast week is known when the forecast is made."""
         return [f for f in self.covariates if f.known_in_future]
@@ -223,7 +246,11 @@ class SalesContract(FieldSet[SalesField, SalesRole]):
         if self.wide is not None:
             return [self.date_field.name, *self.wide.value_columns]
         constants = self.constant_values
-        return [f.name for f in self.fields if f.name not in constants]
+        return [
+            f.name
+            for f in self.fields
+            if f.name not in constants and not (f.role is SalesRole.GROUP and f.mapping)
+        ]
 
     def _settings_dict(self) -> dict[str, Any]:
         layout: dict[str, Any] = {"format": "wide" if self.wide else "long"}
@@ -255,6 +282,17 @@ class SalesContract(FieldSet[SalesField, SalesRole]):
                 )
         elif f.kind is not None or f.known_in_future:
             problems.append(f"field {f.name!r} (role {f.role}) takes no kind or known_in_future")
+        if f.role is SalesRole.GROUP:
+            if not f.groups:
+                problems.append(
+                    f"group {f.name!r} needs `groups:`, the field one level below it "
+                    "(a series field such as territory, or a finer group)"
+                )
+            sources = [below for below, _ in f.mapping]
+            if len(set(sources)) != len(sources):
+                problems.append(f"group {f.name!r}: its mapping lists a value twice")
+        elif f.groups or f.mapping:
+            problems.append(f"field {f.name!r} (role {f.role}) takes no groups or mapping")
         return problems
 
     def _set_problems(self) -> list[str]:
@@ -273,12 +311,50 @@ class SalesContract(FieldSet[SalesField, SalesRole]):
             problems += _wide_problems(self, self.wide, series)
         if self.holidays is not None:
             problems += self.holidays.problems()
+        problems += _hierarchy_problems(self, series)
         if not 2 <= self.season_length <= MAX_SEASON_LENGTH:
             problems.append(
                 f"season_length must be between 2 and {MAX_SEASON_LENGTH} weeks, "
                 f"got {self.season_length}"
             )
         return problems
+
+
+def _hierarchy_problems(contract: SalesContract, series: set[str]) -> list[str]:
+    """Each group sits over one series field or one group, one group over each, no loops."""
+    problems = []
+    groups = {f.name: f for f in contract.group_fields}
+    for f in groups.values():
+        if f.groups and f.groups not in series and f.groups not in groups:
+            problems.append(
+                f"group {f.name!r} groups {f.groups!r}, which is neither a series field "
+                f"({sorted(series)}) nor a group"
+            )
+    below = [f.groups for f in groups.values() if f.groups]
+    twice = sorted({b for b in below if below.count(b) > 1})
+    if twice:
+        problems.append(
+            f"more than one group over {twice}: a hierarchy is a chain (territory -> region); "
+            "declare a second hierarchy over another series field"
+        )
+    for f in groups.values():
+        seen, at = {f.name}, f.groups
+        while at in groups:
+            if at in seen:
+                problems.append(f"groups form a loop through {f.name!r}")
+                break
+            seen.add(at)
+            at = groups[at].groups
+    in_file = [f.name for f in groups.values() if not f.mapping]
+    if contract.wide is not None and in_file:
+        problems.append(
+            f"a wide file holds no column for group(s) {in_file}: give each a `mapping` "
+            "(or `mapping_file`) from the values below it"
+        )
+    clash = sorted(set(groups) & set(contract.constant_values))
+    if clash:
+        problems.append(f"group(s) {clash} cannot also be constants")
+    return problems
 
 
 def _wide_problems(contract: SalesContract, wide: WideLayout, series: set[str]) -> list[str]:

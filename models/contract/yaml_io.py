@@ -87,8 +87,25 @@ def load_contract(path: str | Path) -> Contract:
 
 
 def load_sales_contract(path: str | Path) -> SalesContract:
-    """Read a YAML sales contract; errors name the file and the field."""
-    return sales_contract_from_dict(_read(Path(path)), source=str(path))
+    """Read a YAML sales contract; errors name the file and the field. A group's
+    ``mapping_file`` is read relative to the contract's folder and kept inline."""
+    path = Path(path)
+    raw = _read(path)
+    if isinstance(raw, Mapping) and isinstance(raw.get("fields"), list):
+        fields = []
+        for i, spec in enumerate(raw["fields"]):
+            if isinstance(spec, Mapping) and "mapping_file" in spec:
+                spec = dict(spec)
+                target = path.parent / str(spec.pop("mapping_file"))
+                try:
+                    spec["mapping"] = _mapping_file(target, spec)
+                except ValueError as exc:
+                    raise ContractError(
+                        f"{path}: fields[{i}] ({spec.get('name')!r}): {exc}"
+                    ) from exc
+            fields.append(spec)
+        raw = {**raw, "fields": fields}
+    return sales_contract_from_dict(raw, source=str(path))
 
 
 def dump_contract(contract: Contract) -> str:
@@ -176,6 +193,42 @@ def _sentinels(raw: Any) -> Iterator[Sentinel]:
 
 def _sales_field_kwargs(spec: Mapping[str, Any], kwargs: dict[str, Any]) -> None:
     kwargs["known_in_future"] = bool(spec.get("known_in_future", False))
+    if spec.get("groups") is not None:
+        kwargs["groups"] = str(spec["groups"])
+    raw = spec.get("mapping")
+    if raw is None:
+        kwargs.pop("mapping", None)
+        return
+    if isinstance(raw, Mapping):
+        pairs = list(raw.items())
+    elif isinstance(raw, list | tuple) and all(
+        isinstance(p, list | tuple) and len(p) == 2 for p in raw
+    ):
+        pairs = [tuple(p) for p in raw]
+    else:
+        raise ValueError(
+            "mapping must map each value below to its group, e.g. {M01AB: M01, R03: R}"
+        )
+    kwargs["mapping"] = tuple((str(a), str(b)) for a, b in pairs)
+
+
+def _mapping_file(path: Path, spec: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """``mapping_file: lines.csv`` (beside the contract): the pairs of a two-column CSV whose
+    header names the field below and the group (``product,product_line``)."""
+    import csv
+
+    name, below = str(spec["name"]), str(spec.get("groups", ""))
+    try:
+        with path.open(newline="") as handle:
+            rows = list(csv.DictReader(handle))
+    except FileNotFoundError:
+        raise ValueError(f"mapping_file {str(path)!r} does not exist") from None
+    header = set(rows[0]) if rows else set()
+    if not {name, below} <= header:
+        raise ValueError(
+            f"mapping_file {str(path)!r} needs columns {below!r} and {name!r}, has {sorted(header)}"
+        )
+    return [(str(r[below]).strip(), str(r[name]).strip()) for r in rows]
 
 
 def _fields(

@@ -51,6 +51,7 @@ from candor.models.forecast.features import (
     origin_features,
     target_features,
 )
+from candor.models.forecast.hierarchy import Hierarchy
 from candor.models.forecast.history import LEVEL_WINDOW, SeriesHistory, noise_scale
 from candor.models.tree_shap import TreeShap
 
@@ -99,14 +100,21 @@ class SeriesForecast:
     scale: float  # units: the noise scale the intervals are multiples of
     weeks: list[WeekForecast]
     assumed: list[str]  # covariates whose future values were assumed (their recent mean)
+    # a model with a hierarchy: the series this forecast adds up (by field), and its level
+    sums: list[dict[str, str]] | None = None
+    hierarchy_level: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         as_they_are = ("key", "last_observed_week", "level", "scale")
-        return {
+        out = {
             **{name: getattr(self, name) for name in as_they_are},
             "assumed_covariates": self.assumed,
             "weeks": [w.to_dict() for w in self.weeks],
         }
+        if self.sums is not None:
+            out["hierarchy_level"] = self.hierarchy_level
+            out["sums"] = self.sums
+        return out
 
 
 @dataclass
@@ -130,6 +138,12 @@ class SalesForecaster:
     contract_: SalesContract
     history_: dict[tuple[str, ...], SeriesHistory]
     meta_: dict[str, Any] = field(default_factory=dict)
+    # a contract with a hierarchy (models/forecast/hierarchy.py): its nodes, MinTrace's ``P``
+    # (series x nodes; served forecasts are ``S @ max(P @ base, 0)``) and, per level of the
+    # hierarchy, the conformal quantiles of the reconciled forecasts (level -> percent -> steps)
+    hierarchy_: Hierarchy | None = None
+    reconciliation_: np.ndarray | None = None
+    level_quantiles_: dict[str, dict[int, np.ndarray]] | None = None
 
     @property
     def horizon(self) -> int:
@@ -229,13 +243,18 @@ class SalesForecaster:
             [arguments.series_key(k, names) for k in keys] if keys is not None else list(source)
         )
         planned = {arguments.series_key(k, names): v for k, v in (future_covariates or {}).items()}
-        arguments.check_series(wanted, planned, source, names)
+        known = self.node_histories(source) if self.hierarchy_ is not None else source
+        arguments.check_series(wanted, planned, known, names)
         plans = [
             arguments.planned_covariates(
                 planned.get(k, {}), self.contract_, horizon, self.describe(k)
             )
             for k in wanted
         ]
+        if self.hierarchy_ is not None:
+            return self._coherent_for(
+                wanted, horizon, dict(zip(wanted, plans, strict=True)), source, explain != "none"
+            )
         return self._forecast_many(
             [source[k] for k in wanted], horizon, plans, explain=explain != "none"
         )
@@ -261,10 +280,11 @@ class SalesForecaster:
         if not 1 <= horizon <= self.horizon:
             raise ValueError(f"horizon {horizon} is outside 1..{self.horizon}")
         source = history if history is not None else self.history_
+        known = self.node_histories(source) if self.hierarchy_ is not None else source
         future = {f.name for f in self.contract_.future_covariates}
         plans: list[dict[str, np.ndarray]] = []
         for key in keys:
-            if key not in source:
+            if key not in known:
                 raise ValueError(f"series {key} has no history")
             plan = {name: np.asarray(v, dtype=float) for name, v in planned.get(key, {}).items()}
             for name, values in plan.items():
@@ -274,7 +294,153 @@ class SalesForecaster:
                         f"known-in-future covariate ({sorted(future)}), got shape {values.shape}"
                     )
             plans.append(plan)
+        if self.hierarchy_ is not None:
+            return self._coherent_for(
+                list(keys), horizon, dict(zip(keys, plans, strict=True)), source, explain
+            )
         return self._forecast_many([source[k] for k in keys], horizon, plans, explain=explain)
+
+    # --- a hierarchy: coherent forecasts of every node ---------------------------------------
+
+    def node_histories(
+        self, history: Mapping[Key, SeriesHistory] | None = None
+    ) -> dict[Key, SeriesHistory]:
+        """Every node's history (a model with a hierarchy), summed from the series';
+        the stored history's is kept."""
+        if self.hierarchy_ is None:
+            raise ValueError("this forecaster has no hierarchy")
+        if history is None or history is self.history_:
+            cached: dict[Key, SeriesHistory] | None = self.__dict__.get("_node_history")
+            if cached is None:
+                cached = self.hierarchy_.aggregate(self.history_)
+                self.__dict__["_node_history"] = cached
+            return cached
+        missing = [k for k in self.hierarchy_.bottom if k not in history]
+        if missing:
+            raise ValueError(f"a hierarchy's forecast needs every series' history: {missing[:3]}")
+        return self.hierarchy_.aggregate(history)
+
+    def _coherent_for(
+        self,
+        keys: Sequence[Key],
+        horizon: int,
+        plans: Mapping[Key, Mapping[str, np.ndarray]],
+        history: Mapping[Key, SeriesHistory],
+        explain: bool,
+    ) -> list[SeriesForecast]:
+        """Coherent forecasts of the asked nodes: those without plans from one forecast of
+        every node, each planned one from its own (its plan holds for every series it sums,
+        and every node over them sees the mean of its series' plans)."""
+        nodes = self.node_histories(history)
+        shared: dict[Key, SeriesForecast] | None = None
+        out: list[SeriesForecast] = []
+        for key in keys:
+            plan = plans.get(key) or {}
+            if not plan:
+                if shared is None:
+                    shared = self.coherent(nodes, horizon, {}, explain=explain)
+                out.append(shared[key])
+            else:
+                spread = self._spread_plan(key, plan, nodes, horizon)
+                out.append(self.coherent(nodes, horizon, spread, explain=explain)[key])
+        return out
+
+    def _spread_plan(
+        self,
+        key: Key,
+        plan: Mapping[str, np.ndarray],
+        nodes: Mapping[Key, SeriesHistory],
+        horizon: int,
+    ) -> dict[Key, dict[str, np.ndarray]]:
+        """A node's plan as every node's: the plan for each of its series, the others'
+        recent mean, averaged over each node that holds a planned series."""
+        assert self.hierarchy_ is not None
+        hierarchy = self.hierarchy_
+        planned_members = set(hierarchy.node(key).members)
+        out: dict[Key, dict[str, np.ndarray]] = {}
+        for name, values in plan.items():
+            per_series = []
+            for i, bottom in enumerate(hierarchy.bottom):
+                if i in planned_members:
+                    per_series.append(np.asarray(values, dtype=float))
+                else:
+                    recent = nodes[bottom].covariates[name][-RECENT_WINDOW:]
+                    mean = float(recent.mean()) if len(recent) else 0.0
+                    per_series.append(np.full(horizon, mean))
+            stacked = np.vstack(per_series)
+            for node in hierarchy.nodes:
+                if planned_members & set(node.members):
+                    out.setdefault(node.key, {})[name] = stacked[list(node.members)].mean(0)
+        return out
+
+    def coherent(
+        self,
+        nodes: Mapping[Key, SeriesHistory],
+        horizon: int,
+        plans: Mapping[Key, Mapping[str, np.ndarray]],
+        *,
+        explain: bool,
+    ) -> dict[Key, SeriesForecast]:
+        """Every node's reconciled forecast: base forecasts of all nodes by the one model,
+        ``P`` to the series (floored at 0 units), summed to every node; contributions mapped
+        the same way (linear), intervals per level of the hierarchy."""
+        if self.hierarchy_ is None or self.reconciliation_ is None:
+            raise ValueError("this forecaster has no hierarchy")
+        hierarchy, p = self.hierarchy_, self.reconciliation_
+        keys = hierarchy.keys
+        base = self._forecast_many(
+            [nodes[k] for k in keys], horizon, [plans.get(k, {}) for k in keys], explain=explain
+        )
+        s = hierarchy.summing_matrix()
+        points = np.array([[w.point for w in f.weeks] for f in base])  # nodes x weeks
+        coherent = s @ np.maximum(p @ points, 0.0)
+        mapping = s @ p
+        scale = np.array([f.scale for f in base])
+        levels = [hierarchy.node(k).level_label for k in keys]
+        quantiles = self.level_quantiles_ or {}
+        weeks: list[list[WeekForecast]] = [[] for _ in keys]
+        for h in range(horizon):
+            contrib = baseline = None
+            if explain:
+                names = self.layout_.names
+                phi = np.array(
+                    [[f.weeks[h].contributions[n] for n in names] for f in base]  # type: ignore[index]
+                )
+                contrib = mapping @ phi
+                baseline = mapping @ np.array([f.weeks[h].baseline for f in base])
+            for i in range(len(keys)):
+                point = float(coherent[i, h])
+                lower, upper = {}, {}
+                for lvl in sorted(self.quantiles_):
+                    q = float(quantiles[levels[i]][lvl][h])
+                    lower[lvl] = max(point - q * scale[i], 0.0)
+                    upper[lvl] = point + q * scale[i]
+                weeks[i].append(
+                    WeekForecast(
+                        h + 1,
+                        base[i].weeks[h].week,
+                        point,
+                        lower,
+                        upper,
+                        dict(zip(self.layout_.names, contrib[i].tolist(), strict=True))
+                        if contrib is not None
+                        else None,
+                        float(baseline[i]) if baseline is not None else None,
+                    )
+                )
+        return {
+            key: SeriesForecast(
+                hierarchy.node(key).fields,
+                base[i].last_observed_week,
+                base[i].level,
+                base[i].scale,
+                weeks[i],
+                base[i].assumed,
+                hierarchy.sums(key),
+                levels[i],
+            )
+            for i, key in enumerate(keys)
+        }
 
     def _forecast_many(
         self,
@@ -362,7 +528,11 @@ class SalesForecaster:
         ]
 
     def describe(self, key: Sequence[str]) -> dict[str, str]:
-        """A series key as ``{field: value}`` (for messages and responses)."""
+        """A series key as ``{field: value}`` (for messages and responses); a node of the
+        hierarchy by its own fields (``{region: Northeast}``)."""
+        found = self.hierarchy_.get(tuple(key)) if self.hierarchy_ is not None else None
+        if found is not None:
+            return dict(found.fields)
         return arguments.describe(key, self.layout_.categorical)
 
     def _extend(
@@ -386,13 +556,22 @@ class SalesForecaster:
     # --- plain-file persistence (the files: models/forecast/persistence.py) -------------------
 
     def save(self, directory: str | Path) -> Path:
-        meta = {
+        meta: dict[str, Any] = {
             "horizon": self.horizon,
             "layout": self.layout_.to_dict(),
             "categories": self.categories_,
             "quantiles": {str(k): v.tolist() for k, v in self.quantiles_.items()},
             "meta": self.meta_,
         }
+        if self.hierarchy_ is not None and self.reconciliation_ is not None:
+            meta["hierarchy"] = {
+                **self.hierarchy_.to_dict(),
+                "reconciliation": self.reconciliation_.tolist(),
+                "level_quantiles": {
+                    level: {str(k): v.tolist() for k, v in by.items()}
+                    for level, by in (self.level_quantiles_ or {}).items()
+                },
+            }
         return persistence.save_files(
             directory,
             boosters=self.boosters_,
@@ -406,6 +585,7 @@ class SalesForecaster:
         meta = persistence.load_meta(directory)
         boosters = persistence.load_boosters(directory, int(meta["horizon"]))
         contract = persistence.load_contract(directory)
+        raw = meta.get("hierarchy")
         return cls(
             boosters,
             FeatureLayout.from_dict(meta["layout"]),
@@ -414,4 +594,12 @@ class SalesForecaster:
             contract,
             persistence.load_history(directory, contract),
             meta["meta"],
+            Hierarchy.from_dict(raw, contract) if raw else None,
+            np.asarray(raw["reconciliation"], dtype=float) if raw else None,
+            {
+                level: {int(k): np.asarray(v, dtype=float) for k, v in by.items()}
+                for level, by in raw["level_quantiles"].items()
+            }
+            if raw
+            else None,
         )

@@ -82,6 +82,9 @@ class ForecastRequestValidator:
         given as query parameters), by the parameter (``product``).
         """
         fields = self.series_fields
+        hierarchy = self.forecaster.hierarchy_
+        if hierarchy is not None:
+            return self._check_nodes(series, horizon, shared, in_body=in_body)
         known = set(self.known_keys())
         details: list[ErrorDetail] = []
         checked: list[SeriesRequest] = []
@@ -126,6 +129,87 @@ class ForecastRequestValidator:
         if details:
             raise InputValidationError(_summary(details), details)
         return checked
+
+    def _check_nodes(
+        self,
+        series: Sequence[Mapping[str, Any]],
+        horizon: int,
+        shared: Mapping[str, Any] | None,
+        *,
+        in_body: bool,
+    ) -> list[SeriesRequest]:
+        """:meth:`check_series` for a model with a hierarchy: each item names a series or a
+        node, one level per hierarchy (``{"region": "North", "product_line": "Respiratory"}``;
+        a hierarchy left out is its total, ``{}`` the national total)."""
+        hierarchy = self.forecaster.hierarchy_
+        assert hierarchy is not None
+        levels = [lv for d in hierarchy.dimensions for lv in d.levels if lv != "all"]
+        details: list[ErrorDetail] = []
+        checked: list[SeriesRequest] = []
+        seen: dict[Key, int] = {}
+        common = self._check_covariates(shared or {}, horizon, "future_covariates", details)
+        for i, item in enumerate(series):
+            where = f"series[{i}]" if in_body else ""
+            extra = sorted(set(item) - {*levels, "future_covariates"})
+            for name in extra:
+                details.append(
+                    ErrorDetail(
+                        _join(where, name),
+                        f"unknown field; a series or node is named by some of {levels}",
+                    )
+                )
+            given: dict[str, str] = {}
+            for name in levels:
+                if name not in item:
+                    continue
+                index = fields_index(self.series_fields, name)
+                text, why = (
+                    self._key_value(index, item[name])
+                    if index is not None
+                    else (self._text_value(item[name]))
+                )
+                if why is not None:
+                    details.append(ErrorDetail(_join(where, name), why))
+                else:
+                    given[name] = text
+            own_raw = item.get("future_covariates") or {}
+            if not isinstance(own_raw, Mapping):
+                details.append(
+                    ErrorDetail(_join(where, "future_covariates"), "must be an object of lists")
+                )
+                own_raw = {}
+            own = self._check_covariates(
+                own_raw, horizon, _join(where, "future_covariates"), details
+            )
+            if extra or len(given) < len([n for n in levels if n in item]):
+                continue
+            try:
+                node = hierarchy.find(given)
+            except InputValidationError as exc:
+                for d in exc.details:
+                    name = d.field.removeprefix("series.")
+                    details.append(ErrorDetail(_join(where, name), exc.message))
+                continue
+            if node.key in seen:
+                details.append(
+                    ErrorDetail(
+                        where or "series", f"the same series as series[{seen[node.key]}]; ask once"
+                    )
+                )
+                continue
+            seen[node.key] = i
+            checked.append(SeriesRequest(node.key, {**common, **own}))
+        if details:
+            raise InputValidationError(_summary(details), details)
+        return checked
+
+    @staticmethod
+    def _text_value(value: Any) -> tuple[str, str | None]:
+        if isinstance(value, str) and value:
+            return value, None
+        if isinstance(value, int) and not isinstance(value, bool):
+            return str(value), None
+        return "", "required: a non-empty string"
 
     def _key_value(self, index: int, value: Any) -> tuple[str, str | None]:
         """A series key value as the training file held it (text), or why it cannot be one.
@@ -222,6 +306,10 @@ class ForecastRequestValidator:
                 f"history); it would extrapolate"
             )
         return None
+
+
+def fields_index(fields: Sequence[str], name: str) -> int | None:
+    return fields.index(name) if name in fields else None
 
 
 def _join(where: str, name: str) -> str:

@@ -65,6 +65,11 @@ def series_result_json(result: SeriesResult) -> dict[str, Any]:
         "planned_covariates": result.planned_covariates,
         "review": result.review.to_dict(),
         "recent_weeks": result.recent_weeks_json(),
+        **(
+            {"hierarchy_level": result.hierarchy_level, "sums": list(result.sums)}
+            if result.sums is not None
+            else {}
+        ),
     }
 
 
@@ -207,7 +212,7 @@ def forecast_plot(
         keys=[checked.key], horizon=weeks, planned={}, explain=False
     )
     title = " / ".join(f"{k}={v}" for k, v in item.items())
-    panel = ForecastPanel(service.forecaster.history_[checked.key], forecast, title)
+    panel = ForecastPanel(service.history(checked.key), forecast, title)
     png = forecast_png(
         [panel],
         unit=target_unit(service.contract),

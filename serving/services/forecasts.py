@@ -26,7 +26,13 @@ import numpy as np
 
 from candor.explain.forecast_drivers import week_drivers
 from candor.models.contract import SalesContract
-from candor.models.forecast import SalesForecaster, SeriesForecast, week_starts
+from candor.models.forecast import (
+    SalesForecaster,
+    SeriesForecast,
+    SeriesHistory,
+    WeekForecast,
+    week_starts,
+)
 from candor.models.model_ref import ModelRef
 from candor.models.policy import Backcast, ForecastPolicy, ReviewFlag, review_forecast
 from candor.models.transparency import FORECAST_DISCLOSURE_TEXT, disclosure
@@ -66,6 +72,9 @@ class SeriesResult:
     # units: the series' mean absolute week-to-week change at the origin (its intervals are
     # multiples of it; forecast accuracy scales errors by it, as MASE does)
     scale: float | None = None
+    # a model with a hierarchy: the level forecast (region/product) and the series it sums
+    hierarchy_level: str | None = None
+    sums: tuple[dict[str, str], ...] | None = None
 
     def weeks_json(self) -> list[dict[str, Any]]:
         return [w.to_dict() for w in self.weeks]
@@ -113,6 +122,22 @@ class ForecastService:
             "series_fields": self.series_fields,
             "future_covariates": self.future_covariates,
             "series": [dict(zip(self.series_fields, k, strict=True)) for k in self.known_keys()],
+            "hierarchy": self._hierarchy_info(),
+        }
+
+    def _hierarchy_info(self) -> dict[str, Any] | None:
+        """The levels and nodes a client may ask for (``null``: the series only)."""
+        hierarchy = self.forecaster.hierarchy_
+        if hierarchy is None:
+            return None
+        return {
+            "reconciliation": "MinTrace (mint_shrink), hierarchicalforecast; BottomUp and "
+            "base forecasts beside it in the backtest",
+            "levels": [{"level": d.series, "groups": list(d.groups)} for d in hierarchy.dimensions],
+            "nodes": [
+                {"level": n.level_label, "node": n.fields, "series": len(n.members)}
+                for n in hierarchy.aggregates
+            ],
         }
 
     def known_keys(self) -> list[Key]:
@@ -156,7 +181,7 @@ class ForecastService:
             policy=self.policy,
         )
         return SeriesResult(
-            series=dict(zip(self.series_fields, request.key, strict=True)),
+            series=dict(forecast.key),
             forecast_id=uuid.uuid4().hex,
             last_observed_week=forecast.last_observed_week,
             weeks=weeks,
@@ -165,6 +190,8 @@ class ForecastService:
             review=verdict,
             recent_weeks=backcast,
             scale=forecast.scale,
+            hierarchy_level=forecast.hierarchy_level,
+            sums=tuple(forecast.sums) if forecast.sums is not None else None,
         )
 
     def backcast(self, key: Key) -> Backcast | None:
@@ -177,7 +204,15 @@ class ForecastService:
             self._backcasts[key] = result
         return result
 
+    def history(self, key: Key) -> SeriesHistory:
+        """A series' or a node's history (a node's summed from its series)."""
+        if self.forecaster.hierarchy_ is not None:
+            return self.forecaster.node_histories()[key]
+        return self.forecaster.history_[key]
+
     def _compute_backcast(self, key: Key) -> Backcast | None:
+        if self.forecaster.hierarchy_ is not None:
+            return self._coherent_backcasts()[key]
         history = self.forecaster.history_[key]
         n = len(history)
         weeks = self.policy.recent_weeks
@@ -195,23 +230,56 @@ class ForecastService:
             [one] = self.forecaster.forecast_checked(
                 keys=[key], horizon=1, planned={key: planned}, history={key: past}, explain=False
             )
-            w = one.weeks[0]
-            rows.append(
-                (
-                    w.week,
-                    float(history.units[i]),
-                    w.point,
-                    w.lower[80],
-                    w.upper[80],
-                    w.lower[95],
-                    w.upper[95],
-                )
-            )
-        columns = list(zip(*rows, strict=True))
-        return Backcast(
-            tuple(str(w) for w in columns[0]),
-            *(np.array(c, dtype=float) for c in columns[1:]),
-        )
+            rows.append(_backcast_row(one.weeks[0], float(history.units[i])))
+        return _backcast(rows)
+
+    def _coherent_backcasts(self) -> dict[Key, Backcast | None]:
+        """A hierarchy's backcasts: each latest week forecast coherently for every node at
+        once, from the weeks before it (as it was served, reconciled)."""
+        cached: dict[Key, Backcast | None] | None = self.__dict__.get("_all_backcasts")
+        if cached is not None:
+            return cached
+        forecaster = self.forecaster
+        nodes = forecaster.node_histories()
+        weeks = self.policy.recent_weeks
+        shortest = min(len(h) for h in forecaster.history_.values())
+        if shortest < weeks + 2 * 13:
+            out: dict[Key, Backcast | None] = dict.fromkeys(nodes)
+        else:
+            future = {f.name for f in self.contract.future_covariates}
+            rows: dict[Key, list[tuple[str, float, float, float, float, float, float]]] = {
+                k: [] for k in nodes
+            }
+            for back in range(weeks, 0, -1):
+                past = {k: h.until(len(h) - 1 - back) for k, h in forecaster.history_.items()}
+                plans = {
+                    k: {
+                        name: np.array([float(values[len(h) - back])])
+                        for name, values in h.covariates.items()
+                        if name in future
+                    }
+                    for k, h in nodes.items()
+                }
+                one = forecaster.coherent(forecaster.node_histories(past), 1, plans, explain=False)
+                for k, h in nodes.items():
+                    rows[k].append(_backcast_row(one[k].weeks[0], float(h.units[len(h) - back])))
+            out = {k: _backcast(r) for k, r in rows.items()}
+        self.__dict__["_all_backcasts"] = out
+        return out
 
     def disclosure(self) -> dict[str, str]:
         return disclosure(self.loaded.name, text=FORECAST_DISCLOSURE_TEXT)
+
+
+def _backcast_row(
+    w: WeekForecast, actual: float
+) -> tuple[str, float, float, float, float, float, float]:
+    return (w.week, actual, w.point, w.lower[80], w.upper[80], w.lower[95], w.upper[95])
+
+
+def _backcast(rows: list[tuple[str, float, float, float, float, float, float]]) -> Backcast:
+    columns = list(zip(*rows, strict=True))
+    return Backcast(
+        tuple(str(w) for w in columns[0]),
+        *(np.array(c, dtype=float) for c in columns[1:]),
+    )

@@ -82,7 +82,7 @@ def test_covariate_that_looks_like_personal_data_is_refused() -> None:
 def test_unknown_field_key_names_the_field_and_the_key() -> None:
     raw = long_contract()
     field_spec(raw, "units")["colour"] = "blue"
-    with pytest.raises(ContractError, match=r"fields\[3\] \('units'\): unknown keys \['colour'\]"):
+    with pytest.raises(ContractError, match=r"fields\[5\] \('units'\): unknown keys \['colour'\]"):
         sales_contract_from_dict(raw)
 
 
@@ -154,4 +154,4 @@ def test_missing_file_is_named(tmp_path: Path) -> None:
 
 
 def test_roles_are_the_documented_strings() -> None:
-    assert {r.value for r in SalesRole} == {"date", "series", "target", "covariate"}
+    assert {r.value for r in SalesRole} == {"date", "series", "target", "covariate", "group"}

@@ -25,7 +25,9 @@ def long_frame(weeks: int = 6) -> pd.DataFrame:
                 {
                     "week": week.strftime("%Y-%m-%d"),
                     "territory": "T1",
+                    "region": "R1",
                     "product": product,
+                    "product_line": "L1",
                     "units": 10 + i,
                     "rep_calls": 3,
                     "samples_dropped": 5,
@@ -74,8 +76,8 @@ def test_missing_column_is_named(tmp_path: Path) -> None:
 
 
 def test_unknown_column_is_named(tmp_path: Path) -> None:
-    error = refusal(long_frame().assign(region="x"), tmp_path)
-    assert "['region'] are not in sales contract" in error.message
+    error = refusal(long_frame().assign(district="x"), tmp_path)
+    assert "['district'] are not in sales contract" in error.message
 
 
 def test_a_missing_week_names_the_series_and_the_week(tmp_path: Path) -> None:
@@ -144,3 +146,27 @@ def test_rows_in_any_order_give_series_in_week_order(tmp_path: Path) -> None:
     frame = long_frame().sample(frac=1.0, random_state=0)
     _, panel = read_panel(write(frame, tmp_path), SALES_WEEKLY)
     assert np.all(np.diff(panel[("T1", "A")].units) == 1)
+
+
+def test_a_territory_in_two_regions_is_refused_by_the_group_column(tmp_path: Path) -> None:
+    from candor.training.forecast.data import read_hierarchy
+
+    frame = long_frame()
+    frame.loc[frame.index[-1], "region"] = "R2"  # T1 in R1 and, one week, in R2
+    path = write(frame, tmp_path)
+    long, panel = read_panel(path, SALES_WEEKLY)
+    with pytest.raises(DataValidationError) as caught:
+        read_hierarchy(long, SALES_WEEKLY, panel)
+    assert caught.value.details[0].field == "region"
+    assert "more than one group" in caught.value.message
+
+
+def test_an_empty_product_line_is_refused_by_name(tmp_path: Path) -> None:
+    from candor.training.forecast.data import read_hierarchy
+
+    frame = long_frame()
+    frame.loc[frame.index[0], "product_line"] = None
+    long, panel = read_panel(write(frame, tmp_path), SALES_WEEKLY)
+    with pytest.raises(DataValidationError) as caught:
+        read_hierarchy(long, SALES_WEEKLY, panel)
+    assert caught.value.details[0].field == "product_line"

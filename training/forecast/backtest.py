@@ -113,9 +113,14 @@ class BacktestResult:
     quantiles: dict[int, np.ndarray]  # from all residuals: what the deployed model uses
     mase_scales: np.ndarray
     seconds: dict[str, float] = field(default_factory=dict)
+    # every model forecast of every origin (scored or not): series, origin, step, actual,
+    # point, scale; what reconciliation over a hierarchy starts from
+    model_rows: dict[str, np.ndarray] = field(default_factory=dict)
+    served: str = MODEL  # the method whose forecasts the deployed model serves
 
-    def overall(self, method: str = MODEL) -> dict[str, float]:
-        return self.tables[method]["overall"]
+    def overall(self, method: str | None = None) -> dict[str, float]:
+        """A method's overall metrics; by default those of the forecasts as served."""
+        return self.tables[method or self.served]["overall"]
 
     def add(self, method: str, forecasts: Forecasts, seconds: float | None = None) -> None:
         """Score another method's forecasts of the same origins with the same MASE scales."""
@@ -249,7 +254,9 @@ def run_backtest(
             f"{baselines.jobs(config.n_jobs, fits)} processes)"
         )
 
-    result = BacktestResult(config, names, {}, {}, {}, residuals, quantiles, mase_scales, seconds)
+    result = BacktestResult(
+        config, names, {}, {}, {}, residuals, quantiles, mase_scales, seconds, model_rows=rows
+    )
     for method, scored_forecasts in forecasts.items():
         result.add(method, scored_forecasts)
     return result

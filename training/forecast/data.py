@@ -17,6 +17,7 @@ import pandas as pd
 from candor.models.contract import GapPolicy, Kind, SalesContract
 from candor.models.errors import DataValidationError, ErrorDetail
 from candor.models.forecast import SeriesHistory
+from candor.models.forecast.hierarchy import Hierarchy, parents_from_frame
 from candor.training.data import read_file
 
 Panel = dict[tuple[str, ...], SeriesHistory]
@@ -54,7 +55,30 @@ def to_long(frame: pd.DataFrame, contract: SalesContract) -> pd.DataFrame:
     frame = frame.copy()
     for name, value in contract.constants:
         frame[name] = value
+    _add_mapped_groups(frame, contract)
     return frame[contract.names].reset_index(drop=True)
+
+
+def _add_mapped_groups(frame: pd.DataFrame, contract: SalesContract) -> None:
+    """Group columns given by a mapping (not held in the file), finest first; a value below
+    that the mapping does not place is refused by name."""
+    pending = [f for f in contract.group_fields if f.mapping]
+    while pending:
+        ready = [f for f in pending if f.groups in frame.columns]
+        if not ready:
+            return  # a group over a missing column: the missing column is refused later
+        for f in ready:
+            below = frame[f.groups].astype(str).str.strip()
+            mapping = dict(f.mapping)
+            unmapped = sorted(set(below) - set(mapping))
+            if unmapped:
+                raise DataValidationError(
+                    f"group {f.name!r} maps no {f.groups!r} value(s) {unmapped[:5]}; add them "
+                    "to its mapping in the contract",
+                    [ErrorDetail(f.name, "value not mapped")],
+                )
+            frame[f.name] = below.map(mapping)
+            pending.remove(f)
 
 
 def read_actuals(path: str | Path, contract: SalesContract) -> list[dict[str, Any]]:
@@ -257,3 +281,22 @@ def read_panel(path: str | Path, contract: SalesContract) -> tuple[pd.DataFrame,
     panel = to_panel(frame, contract)
     check_aligned(panel, contract)
     return frame, panel
+
+
+def read_hierarchy(frame: pd.DataFrame, contract: SalesContract, panel: Panel) -> Hierarchy | None:
+    """The hierarchy the contract declares over the panel's series; ``None`` without groups.
+
+    Raises:
+        DataValidationError: (naming the group column) a value below placed in two groups,
+            an empty group, or a value the hierarchy cannot place.
+    """
+    if not contract.group_fields:
+        return None
+    try:
+        return Hierarchy.build(contract, panel, parents_from_frame(frame, contract))
+    except ValueError as exc:
+        name = contract.group_fields[0].name
+        for f in contract.group_fields:
+            if repr(f.name) in str(exc):
+                name = f.name
+        raise DataValidationError(str(exc), [ErrorDetail(name, "inconsistent hierarchy")]) from exc

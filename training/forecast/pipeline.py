@@ -44,16 +44,27 @@ from candor.models.contract import (
 )
 from candor.models.errors import ErrorDetail, OptionError
 from candor.models.forecast import MAX_HORIZON, FeatureLayout, SalesForecaster, holiday_source
+from candor.models.forecast.hierarchy import Hierarchy
 from candor.models.settings import Settings
 from candor.registry import FORECAST, load_model, versions
 from candor.registry.kinds import BACKTEST_METRIC_PREFIX
 from candor.registry.tracking import TrainingRun, training_run_with_workdir
 from candor.training.champion_move import move_by_gate
 from candor.training.fingerprint import file_fingerprint as data_fingerprint
-from candor.training.forecast.backtest import MODEL, BacktestConfig, BacktestResult, run_backtest
-from candor.training.forecast.data import Panel, check_lengths, read_panel
+from candor.training.forecast.backtest import (
+    BacktestConfig,
+    BacktestResult,
+    run_backtest,
+    series_label,
+)
+from candor.training.forecast.data import Panel, check_lengths, read_hierarchy, read_panel
 from candor.training.forecast.fit import BoosterParams, fit_forecaster
-from candor.training.forecast.report import overall_table, series_table
+from candor.training.forecast.reconcile import (
+    RECONCILED,
+    ReconciliationResult,
+    reconcile_backtest,
+)
+from candor.training.forecast.report import level_table, overall_table, series_table
 from candor.training.forecast.windows import WindowChoice, choose_windows
 from candor.training.run_summary import GateOutcome, RunSummary
 
@@ -86,14 +97,18 @@ class ForecastTrainingSummary(RunSummary[ForecastGate]):
     last_week: str
     windows: WindowChoice  # the backtest windows and how they were chosen
     seconds: dict[str, float]  # each part: the backtest's, final fit, logging, gate
+    reconciliation: ReconciliationResult | None = None  # a contract with a hierarchy
 
     @property
     def metrics(self) -> dict[str, float]:
-        """The model's overall backtest metrics (MASE, sMAPE, RMSE, coverage, Winkler)."""
-        return self.backtest.overall(MODEL)
+        """The served forecasts' overall backtest metrics (MASE, sMAPE, RMSE, coverage,
+        Winkler): the model's, or with a hierarchy its MinTrace-reconciled forecasts'."""
+        return self.backtest.overall()
 
     def table(self, *, per_series: bool = False) -> str:
         lines = overall_table(self.backtest)
+        if self.reconciliation is not None:
+            lines += ["", *level_table(self.reconciliation)]
         if per_series:
             lines += ["", *series_table(self.backtest)]
         return "\n".join(lines)
@@ -164,11 +179,12 @@ def forecast_gate(
     contract: SalesContract,
     data_sha256: str,
     settings: Settings,
+    hierarchy: Hierarchy | None = None,
     say: Callable[[str], None] = log.info,
 ) -> ForecastGate:
     """Compare the new backtest MASE with the champion's on the same data and origins."""
     name = settings.forecast_model_name
-    new_mase = result.overall(MODEL)["mase"]
+    new_mase = result.overall()["mase"]
     current = versions.champion_version(settings, name)
     if current is None:
         return ForecastGate(True, "first model: no champion yet", new_mase)
@@ -197,14 +213,15 @@ def forecast_gate(
         say(f"gate: backtesting champion v{current}'s settings on this data")
         known = BoosterParams.__dataclass_fields__
         params = BoosterParams(**{k: v for k, v in meta.get("params", {}).items() if k in known})
-        rerun = run_backtest(
+        rerun, _ = backtest_served(
             panel,
+            hierarchy,
             contract=champion.contract_,
             config=replace(result.config, baselines=False),
             params=params,
             model_horizon=result.config.horizon,
         )
-        champion_mase, how = rerun.overall(MODEL)["mase"], "rerun"
+        champion_mase, how = rerun.overall()["mase"], "rerun"
         where = "its settings backtested on this data and origins"
     promoted = new_mase <= champion_mase
     verdict = "at most" if promoted else "worse than"
@@ -213,6 +230,40 @@ def forecast_gate(
         f"({where})"
     )
     return ForecastGate(promoted, reason, new_mase, current, champion_mase, how)
+
+
+def backtest_served(
+    panel: Panel,
+    hierarchy: Hierarchy | None,
+    *,
+    contract: SalesContract,
+    config: BacktestConfig,
+    params: BoosterParams,
+    model_horizon: int,
+    log: Callable[[str], None] | None = None,
+) -> tuple[BacktestResult, ReconciliationResult | None]:
+    """The backtest of the forecasts as served. With a hierarchy: every node backtested by
+    the one model (``panel`` holds every node), then reconciled (MinTrace beside BottomUp);
+    the reconciled forecasts are added as method ``lightgbm_direct_min_trace`` and served."""
+    result = run_backtest(
+        panel,
+        contract=contract,
+        config=config,
+        params=params,
+        model_horizon=model_horizon,
+        log=log,
+    )
+    if hierarchy is None:
+        return result, None
+    reconciled = reconcile_backtest(result, hierarchy, list(panel))
+    result.add(RECONCILED, reconciled.served, reconciled.seconds)
+    result.served = RECONCILED
+    if log is not None:
+        log(
+            f"backtest reconciliation: {reconciled.seconds:.1f} s (MinTrace and BottomUp over "
+            f"{len(hierarchy.nodes)} nodes, {len(hierarchy.level_labels)} levels)"
+        )
+    return result, reconciled
 
 
 def train_forecast(
@@ -249,6 +300,7 @@ def train_forecast(
     check_options(horizon, asked)
     contract = resolve_sales_contract(contract_path)
     frame, panel = read_panel(data, contract)
+    hierarchy = read_hierarchy(frame, contract, panel)
     windows = size_backtest(asked, panel, contract)
     config = windows.config
     check_options(horizon, config)
@@ -259,17 +311,26 @@ def train_forecast(
         settings, experiment=settings.forecast_experiment, run_name=f"forecast-{data.stem}"
     ) as (run, workdir):
         last_week = str(max(s.last_week for s in panel.values()))
-        say(f"backtest: {len(panel)} series, {config.scored} scored weeks")
-        result = run_backtest(
-            panel, contract=contract, config=config, params=params, model_horizon=horizon, log=say
+        nodes = hierarchy.aggregate(panel) if hierarchy is not None else panel
+        where = f" and {len(nodes) - len(panel)} nodes above them" if hierarchy else ""
+        say(f"backtest: {len(panel)} series{where}, {config.scored} scored weeks")
+        result, reconciled = backtest_served(
+            nodes,
+            hierarchy,
+            contract=contract,
+            config=config,
+            params=params,
+            model_horizon=horizon,
+            log=say,
         )
         seconds = dict(result.seconds)
         meta = {
             "strategy": "direct: one LightGBM booster per week ahead, target units / level",
             "params": params.to_dict(),
             "backtest": _scored_settings(config),
-            "backtest_mase": result.overall(MODEL)["mase"],
-            "backtest_coverage80": result.overall(MODEL)["coverage80"],
+            "backtest_mase": result.overall()["mase"],
+            "backtest_coverage80": result.overall()["coverage80"],
+            "backtest_method": result.served,
             "data_sha256": data_sha256,
             "data_path": str(data),
             "last_week": last_week,
@@ -278,13 +339,18 @@ def train_forecast(
         say(f"fitting {horizon} boosters on all weeks")
         clock = time.perf_counter()
         forecaster = fit_forecaster(
-            panel,
+            nodes,
             contract=contract,
             horizon=horizon,
             params=params,
             quantiles=result.quantiles,
             meta=meta,
         )
+        if hierarchy is not None and reconciled is not None:
+            forecaster.history_ = {k: forecaster.history_[k] for k in hierarchy.bottom}
+            forecaster.hierarchy_ = hierarchy
+            forecaster.reconciliation_ = reconciled.matrix
+            forecaster.level_quantiles_ = reconciled.quantiles
         seconds[FINAL_FIT] = time.perf_counter() - clock
         say(f"{FINAL_FIT}: {seconds[FINAL_FIT]:.1f} s ({horizon} boosters on all weeks)")
         clock = time.perf_counter()
@@ -299,6 +365,7 @@ def train_forecast(
             data_sha256=data_sha256,
             workdir=workdir,
             windows=windows,
+            reconciled=reconciled,
         )
         version = run.log_model(
             FORECAST, forecaster, workdir=workdir, registered_name=settings.forecast_model_name
@@ -312,6 +379,7 @@ def train_forecast(
             contract=contract,
             data_sha256=data_sha256,
             settings=settings,
+            hierarchy=hierarchy,
             say=say,
         )
         name = settings.forecast_model_name
@@ -356,6 +424,7 @@ def train_forecast(
             last_week,
             windows,
             seconds,
+            reconciled,
         )
 
 
@@ -376,6 +445,7 @@ def _log_run(
     data_sha256: str,
     workdir: Path,
     windows: WindowChoice,
+    reconciled: ReconciliationResult | None = None,
 ) -> None:
     config = result.config
     run.log_params(
@@ -399,14 +469,14 @@ def _log_run(
     run.set_tags({"data_sha256": data_sha256, "contract": contract.version_tag})
     metrics: dict[str, float] = {}
     for method, table in result.tables.items():
-        prefix = BACKTEST_METRIC_PREFIX if method == MODEL else f"{method}_"
+        prefix = BACKTEST_METRIC_PREFIX if method == result.served else f"{method}_"
         metrics.update({f"{prefix}{k}": v for k, v in table["overall"].items() if k != "n"})
-    for series, values in result.tables[MODEL].items():
+    for series, values in result.tables[result.served].items():
         if series != "overall":
             key = _metric_key(series)
             metrics[f"series_mase_{key}"] = values["mase"]
             metrics[f"series_coverage80_{key}"] = values["coverage80"]
-    for h, values in result.by_step[MODEL].items():
+    for h, values in result.by_step[result.served].items():
         metrics[f"{BACKTEST_METRIC_PREFIX}mase_h{h}"] = values["mase"]
     run.log_metrics(metrics)
 
@@ -432,11 +502,32 @@ def _log_run(
         },
         "conformal_quantiles.json",
     )
+    if reconciled is not None:
+        run.log_dict(
+            {
+                "method": f"MinTrace ({reconciled.method}) beside BottomUp and base forecasts",
+                "intervals": "split conformal on the reconciled residuals, per level and step",
+                "levels": reconciled.table,
+                "quantiles": {
+                    level: {str(k): v.tolist() for k, v in by.items()}
+                    for level, by in reconciled.quantiles.items()
+                },
+            },
+            "backtest/hierarchy_levels.json",
+        )
+        run.log_metrics(
+            {
+                f"level_{r['method']}_{_metric_key(r['level'])}_{k}": r[k]
+                for r in reconciled.table
+                for k in ("mase", "coverage80")
+            }
+        )
     run.log_text(dump_sales_contract(contract), "contract.yaml")
-    forecasts = forecaster.forecast(explain="none")
+    forecasts = forecaster.forecast(keys=forecaster.series_keys, explain="none")
+    names = {k: series_label(k, contract) for k in panel}
     panels = [
-        ForecastPanel(panel[key], f, name)
-        for key, f, name in zip(forecaster.series_keys, forecasts, result.series_names, strict=True)
+        ForecastPanel(panel[key], f, names[key])
+        for key, f in zip(forecaster.series_keys, forecasts, strict=True)
     ]
     title = f"{contract.name}: last {PLOT_WEEKS} weeks, forecast with 80% and 95% intervals"
     plot = forecast_plot(
@@ -448,11 +539,11 @@ def _log_run(
     )
     run.log_artifact(plot)
     # the drivers of the first forecast week, per series, in units (for the model card)
-    first_week = forecaster.forecast(horizon=1)
+    first_week = forecaster.forecast(keys=forecaster.series_keys, horizon=1)
     run.log_dict(
         {
-            name: week_drivers(f.weeks[0], forecaster.layout_)
-            for name, f in zip(result.series_names, first_week, strict=True)
+            names[key]: week_drivers(f.weeks[0], forecaster.layout_)
+            for key, f in zip(forecaster.series_keys, first_week, strict=True)
         },
         "drivers_next_week.json",
     )

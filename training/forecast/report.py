@@ -6,8 +6,12 @@ Shared by ``candor train forecast`` (printed) and ``make bench`` (written to ben
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
 
 from candor.training.forecast.backtest import BacktestResult
+
+if TYPE_CHECKING:
+    from candor.training.forecast.reconcile import ReconciliationResult
 
 COLUMNS: tuple[tuple[str, str, str], ...] = (
     # (metric key, header, format)
@@ -55,3 +59,11 @@ def relative_mase(result: BacktestResult, model: str, baseline: str) -> float | 
     if baseline not in result.tables:
         return None
     return result.tables[model]["overall"]["mase"] / result.tables[baseline]["overall"]["mase"]
+
+
+def level_table(reconciled: ReconciliationResult) -> list[str]:
+    """Per level of the hierarchy (coarsest first): base, BottomUp and MinTrace forecasts."""
+    levels = list(dict.fromkeys(r["level"] for r in reconciled.table))
+    ordered = sorted(reconciled.table, key=lambda r: levels.index(r["level"]))
+    rows = [(f"{r['level']} ({r['nodes']}) / {r['method']}", r) for r in ordered]
+    return metrics_table(rows, first="level (nodes) / method")
