@@ -81,7 +81,10 @@ class AccuracyWeekOut(BaseModel):
 
 
 class AccuracyOut(BaseModel):
-    level: str = Field(description="the level measured: series (each series as forecast)")
+    level: str = Field(
+        description="the level measured: series (every forecast as forecast) or a level of "
+        "the hierarchy (region/product_line)"
+    )
     since: str | None
     until: str | None
     forecasts: int = Field(description="audited forecasts with at least one measured week")

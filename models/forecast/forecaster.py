@@ -413,8 +413,8 @@ class SalesForecaster:
                 lower, upper = {}, {}
                 for lvl in sorted(self.quantiles_):
                     q = float(quantiles[levels[i]][lvl][h])
-                    lower[lvl] = max(point - q * scale[i], 0.0)
-                    upper[lvl] = point + q * scale[i]
+                    lower[lvl] = max(point - q * float(scale[i]), 0.0)
+                    upper[lvl] = point + q * float(scale[i])
                 weeks[i].append(
                     WeekForecast(
                         h + 1,

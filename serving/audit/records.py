@@ -165,6 +165,11 @@ def forecast_events(
                     "review": r.review.to_dict(),
                     "recent_weeks": r.recent_weeks_json(),
                     "scale": r.scale,
+                    **(
+                        {"hierarchy_level": r.hierarchy_level, "sums": list(r.sums)}
+                        if r.sums is not None
+                        else {}
+                    ),
                 }
             ),
             series_key(r.series),

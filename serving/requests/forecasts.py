@@ -172,8 +172,10 @@ class ForecastRequestValidator:
                     details.append(ErrorDetail(_join(where, name), why))
                 else:
                     given[name] = text
-            own_raw = item.get("future_covariates") or {}
-            if not isinstance(own_raw, Mapping):
+            own_raw = item.get("future_covariates")
+            if own_raw is None:
+                own_raw = {}
+            elif not isinstance(own_raw, Mapping):
                 details.append(
                     ErrorDetail(_join(where, "future_covariates"), "must be an object of lists")
                 )
@@ -183,6 +185,13 @@ class ForecastRequestValidator:
             )
             if extra or len(given) < len([n for n in levels if n in item]):
                 continue
+            if set(given) == set(self.series_fields):  # a series, named as without a hierarchy
+                key = tuple(given[f] for f in self.series_fields)
+                if key not in set(self.known_keys()):
+                    details.append(
+                        ErrorDetail(where or ",".join(self.series_fields), self._unknown(key))
+                    )
+                    continue
             try:
                 node = hierarchy.find(given)
             except InputValidationError as exc:

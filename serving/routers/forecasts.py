@@ -32,7 +32,7 @@ from candor.serving.schemas import (
     ForecastResponse,
     error_responses,
 )
-from candor.serving.services.forecast_accuracy import LEVELS, forecast_accuracy
+from candor.serving.services.forecast_accuracy import SERIES_LEVEL, forecast_accuracy, levels
 from candor.serving.services.forecast_scenarios import forecast_scenarios
 from candor.serving.services.forecasts import SeriesResult
 from candor.serving.state import serving_state
@@ -253,10 +253,12 @@ def forecast_accuracy_report(
         json_schema_extra={"format": "date"},
     ),
     level: str = Query(
-        "series",
-        description="series: each series as it was forecast (the only level of a model "
-        "without a hierarchy)",
-        json_schema_extra={"enum": list(LEVELS)},
+        SERIES_LEVEL,
+        description="series: every forecast as it was forecast (the only level of a model "
+        "without a hierarchy); with a hierarchy, one of its levels (e.g. region/product_line, "
+        "all/all for the national total; GET /v1/forecasts/model lists them): a node's actual "
+        "is the sum of its series' actuals",
+        max_length=200,
     ),
 ) -> dict[str, Any]:
     unknown = sorted(set(request.query_params) - {"since", "until", "level"})
@@ -265,11 +267,13 @@ def forecast_accuracy_report(
             f"query parameter {unknown[0]!r} is unknown; expected since, until or level",
             [ErrorDetail(name, "unknown query parameter") for name in unknown],
         )
-    if level not in LEVELS:
+    service = serving_state(request.app).forecasting  # None: measured from the log alone
+    known = levels(service)
+    if level not in known:
         raise InputValidationError(
-            f"query parameter 'level': expected one of {list(LEVELS)}, got a value that is "
+            f"query parameter 'level': expected one of {known}, got a value that is "
             "not a level of this model",
-            [ErrorDetail("level", f"one of {list(LEVELS)}")],
+            [ErrorDetail("level", f"one of {known}")],
         )
     start, end = _query_date("since", since), _query_date("until", until)
     if start is not None and end is not None and end <= start:
@@ -277,8 +281,7 @@ def forecast_accuracy_report(
             "query parameter 'until': must be after 'since'",
             [ErrorDetail("until", "not after since")],
         )
-    service = serving_state(request.app).forecasting  # None: measured from the log alone
-    accuracy = forecast_accuracy(store, service, since=start, until=end)
+    accuracy = forecast_accuracy(store, service, since=start, until=end, level=level)
     return {
         "level": level,
         "since": since,

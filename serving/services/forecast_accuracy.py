@@ -26,7 +26,14 @@ from candor.serving.audit.sales_actuals import first_recorded, latest_actuals
 from candor.serving.audit.store import AuditStore
 from candor.serving.services.forecasts import ForecastService
 
-LEVELS = ("series",)  # what the accuracy is measured at: each series as it was forecast
+SERIES_LEVEL = "series"  # every audited forecast, each as it was forecast
+
+
+def levels(service: ForecastService | None) -> list[str]:
+    """What accuracy can be measured at: every forecast as forecast, or, with a hierarchy,
+    the forecasts of one level of it (``region/product_line``)."""
+    hierarchy = service.forecaster.hierarchy_ if service is not None else None
+    return [SERIES_LEVEL, *(hierarchy.level_labels if hierarchy is not None else [])]
 
 
 def forecast_accuracy(
@@ -35,9 +42,16 @@ def forecast_accuracy(
     *,
     since: date | None = None,
     until: date | None = None,
+    level: str = SERIES_LEVEL,
 ) -> Accuracy:
-    """Accuracy of the audited forecasts' weeks in [``since``, ``until``) (forecast weeks)."""
+    """Accuracy of the audited forecasts' weeks in [``since``, ``until``) (forecast weeks).
+
+    With a hierarchy, a node's actual of a week is the sum of its series' actuals, once every
+    one of them is recorded (known from when the last was); ``level`` keeps the forecasts of
+    one level of the hierarchy only.
+    """
     history_units, histories = _from_history(store, service)
+    node_levels = _node_levels(store, service)
     forecasts = select(EVENTS.c.subject).where(EVENTS.c.kind == ev.FORECAST)
     with store.reading("the forecasts and actuals") as conn:
         rows = list(
@@ -50,11 +64,15 @@ def forecast_accuracy(
         decisions = store.decisions_of(conn, forecasts)  # type: ignore[arg-type]
         actuals = {k: units for k, (_, units) in latest_actuals(conn).items()}
         known_since = first_recorded(conn)
+    if service is not None:
+        _add_node_actuals(store, service, actuals, known_since)
     weeks: list[ServedWeek] = []
     for row in rows:
         body = json.loads(row.body)
         if "scenario" in body:
             continue  # a what-if plan, not the forecast the plan was made with
+        if level != SERIES_LEVEL and node_levels.get(str(row.lead_key)) != level:
+            continue
         standing = decisions.get(row.subject, [])
         decision = standing[-1] if standing else None
         replacement = decision.get("replacement") if decision else None
@@ -101,7 +119,10 @@ def _from_history(
     if service is None:
         return units, histories
     forecaster = service.forecaster
-    for key, history in forecaster.history_.items():
+    source = (
+        forecaster.node_histories() if forecaster.hierarchy_ is not None else forecaster.history_
+    )
+    for key, history in source.items():
         series_key = store.series_key(forecaster.describe(key))
         observed = history.units.astype(float)
         labels = [str(w) for w in history.week(np.arange(len(observed)))]
@@ -120,3 +141,39 @@ def _scale_at(history: tuple[list[str], np.ndarray] | None, origin: str | None) 
     if origin not in labels:
         return None
     return float(noise_scale(observed, np.array([labels.index(origin)]))[0])
+
+
+def _node_levels(store: AuditStore, service: ForecastService | None) -> dict[str, str]:
+    """Series key (pseudonym) -> level of the hierarchy, for every node of the served model."""
+    hierarchy = service.forecaster.hierarchy_ if service is not None else None
+    if hierarchy is None:
+        return {}
+    return {store.series_key(dict(n.fields)): n.level_label for n in hierarchy.nodes}
+
+
+def _add_node_actuals(
+    store: AuditStore,
+    service: ForecastService,
+    actuals: dict[tuple[str, str], float],
+    known_since: dict[tuple[str, str], str],
+) -> None:
+    """Each node's weekly actual: the sum of its series', where all of them are recorded."""
+    hierarchy = service.forecaster.hierarchy_
+    if hierarchy is None:
+        return
+    bottom = [
+        store.series_key(dict(zip(hierarchy.series_names, k, strict=True)))
+        for k in hierarchy.bottom
+    ]
+    by_series: dict[str, dict[str, float]] = {}
+    for (key, week), units in actuals.items():
+        by_series.setdefault(key, {})[week] = units
+    for node in hierarchy.aggregates:
+        members = [bottom[i] for i in node.members]
+        weeks = set.intersection(*(set(by_series.get(m, {})) for m in members))
+        key = store.series_key(dict(node.fields))
+        for week in weeks:
+            actuals[(key, week)] = float(sum(by_series[m][week] for m in members))
+            recorded = [known_since.get((m, week)) for m in members]
+            if all(r is not None for r in recorded):
+                known_since[(key, week)] = max(str(r) for r in recorded)

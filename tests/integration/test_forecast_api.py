@@ -209,7 +209,7 @@ ONE = "SERIES0"  # replaced by the first known series
             {"series": [{"territory": "Eastmoor", "product": "Glucora"}] * 2, "horizon": 2},
             "series[1]",
         ),
-        ({"series": [{"territory": "Eastmoor"}], "horizon": 2}, "series[0].product"),
+        ({"series": [{"territory": "Eastmoor", "product": ""}], "horizon": 2}, "series[0].product"),
         (
             {"series": [{"territory": "Eastmoor", "product": "Glucora", "x": 1}], "horizon": 2},
             "series[0].x",
