@@ -56,6 +56,7 @@ bench: install
 	$(BIN)/python bench/run_bench.py
 	$(BIN)/python bench/run_batch_bench.py
 	$(BIN)/python bench/run_forecast_bench.py
+	$(BIN)/python bench/run_hierarchy_bench.py
 	$(BIN)/python bench/run_forecast_serving_bench.py
 	$(BIN)/python bench/run_explain_bench.py
 	$(BIN)/python bench/run_leakage_rules.py

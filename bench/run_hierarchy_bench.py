@@ -119,7 +119,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         "",
         "- base: every node forecast by the one global LightGBM model from its own history "
         "(they do not add up). bottom_up: the series' base forecasts summed. min_trace: "
-        "hierarchicalforecast's MinTrace (`mint_shrink`, fitted on the calibration origins' "
+        "hierarchicalforecast's MinTrace (`wls_var`, fitted on the calibration origins' "
         "one-week-ahead errors), floored at 0 at the series and summed: what Candor serves.",
         "- Intervals: split conformal per level and week ahead on each method's own residuals "
         "over the node's noise scale, online (coverage is out of sample).",

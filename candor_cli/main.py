@@ -311,6 +311,12 @@ def _keys_demo(args: argparse.Namespace) -> int:
         "-d @data_samples/demo_forecast_request.json"
     )
     print(
+        f"  curl -s -X POST {base}/v1/forecasts -H 'Content-Type: application/json' "
+        f"-H 'Authorization: Bearer {secrets['scorer']}' "
+        "-d @data_samples/demo_hierarchy_request.json"
+        "   # a region's product line, the region, the national total: each sums its series"
+    )
+    print(
         f"  curl -s -o forecast.png -H 'Authorization: Bearer {secrets['scorer']}' "
         f"'{base}/v1/forecasts/plot.png?territory=Eastmoor&product=Flumistar&horizon=13'"
     )

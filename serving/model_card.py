@@ -28,6 +28,8 @@ MODEL_PARAMS = {
     "intervals": "intervals",
     "features": "features",
     "explanations": "explanations",  # how SHAP contributions are computed (models.tree_shap)
+    "hierarchy": "hierarchy",  # a sales contract's hierarchy, and how forecasts add up over it
+    "reconciliation": "reconciliation",
 }
 
 

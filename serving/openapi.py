@@ -91,9 +91,25 @@ def _forecast_schemas(
 ) -> None:
     """A series named by the forecaster's series fields, its covariates and its horizon."""
     top = forecasting.forecaster.horizon
-    fields = forecasting.series_fields
+    series_fields = forecasting.series_fields
     keys = forecasting.known_keys()
-    values = {name: sorted({key[i] for key in keys}) for i, name in enumerate(fields)}
+    values = {name: sorted({key[i] for key in keys}) for i, name in enumerate(series_fields)}
+    fields, required = list(series_fields), list(series_fields)
+    what = "one series the model knows (GET /v1/forecasts/model lists them)"
+    hierarchy = forecasting.forecaster.hierarchy_
+    if hierarchy is not None:  # any node: one level per hierarchy, a hierarchy left out total
+        for dim in hierarchy.dimensions:
+            for group in dim.groups:
+                fields.append(group)
+                values[group] = sorted(
+                    {n.fields[group] for n in hierarchy.nodes if group in n.fields}
+                )
+        required = []
+        what = (
+            "one series or node of the hierarchy: at most one level per hierarchy (e.g. "
+            f"{[d.levels[:-1] for d in hierarchy.dimensions if d.groups]}); a hierarchy left out "
+            "is its total, {} the national total (GET /v1/forecasts/model lists the nodes)"
+        )
     planned = {
         "type": "object",
         "description": "covariate -> one planned value a week, for each week of the horizon",
@@ -106,12 +122,12 @@ def _forecast_schemas(
     schemas["ForecastSeries"] = {
         "type": "object",
         "title": "ForecastSeries",
-        "description": "one series the model knows (GET /v1/forecasts/model lists them)",
+        "description": what,
         "properties": {
             **{name: {"type": "string", "enum": values[name]} for name in fields},
             "future_covariates": {"anyOf": [planned, {"type": "null"}]},
         },
-        "required": fields,
+        "required": required,
         "additionalProperties": False,
     }
     request = schemas.get("ForecastRequest", {}).get("properties", {})
@@ -128,9 +144,9 @@ def _forecast_schemas(
     schemas["ForecastSeriesKey"] = {
         "type": "object",
         "title": "ForecastSeriesKey",
-        "description": "one series the model knows, by its series fields alone",
+        "description": what + "; by its fields alone",
         "properties": {name: {"type": "string", "enum": values[name]} for name in fields},
-        "required": fields,
+        "required": required,
         "additionalProperties": False,
     }
     scenarios = schemas.get("ScenariosIn", {}).get("properties", {})
@@ -154,8 +170,10 @@ def _forecast_schemas(
         {
             "name": name,
             "in": "query",
-            "required": True,
-            "description": f"the series' {name}",
+            "required": name in required,
+            "description": f"the series' {name}"
+            if name in series_fields
+            else f"a node's {name} (with a hierarchy)",
             "schema": {"type": "string", "enum": values[name]},
         }
         for name in fields

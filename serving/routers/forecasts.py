@@ -193,7 +193,7 @@ def forecast_plot(
     """Query: the series fields (e.g. ``?territory=..&product=..``) and ``horizon`` (default
     13 weeks, or the model's maximum if shorter)."""
     horizon = horizon or str(min(PLOT_WEEKS, service.forecaster.horizon))
-    fields = service.series_fields
+    fields = service.request_fields
     unknown = sorted(set(request.query_params) - {*fields, "horizon"})
     if unknown:
         raise InputValidationError(
@@ -207,11 +207,13 @@ def forecast_plot(
         )
     weeks = service.requests.check_horizon(int(horizon))
     item = {name: request.query_params.get(name) for name in fields}
+    if service.forecaster.hierarchy_ is not None:  # a node: the fields given only
+        item = {name: value for name, value in item.items() if value is not None}
     [checked] = service.requests.check_series([item], weeks, None, in_body=False)
     [forecast] = service.forecaster.forecast_checked(
         keys=[checked.key], horizon=weeks, planned={}, explain=False
     )
-    title = " / ".join(f"{k}={v}" for k, v in item.items())
+    title = " / ".join(f"{k}={v}" for k, v in item.items()) or "national total"
     panel = ForecastPanel(service.history(checked.key), forecast, title)
     png = forecast_png(
         [panel],

@@ -102,6 +102,13 @@ class ForecastService:
         return self.contract.series_names
 
     @property
+    def request_fields(self) -> list[str]:
+        """The fields a request names a series by; with a hierarchy, its groups too."""
+        hierarchy = self.forecaster.hierarchy_
+        groups = [g for d in hierarchy.dimensions for g in d.groups] if hierarchy else []
+        return [*self.series_fields, *groups]
+
+    @property
     def future_covariates(self) -> list[str]:
         return [f.name for f in self.contract.future_covariates]
 
@@ -131,7 +138,7 @@ class ForecastService:
         if hierarchy is None:
             return None
         return {
-            "reconciliation": "MinTrace (mint_shrink), hierarchicalforecast; BottomUp and "
+            "reconciliation": "MinTrace (wls_var), hierarchicalforecast; BottomUp and "
             "base forecasts beside it in the backtest",
             "levels": [{"level": d.series, "groups": list(d.groups)} for d in hierarchy.dimensions],
             "nodes": [

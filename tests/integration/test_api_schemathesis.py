@@ -49,9 +49,11 @@ CROSS_FIELD_RULES = {
     "channel or a capacity per channel, not both, each a channel of the model's contract; a "
     "cap per channel only on a channel plan",
     "create_forecasts": "a covariate plans one value for each week of the horizon, within the "
-    "range it was trained on; a series is asked once",
+    "range it was trained on; a series is asked once; a node names one level per hierarchy "
+    "and exists",
     "create_forecast_scenarios": "a covariate plans one value for each week of the horizon, "
-    "within the range it was trained on",
+    "within the range it was trained on; a node names one level per hierarchy and exists",
+    "get_forecast_plot": "a node names one level per hierarchy and exists",
     "record_sales_actuals": "a series the model knows, a week on the model's weekday and not "
     "in the future, each series and week once per request",
     "get_forecast_accuracy": "since before until",

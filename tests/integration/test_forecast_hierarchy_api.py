@@ -3,6 +3,7 @@ product -> product line): reconciled forecasts that add up exactly, each naming 
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from typing import Any
 
@@ -157,3 +158,17 @@ def test_an_unknown_level_is_refused_naming_the_levels(measured) -> None:  # typ
     response = api.get(ACCURACY, params={"level": "district"}, headers=bearer(settings, "reviewer"))
     assert response.status_code == 422
     assert "region/product_line" in response.json()["error"]["details"][0]["message"]
+
+
+def test_the_demo_hierarchy_request_works(api: TestClient) -> None:
+    body = json.loads((support.REPO / "data_samples" / "demo_hierarchy_request.json").read_text())
+    response = api.post(FORECASTS, json=body)
+    assert response.status_code == 200, response.text
+    levels = [r["hierarchy_level"] for r in response.json()["results"]]
+    assert levels == ["region/product_line", "region/all", "all/all"]
+
+
+def test_the_plot_draws_a_node(api: TestClient) -> None:
+    response = api.get("/v1/forecasts/plot.png", params={"region": "South"})
+    assert response.status_code == 200, response.text
+    assert response.content.startswith(b"\x89PNG")

@@ -457,7 +457,10 @@ def _log_run(
             "strategy": "direct",
             "horizon": forecaster.horizon,
             "features": len(forecaster.feature_names),
-            "intervals": "split conformal on backtest residuals / noise scale, per step",
+            "intervals": "split conformal on backtest residuals / noise scale, per step"
+            if forecaster.hierarchy_ is None
+            else "split conformal on the reconciled backtest residuals / noise scale, per "
+            "level of the hierarchy and step",
             "explanations": forecaster.explainer(1).info.describe(),
             **{f"backtest_{k}": v for k, v in config.to_dict().items()},
             "backtest_windows": windows.describe(),
@@ -466,6 +469,17 @@ def _log_run(
             **{f"lgb_{k}": v for k, v in forecaster.meta_["params"].items()},
         }
     )
+    if forecaster.hierarchy_ is not None:
+        run.log_params(
+            {
+                "hierarchy": "; ".join(
+                    " > ".join(d.levels) for d in forecaster.hierarchy_.dimensions
+                ),
+                "reconciliation": "MinTrace (wls_var, hierarchicalforecast) over "
+                f"{len(forecaster.hierarchy_.nodes)} nodes: forecasts add up exactly at every "
+                "level; BottomUp and base forecasts beside it in the backtest",
+            }
+        )
     run.set_tags({"data_sha256": data_sha256, "contract": contract.version_tag})
     metrics: dict[str, float] = {}
     for method, table in result.tables.items():
