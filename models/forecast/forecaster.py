@@ -332,18 +332,35 @@ class SalesForecaster:
         every node, each planned one from its own (its plan holds for every series it sums,
         and every node over them sees the mean of its series' plans)."""
         nodes = self.node_histories(history)
+        stored = history is self.history_
         shared: dict[Key, SeriesForecast] | None = None
         out: list[SeriesForecast] = []
         for key in keys:
             plan = plans.get(key) or {}
             if not plan:
                 if shared is None:
-                    shared = self.coherent(nodes, horizon, {}, explain=explain)
+                    shared = (
+                        self._stored_coherent(horizon, explain)
+                        if stored
+                        else self.coherent(nodes, horizon, {}, explain=explain)
+                    )
                 out.append(shared[key])
             else:
                 spread = self._spread_plan(key, plan, nodes, horizon)
                 out.append(self.coherent(nodes, horizon, spread, explain=explain)[key])
         return out
+
+    def _stored_coherent(self, horizon: int, explain: bool) -> dict[Key, SeriesForecast]:
+        """Every node's forecast from the stored history without plans: the same for every
+        request of a model load, so kept (one per horizon and explain; a few MB at most)."""
+        cache: dict[tuple[int, bool], dict[Key, SeriesForecast]] = self.__dict__.setdefault(
+            "_coherent_cache", {}
+        )
+        found = cache.get((horizon, explain))
+        if found is None:
+            found = self.coherent(self.node_histories(), horizon, {}, explain=explain)
+            cache[(horizon, explain)] = found
+        return found
 
     def _spread_plan(
         self,
