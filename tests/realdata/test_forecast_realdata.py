@@ -78,3 +78,12 @@ def test_cli_trains_backtests_and_registers_from_the_contract_alone(
     assert [w.week for w in r06.weeks] == ["2019-10-06", "2019-10-13", "2019-10-20", "2019-10-27"]
     drivers = week_drivers(r06.weeks[0], loaded.model.layout_)
     assert sum(drivers.values()) == pytest.approx(r06.weeks[0].point)
+    # the contract's ATC groups: R sums R03 and R06, reconciled (MinTrace) week by week
+    assert "| territory/atc_group (3) / min_trace |" in out
+    hierarchy = loaded.model.hierarchy_
+    assert hierarchy is not None
+    group = hierarchy.find({"atc_group": "R"})
+    [r, r03] = loaded.model.forecast(keys=[group.key, ("pharmacy", "R03")], horizon=4)
+    assert r.sums == [{"territory": "pharmacy", "product": p} for p in ("R03", "R06")]
+    for total, a, b in zip(r.weeks, r03.weeks, r06.weeks, strict=True):
+        assert total.point == pytest.approx(a.point + b.point, rel=1e-9)

@@ -182,7 +182,11 @@ def forecast_gate(
     hierarchy: Hierarchy | None = None,
     say: Callable[[str], None] = log.info,
 ) -> ForecastGate:
-    """Compare the new backtest MASE with the champion's on the same data and origins."""
+    """Compare the new backtest MASE with the champion's on the same data and origins.
+
+    ``panel`` holds the series; with a ``hierarchy`` a rerun backtests every node and
+    reconciles them, as the new model's backtest did.
+    """
     name = settings.forecast_model_name
     new_mase = result.overall()["mase"]
     current = versions.champion_version(settings, name)
@@ -214,7 +218,7 @@ def forecast_gate(
         known = BoosterParams.__dataclass_fields__
         params = BoosterParams(**{k: v for k, v in meta.get("params", {}).items() if k in known})
         rerun, _ = backtest_served(
-            panel,
+            hierarchy.aggregate(panel) if hierarchy is not None else panel,
             hierarchy,
             contract=champion.contract_,
             config=replace(result.config, baselines=False),
