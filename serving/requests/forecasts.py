@@ -102,17 +102,7 @@ class ForecastRequestValidator:
             missing = {f: why for f, (_, why) in values.items() if why is not None}
             for name, why in missing.items():
                 details.append(ErrorDetail(_join(where, name), why))
-            own_raw = item.get("future_covariates")
-            if own_raw is None:
-                own_raw = {}
-            elif not isinstance(own_raw, Mapping):
-                details.append(
-                    ErrorDetail(_join(where, "future_covariates"), "must be an object of lists")
-                )
-                own_raw = {}
-            own = self._check_covariates(
-                own_raw, horizon, _join(where, "future_covariates"), details
-            )
+            own = self._own_covariates(item, horizon, where, details)
             if extra or missing:
                 continue
             key = tuple(values[f][0] for f in fields)
@@ -172,17 +162,7 @@ class ForecastRequestValidator:
                     details.append(ErrorDetail(_join(where, name), why))
                 else:
                     given[name] = text
-            own_raw = item.get("future_covariates")
-            if own_raw is None:
-                own_raw = {}
-            elif not isinstance(own_raw, Mapping):
-                details.append(
-                    ErrorDetail(_join(where, "future_covariates"), "must be an object of lists")
-                )
-                own_raw = {}
-            own = self._check_covariates(
-                own_raw, horizon, _join(where, "future_covariates"), details
-            )
+            own = self._own_covariates(item, horizon, where, details)
             if extra or len(given) < len([n for n in levels if n in item]):
                 continue
             if set(given) == set(self.series_fields):  # a series, named as without a hierarchy
@@ -211,6 +191,20 @@ class ForecastRequestValidator:
         if details:
             raise InputValidationError(_summary(details), details)
         return checked
+
+    def _own_covariates(
+        self, item: Mapping[str, Any], horizon: int, where: str, details: list[ErrorDetail]
+    ) -> dict[str, list[float]]:
+        """One item's own ``future_covariates``, checked (problems added to ``details``)."""
+        raw = item.get("future_covariates")
+        if raw is None:
+            raw = {}
+        elif not isinstance(raw, Mapping):
+            details.append(
+                ErrorDetail(_join(where, "future_covariates"), "must be an object of lists")
+            )
+            raw = {}
+        return self._check_covariates(raw, horizon, _join(where, "future_covariates"), details)
 
     @staticmethod
     def _text_value(value: Any) -> tuple[str, str | None]:

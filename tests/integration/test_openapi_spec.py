@@ -120,7 +120,7 @@ def test_health_forecaster_and_forecast_record_answers_are_typed(spec: dict[str,
     assert health["status"]["enum"] == ["ok", "degraded"]
 
 
-def test_the_plot_is_binary_and_its_series_are_required_query_parameters(
+def test_the_plot_is_binary_and_names_a_series_or_a_node_by_query_parameters(
     forecast_spec: dict[str, Any],
 ) -> None:
     plot = operations(forecast_spec)["get_forecast_plot"]
@@ -128,15 +128,26 @@ def test_the_plot_is_binary_and_its_series_are_required_query_parameters(
         "image/png": {"schema": {"type": "string", "format": "binary"}}
     }
     params = {p["name"]: p for p in plot["parameters"]}
-    assert set(params) == {"territory", "product", "horizon"}
-    for name in ("territory", "product"):
-        assert params[name]["in"] == "query" and params[name]["required"], name
+    # the sample's hierarchy: a series by territory and product, a node by its groups too;
+    # a hierarchy left out is its total, so none is required
+    assert set(params) == {"territory", "region", "product", "product_line", "horizon"}
+    for name in ("territory", "region", "product", "product_line"):
+        assert params[name]["in"] == "query" and not params[name]["required"], name
         assert params[name]["schema"]["enum"], name
+    assert params["region"]["schema"]["enum"] == ["Central", "North", "South"]
     assert not params["horizon"]["required"]
     assert params["horizon"]["schema"]["type"] == "integer"
     assert params["horizon"]["schema"]["maximum"] == 8  # the session forecaster's horizon
     series = component(forecast_spec, "ForecastSeries")
-    assert set(series["required"]) == {"territory", "product"}
+    assert series["required"] == []
+    assert set(series["properties"]) == {
+        "territory",
+        "region",
+        "product",
+        "product_line",
+        "future_covariates",
+    }
+    assert "national total" in series["description"]
     assert component(forecast_spec, "ForecastRequest")["properties"]["series"]["items"] == {
         "$ref": "#/components/schemas/ForecastSeries"
     }
