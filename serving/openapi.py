@@ -104,7 +104,10 @@ def _forecast_schemas(
                 values[group] = sorted(
                     {n.fields[group] for n in hierarchy.nodes if group in n.fields}
                 )
-        required = []
+        # a series field without groups has no total: it stays required where it has values
+        required = [
+            d.series for d in hierarchy.dimensions if not d.groups and len(values[d.series]) > 1
+        ]
         what = (
             "one series or node of the hierarchy: at most one level per hierarchy (e.g. "
             f"{[d.levels[:-1] for d in hierarchy.dimensions if d.groups]}); a hierarchy left out "

@@ -91,6 +91,8 @@ def load_sales_contract(path: str | Path) -> SalesContract:
     ``mapping_file`` is read relative to the contract's folder and kept inline."""
     path = Path(path)
     raw = _read(path)
+    if isinstance(raw, Mapping) and isinstance(raw.get("fields"), Mapping):
+        raw = {**raw, "fields": [{"name": k, **(v or {})} for k, v in raw["fields"].items()]}
     if isinstance(raw, Mapping) and isinstance(raw.get("fields"), list):
         fields = []
         for i, spec in enumerate(raw["fields"]):
@@ -209,7 +211,13 @@ def _sales_field_kwargs(spec: Mapping[str, Any], kwargs: dict[str, Any]) -> None
         raise ValueError(
             "mapping must map each value below to its group, e.g. {M01AB: M01, R03: R}"
         )
-    kwargs["mapping"] = tuple((str(a), str(b)) for a, b in pairs)
+    typed = [v for pair in pairs for v in pair if not isinstance(v, str)]
+    if typed:  # YAML reads 0101 as 65 and NO as false: a code must stay the text it is
+        raise ValueError(
+            f"mapping values must be text; {typed[:3]} were read as numbers or booleans: "
+            "quote codes such as '0101' or 'NO'"
+        )
+    kwargs["mapping"] = tuple((a, b) for a, b in pairs)
 
 
 def _mapping_file(path: Path, spec: Mapping[str, Any]) -> list[tuple[str, str]]:
@@ -217,7 +225,7 @@ def _mapping_file(path: Path, spec: Mapping[str, Any]) -> list[tuple[str, str]]:
     header names the field below and the group (``product,product_line``)."""
     import csv
 
-    name, below = str(spec["name"]), str(spec.get("groups", ""))
+    name, below = str(spec.get("name", "")), str(spec.get("groups", ""))
     try:
         with path.open(newline="") as handle:
             rows = list(csv.DictReader(handle))

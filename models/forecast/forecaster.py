@@ -328,26 +328,39 @@ class SalesForecaster:
         history: Mapping[Key, SeriesHistory],
         explain: bool,
     ) -> list[SeriesForecast]:
-        """Coherent forecasts of the asked nodes: those without plans from one forecast of
-        every node, each planned one from its own (its plan holds for every series it sums,
-        and every node over them sees the mean of its series' plans)."""
+        """Coherent forecasts of the asked nodes. The nodes asked with the same plan (none, or
+        the request's shared one) come from one forecast of every node, the plan holding for
+        every series any of them sums (so they add up under one scenario); a node with a plan
+        of its own gets its own. Every node over a planned series sees the mean of its
+        series' plans (the others keep their recent mean)."""
         nodes = self.node_histories(history)
         stored = history is self.history_
-        shared: dict[Key, SeriesForecast] | None = None
-        out: list[SeriesForecast] = []
+        groups: dict[tuple[tuple[str, tuple[float, ...]], ...], list[Key]] = {}
         for key in keys:
             plan = plans.get(key) or {}
-            if not plan:
-                if shared is None:
-                    shared = (
-                        self._stored_coherent(horizon, explain)
-                        if stored
-                        else self.coherent(nodes, horizon, {}, explain=explain)
-                    )
-                out.append(shared[key])
+            signature = tuple(sorted((n, tuple(float(v) for v in vs)) for n, vs in plan.items()))
+            groups.setdefault(signature, []).append(key)
+        answers: dict[tuple[Key, tuple[tuple[str, tuple[float, ...]], ...]], SeriesForecast] = {}
+        assert self.hierarchy_ is not None
+        for signature, asked in groups.items():
+            if not signature:
+                run = (
+                    self._stored_coherent(horizon, explain)
+                    if stored
+                    else self.coherent(nodes, horizon, {}, explain=explain)
+                )
             else:
-                spread = self._spread_plan(key, plan, nodes, horizon)
-                out.append(self.coherent(nodes, horizon, spread, explain=explain)[key])
+                members = {i for k in asked for i in self.hierarchy_.node(k).members}
+                plan = {n: np.asarray(vs, dtype=float) for n, vs in signature}
+                spread = self._spread_plan(members, plan, nodes, horizon)
+                run = self.coherent(nodes, horizon, spread, explain=explain)
+            for key in asked:
+                answers[(key, signature)] = run[key]
+        out = []
+        for key in keys:
+            plan = plans.get(key) or {}
+            signature = tuple(sorted((n, tuple(float(v) for v in vs)) for n, vs in plan.items()))
+            out.append(answers[(key, signature)])
         return out
 
     def _stored_coherent(self, horizon: int, explain: bool) -> dict[Key, SeriesForecast]:
@@ -364,16 +377,15 @@ class SalesForecaster:
 
     def _spread_plan(
         self,
-        key: Key,
+        planned_members: set[int],
         plan: Mapping[str, np.ndarray],
         nodes: Mapping[Key, SeriesHistory],
         horizon: int,
     ) -> dict[Key, dict[str, np.ndarray]]:
-        """A node's plan as every node's: the plan for each of its series, the others'
-        recent mean, averaged over each node that holds a planned series."""
+        """A plan for some series as every node's: the plan for each of those series, the
+        others' recent mean, averaged over each node that holds a planned series."""
         assert self.hierarchy_ is not None
         hierarchy = self.hierarchy_
-        planned_members = set(hierarchy.node(key).members)
         out: dict[Key, dict[str, np.ndarray]] = {}
         for name, values in plan.items():
             per_series = []

@@ -232,18 +232,29 @@ class Hierarchy:
                     )
                 labels.append(TOTAL)
             elif given[0] == dim.series:
-                labels.append(str(fields[dim.series]))
+                value = str(fields[dim.series])
+                if value not in self._values(dim):  # not a node's label posing as a series
+                    raise InputValidationError(
+                        f"{dim.series} {_shown(value)} is unknown to this model's hierarchy",
+                        [ErrorDetail(f"series.{dim.series}", "unknown value")],
+                    )
+                labels.append(value)
             else:
                 labels.append(f"{given[0]}={fields[given[0]]}")
         key = tuple(labels)
         node = self._by_key().get(key)
         if node is None:
             wrong = [n for n in fields]
+            shown = {k: _shown(str(v)) for k, v in fields.items()}
             raise InputValidationError(
-                f"no series or node {dict(fields)} in this model's hierarchy",
+                f"no series or node {shown} in this model's hierarchy",
                 [ErrorDetail(f"series.{wrong[-1]}", "unknown value")],
             )
         return node
+
+    def _values(self, dim: Dimension) -> set[str]:
+        d = self.dimensions.index(dim)
+        return {k[d] for k in self.bottom}
 
     # --- histories --------------------------------------------------------------------------
 
@@ -282,6 +293,11 @@ class Hierarchy:
             for group, mapping in zip(d["groups"], d["parents"], strict=True):
                 parents[group] = dict(mapping)
         return cls.build(contract, [tuple(k) for k in raw["bottom"]], parents)
+
+
+def _shown(value: str, limit: int = 40) -> str:
+    """A client's value as an error quotes it: at most ``limit`` characters."""
+    return repr(value if len(value) <= limit else value[:limit] + "...")
 
 
 def _level_choices(sizes: Sequence[int]) -> list[tuple[int, ...]]:

@@ -208,11 +208,19 @@ class ForecastRequestValidator:
 
     @staticmethod
     def _text_value(value: Any) -> tuple[str, str | None]:
-        if isinstance(value, str) and value:
-            return value, None
-        if isinstance(value, int) and not isinstance(value, bool):
+        """A group's value as text (a whole number as its digits), or why it cannot be one."""
+        if isinstance(value, str):
+            return value, None if value else "required: a non-empty string or a number"
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            return "", f"must be a string or a number, got {json_kind(value)}"
+        if isinstance(value, float) and not math.isfinite(value):
+            return "", "must be a finite number"
+        if isinstance(value, float) and value.is_integer():
+            return str(int(value)), None
+        try:
             return str(value), None
-        return "", "required: a non-empty string"
+        except ValueError:  # an integer of more digits than Python prints
+            return "", "must be a string or a number of fewer digits"
 
     def _key_value(self, index: int, value: Any) -> tuple[str, str | None]:
         """A series key value as the training file held it (text), or why it cannot be one.

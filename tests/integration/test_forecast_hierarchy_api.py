@@ -77,6 +77,17 @@ def test_every_level_adds_up_to_the_national_total(api: TestClient) -> None:
         assert total == pytest.approx(sum(points(p)[week] for p in lines), rel=1e-9)
 
 
+def test_a_plan_shared_by_the_request_holds_for_every_node_asked_so_they_add_up(
+    api: TestClient,
+) -> None:
+    regions = [{"region": r} for r in ("North", "Central", "South")]
+    national, *parts = forecast(api, {}, *regions, future_covariates={"promo": [1] * HORIZON})
+    for week, total in enumerate(points(national)):
+        assert total == pytest.approx(sum(points(r)[week] for r in parts), rel=1e-9)
+    [unplanned] = forecast(api, {})
+    assert sum(points(national)) > sum(points(unplanned))  # the promotion everywhere lifts it
+
+
 def test_a_series_answers_as_before_with_what_it_sums(api: TestClient) -> None:
     [one] = forecast(api, {"territory": "Eastmoor", "product": "Glucora"})
     assert one["hierarchy_level"] == "territory/product"
@@ -90,6 +101,8 @@ def test_a_series_answers_as_before_with_what_it_sums(api: TestClient) -> None:
         ({"region": "North", "territory": "Northgate", "product": "Glucora"}, "series[0].region"),
         ({"district": "North"}, "series[0].district"),
         ({"region": ["North"]}, "series[0].region"),
+        ({"region": 2.0}, "series[0].region"),
+        ({"territory": "region=North"}, "series[0].territory"),  # a node's label, not a series
     ],
 )
 def test_a_node_that_is_not_in_the_hierarchy_is_refused_by_field(

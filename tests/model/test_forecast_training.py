@@ -20,7 +20,7 @@ from settings_support import make_settings
 
 from candor.explain.forecast_drivers import week_drivers
 from candor.models.contract import SALES_WEEKLY
-from candor.models.errors import InputValidationError
+from candor.models.errors import InputValidationError, OptionError
 from candor.models.forecast import FEATURE_GROUPS, SalesForecaster, build_features
 from candor.models.settings import Settings
 from candor.registry import FORECAST, LoadedModel, load_model
@@ -333,3 +333,16 @@ def test_pyfunc_predict_gives_one_row_per_series_and_week(trained: Trained) -> N
     assert len(frame) == 4
     [direct] = trained.forecaster.forecast(keys=[("Southvale", "Glucora")], horizon=2)
     assert frame["point"].iloc[2:].tolist() == pytest.approx([w.point for w in direct.weeks])
+
+
+def test_a_hierarchy_needs_calibration_weeks_to_fit_min_trace_on(tmp_path: Path) -> None:
+    """MinTrace is fitted on calibration errors only: without them it would see the scored
+    weeks, and the report would flatter it."""
+    with pytest.raises(OptionError) as caught:
+        train_forecast(
+            data=SAMPLE,
+            settings=make_settings(tmp_path),
+            horizon=HORIZON,
+            backtest=replace(BACKTEST, calibration_weeks=1),
+        )
+    assert [d.field for d in caught.value.details] == ["calibration_weeks"]

@@ -131,3 +131,18 @@ def test_a_wide_file_group_without_a_mapping_is_refused(tmp_path: Path) -> None:
     )
     with pytest.raises(ContractError, match="atc_group"):
         load_sales_contract(tmp_path / "contract.yaml")
+
+
+def test_a_mapping_code_yaml_would_read_as_a_number_must_be_quoted(tmp_path: Path) -> None:
+    (tmp_path / "contract.yaml").write_text(
+        "name: wide\nversion: '1'\nlayout: {format: wide, key: product, "
+        "value_columns: ['0101'], constants: {territory: shop}}\n"
+        "fields:\n"
+        "  week: {role: date}\n"
+        "  territory: {role: series}\n"
+        "  product: {role: series}\n"
+        "  atc_group: {role: group, groups: product, mapping: {0101: A}}\n"
+        "  units: {role: target}\n"
+    )
+    with pytest.raises(ContractError, match="quote codes"):
+        load_sales_contract(tmp_path / "contract.yaml")

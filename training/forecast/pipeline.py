@@ -52,6 +52,7 @@ from candor.registry.tracking import TrainingRun, training_run_with_workdir
 from candor.training.champion_move import move_by_gate
 from candor.training.fingerprint import file_fingerprint as data_fingerprint
 from candor.training.forecast.backtest import (
+    MODEL,
     BacktestConfig,
     BacktestResult,
     run_backtest,
@@ -207,8 +208,13 @@ def forecast_gate(
             compared="incompatible",
         )
     meta = champion.meta_
-    same = meta.get("data_sha256") == data_sha256 and meta.get("backtest") == _scored_settings(
-        result.config
+    same = (
+        meta.get("data_sha256") == data_sha256
+        and meta.get("backtest") == _scored_settings(result.config)
+        # measured the same way: the same forecasts scored (reconciled or not) over the same
+        # contract (a hierarchy added in the contract alone leaves the file's hash unchanged)
+        and meta.get("backtest_method", MODEL) == result.served
+        and champion.contract_.fingerprint == contract.fingerprint
     )
     if same and "backtest_mase" in meta:
         champion_mase, how = float(meta["backtest_mase"]), "stored"
@@ -308,6 +314,13 @@ def train_forecast(
     windows = size_backtest(asked, panel, contract)
     config = windows.config
     check_options(horizon, config)
+    if hierarchy is not None and config.calibration < 2:
+        raise OptionError(
+            "invalid forecast training options: calibration_weeks must be at least 2 with a "
+            "hierarchy (MinTrace is fitted on the calibration weeks' errors, never the scored "
+            f"ones), got {config.calibration}",
+            [ErrorDetail("calibration_weeks", "at least 2 with a hierarchy")],
+        )
     say(windows.describe())
     data_sha256 = data_fingerprint(data)
 

@@ -126,7 +126,12 @@ def reconcile_backtest(
     one_ahead = complete[:, 0]
     errors = (cube["actual"][:, 0] - cube["point"][:, 0])[one_ahead & calibration].T
     deployed_errors = (cube["actual"][:, 0] - cube["point"][:, 0])[one_ahead].T
-    p_mint = projection(MIN_TRACE, s, errors if errors.shape[1] >= 2 else deployed_errors)
+    if errors.shape[1] < 2:  # never fit on the scored weeks: the report would see them
+        raise ValueError(
+            "MinTrace needs one-week-ahead errors of at least 2 calibration weeks; "
+            f"the backtest has {errors.shape[1]}"
+        )
+    p_mint = projection(MIN_TRACE, s, errors)
     p_bu = projection(BOTTOM_UP, s, None)
 
     point = np.nan_to_num(cube["point"])
