@@ -185,3 +185,19 @@ def test_the_plot_draws_a_node(api: TestClient) -> None:
     response = api.get("/v1/forecasts/plot.png", params={"region": "South"})
     assert response.status_code == 200, response.text
     assert response.content.startswith(b"\x89PNG")
+
+
+def test_scenarios_for_a_node_say_what_a_promotion_adds_to_the_region(api: TestClient) -> None:
+    node = {"region": "Central", "product_line": "Respiratory"}
+    plans = {"baseline": {"promo": [0] * HORIZON}, "promo": {"promo": [1] * HORIZON}}
+    response = api.post(
+        "/v1/forecasts/scenarios", json={"series": node, "horizon": HORIZON, "scenarios": plans}
+    )
+    assert response.status_code == 200, response.text
+    base, promo = response.json()["scenarios"]
+    assert (base["name"], promo["against"]) == ("baseline", "baseline")
+    assert promo["forecast"]["hierarchy_level"] == "region/product_line"
+    assert len(promo["forecast"]["sums"]) == 4
+    assert promo["total_difference"] > 0
+    for week in promo["difference"]:
+        assert sum(week["drivers"].values()) == pytest.approx(week["difference"], abs=1e-6)
