@@ -265,7 +265,8 @@ def test_the_plot_is_a_png_of_the_series_with_a_link_to_the_card(
         ({**series[1], "horizon": FORECAST_HORIZON + 1}, "horizon"),
         ({**series[1], "horizon": "six"}, "horizon"),
         ({"territory": "Atlantis", "product": series[1]["product"]}, "territory,product"),
-        ({"territory": series[1]["territory"]}, "product"),
+        ({"territory": series[1]["territory"], "product": ""}, "product"),
+        ({"region": "Atlantis"}, "region"),  # a node of the sample's hierarchy
         ({**series[1], "horizon": "\u00b2"}, "horizon"),  # a superscript two is no number
         ({**series[1], "colour": "red"}, "colour"),
     ]:
