@@ -784,5 +784,11 @@ class ForecastRecordOut(BaseModel):
     assumed_covariates: list[str]
     review: ReviewOut
     recent_weeks: dict[str, list[Any]] | None = None
+    hierarchy_level: str | None = Field(
+        None, description="a model with a hierarchy: the level forecast (region/product_line)"
+    )
+    sums: list[dict[str, str]] | None = Field(
+        None, description="a model with a hierarchy: the series this forecast adds up"
+    )
     decisions: list[DecisionOut] = Field(description="every decision, oldest first")
     record_hash: str = Field(description="the record's leaf hash in the audit log")

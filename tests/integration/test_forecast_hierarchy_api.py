@@ -137,6 +137,11 @@ def test_accuracy_per_level_sums_the_series_actuals(measured) -> None:  # type: 
     api, settings = measured
     reviewer = bearer(settings, "reviewer")
     [node] = forecast(api, {"region": "South", "product_line": "Respiratory"})
+    # a reviewer reading the audited record sees the level and the series it sums
+    record = api.get(f"{FORECASTS}/{node['forecast_id']}", headers=reviewer)
+    assert record.status_code == 200, record.text
+    assert record.json()["hierarchy_level"] == "region/product_line"
+    assert record.json()["sums"] == node["sums"]
     parts = forecast(api, *node["sums"])
     # each series sells exactly its forecast, except one week of one series left unrecorded
     actuals = [
