@@ -98,12 +98,9 @@ def _forecast_schemas(
     what = "one series the model knows (GET /v1/forecasts/model lists them)"
     hierarchy = forecasting.forecaster.hierarchy_
     if hierarchy is not None:  # any node: one level per hierarchy, a hierarchy left out total
-        for dim in hierarchy.dimensions:
-            for group in dim.groups:
-                fields.append(group)
-                values[group] = sorted(
-                    {n.fields[group] for n in hierarchy.nodes if group in n.fields}
-                )
+        fields = forecasting.request_fields
+        for group in set(fields) - set(series_fields):
+            values[group] = sorted({n.fields[group] for n in hierarchy.nodes if group in n.fields})
         # a series field without groups has no total: it stays required where it has values
         required = [
             d.series for d in hierarchy.dimensions if not d.groups and len(values[d.series]) > 1

@@ -153,6 +153,11 @@ class Hierarchy:
         return [n for n in self.nodes if n.key not in bottom]
 
     @property
+    def field_names(self) -> list[str]:
+        """The fields a client names a node by: each hierarchy's levels but its total."""
+        return [lv for d in self.dimensions for lv in d.levels if lv != TOTAL]
+
+    @property
     def keys(self) -> list[Key]:
         return [n.key for n in self.nodes]
 
@@ -205,7 +210,7 @@ class Hierarchy:
             InputValidationError: an unknown field, two levels of one dimension, a dimension
                 without a total left out, or a value with no such node; each names the field.
         """
-        known = {lv for d in self.dimensions for lv in d.levels if lv != TOTAL}
+        known = set(self.field_names)
         unknown = sorted(set(fields) - known)
         if unknown:
             raise InputValidationError(

@@ -133,7 +133,7 @@ class ForecastRequestValidator:
         a hierarchy left out is its total, ``{}`` the national total)."""
         hierarchy = self.forecaster.hierarchy_
         assert hierarchy is not None
-        levels = [lv for d in hierarchy.dimensions for lv in d.levels if lv != "all"]
+        levels = hierarchy.field_names
         details: list[ErrorDetail] = []
         checked: list[SeriesRequest] = []
         seen: dict[Key, int] = {}

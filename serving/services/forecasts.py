@@ -105,8 +105,7 @@ class ForecastService:
     def request_fields(self) -> list[str]:
         """The fields a request names a series by; with a hierarchy, its groups too."""
         hierarchy = self.forecaster.hierarchy_
-        groups = [g for d in hierarchy.dimensions for g in d.groups] if hierarchy else []
-        return [*self.series_fields, *groups]
+        return hierarchy.field_names if hierarchy is not None else self.series_fields
 
     @property
     def future_covariates(self) -> list[str]:
